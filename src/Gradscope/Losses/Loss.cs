@@ -1,0 +1,156 @@
+using System.Numerics;
+
+namespace Gradscope.Losses;
+
+/// <summary>The losses of THEORY.md section 2.</summary>
+public enum LossKind
+{
+    /// <summary>l = exp(-u); multiclass l = sum_{j != y} exp(-(z_y - z_j)).</summary>
+    Exponential,
+    /// <summary>l = log(1 + exp(-u)).</summary>
+    Logistic,
+    /// <summary>l = -log softmax(z)_y.</summary>
+    CrossEntropy,
+    /// <summary>l = sum_j (z_j - t_j)^2, t = target_scale onehot(y); binary (f - target_scale y)^2.</summary>
+    Square,
+    /// <summary>l = max(0, 1 - u) with u the (multiclass) margin.</summary>
+    Hinge,
+}
+
+/// <summary>
+/// Per-sample losses, their logs and gradients for outputs z (n, C) and labels y.
+/// Binary nets (C = 1) use labels 0/1 as y = -1/+1 and u = y f(x).
+/// </summary>
+public static class Loss
+{
+    /// <summary>Whether the loss is of exponential type (goes to 0 as margins grow; log L is the natural quantity).</summary>
+    public static bool IsExponentialType(LossKind kind) => kind is LossKind.Exponential or LossKind.Logistic or LossKind.CrossEntropy;
+
+    /// <summary>Parses a loss name as written in configs ("exponential", "logistic", "cross_entropy", "square", "hinge").</summary>
+    public static LossKind Parse(string name) => name.Trim().ToLowerInvariant().Replace("-", "_") switch
+    {
+        "exponential" or "exp" => LossKind.Exponential,
+        "logistic" => LossKind.Logistic,
+        "cross_entropy" or "crossentropy" or "ce" => LossKind.CrossEntropy,
+        "square" or "mse" => LossKind.Square,
+        "hinge" => LossKind.Hinge,
+        _ => throw new ArgumentException($"Unknown loss '{name}'; expected exponential, logistic, cross_entropy, square or hinge."),
+    };
+
+    /// <summary>The config name of a loss.</summary>
+    public static string Name(LossKind kind) => kind switch
+    {
+        LossKind.CrossEntropy => "cross_entropy",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>
+    /// Computes, for one sample with outputs <paramref name="z"/> and label <paramref name="label"/>,
+    /// l, log l and d log l / dz (written to <paramref name="dlogl"/>; d l / dz = l * dlogl).
+    /// log l is computed without forming l when l could underflow (log-sum-exp).
+    /// For square and hinge losses, dlogl holds dl/dz and the return flag is false.
+    /// </summary>
+    /// <returns>true when <paramref name="dlogl"/> holds d log l / dz, false when it holds dl / dz.</returns>
+    public static bool Sample(LossKind kind, ReadOnlySpan<double> z, int label, double targetScale, Span<double> dlogl, out double l, out double logl)
+    {
+        int c = z.Length;
+        dlogl.Clear();
+        if (c == 1)
+        {
+            double y = label == 1 ? 1.0 : label == 0 ? -1.0 : throw new ArgumentException($"Binary label must be 0 or 1, got {label}.");
+            double u = y * z[0];
+            switch (kind)
+            {
+                case LossKind.Exponential:
+                    logl = -u; l = Math.Exp(-u); dlogl[0] = -y; return true;
+                case LossKind.Logistic:
+                case LossKind.CrossEntropy: // binary CE with one logit is the logistic loss
+                    {
+                        double x = -u;
+                        logl = LogSoftplus(x); l = Softplus(x);
+                        dlogl[0] = -y * SigmoidOverSoftplus(x); return true;
+                    }
+                case LossKind.Square:
+                    {
+                        double d = z[0] - targetScale * y; l = d * d; logl = Math.Log(l); dlogl[0] = 2 * d; return false;
+                    }
+                case LossKind.Hinge:
+                    l = Math.Max(0, 1 - u); logl = Math.Log(l); dlogl[0] = u < 1 ? -y : 0; return false;
+            }
+        }
+        if ((uint)label >= (uint)c) throw new ArgumentException($"Label {label} is out of range for {c} classes.");
+        switch (kind)
+        {
+            case LossKind.Exponential:
+                {
+                    // log l = LSE_{j != y} (z_j - z_y); d log l / dz_j = p_j (softmax over j != y), d / dz_y = -1.
+                    double m = double.NegativeInfinity;
+                    for (int j = 0; j < c; j++) if (j != label) m = Math.Max(m, z[j] - z[label]);
+                    double s = 0;
+                    for (int j = 0; j < c; j++) if (j != label) s += Math.Exp(z[j] - z[label] - m);
+                    logl = m + Math.Log(s); l = Math.Exp(logl);
+                    for (int j = 0; j < c; j++) dlogl[j] = j == label ? -1 : Math.Exp(z[j] - z[label] - logl);
+                    return true;
+                }
+            case LossKind.Logistic:
+            case LossKind.CrossEntropy:
+                {
+                    // l = softplus(x) with x = LSE_{j != y}(z_j - z_y); dl/dz = softmax(z) - onehot(y).
+                    // d log l / dz = (dl/dx / l) dx/dz = (sigmoid(x)/softplus(x)) (q - onehot(y)), q = softmax over j != y.
+                    double m = double.NegativeInfinity;
+                    for (int j = 0; j < c; j++) if (j != label) m = Math.Max(m, z[j] - z[label]);
+                    double s = 0;
+                    for (int j = 0; j < c; j++) if (j != label) s += Math.Exp(z[j] - z[label] - m);
+                    double x = m + Math.Log(s);
+                    logl = LogSoftplus(x); l = Softplus(x);
+                    double r = SigmoidOverSoftplus(x);
+                    for (int j = 0; j < c; j++) dlogl[j] = j == label ? -r : r * Math.Exp(z[j] - z[label] - x);
+                    return true;
+                }
+            case LossKind.Square:
+                {
+                    double sum = 0;
+                    for (int j = 0; j < c; j++)
+                    {
+                        double d = z[j] - (j == label ? targetScale : 0);
+                        sum += d * d; dlogl[j] = 2 * d;
+                    }
+                    l = sum; logl = Math.Log(sum); return false;
+                }
+            case LossKind.Hinge:
+                {
+                    int best = -1; double mx = double.NegativeInfinity;
+                    for (int j = 0; j < c; j++) if (j != label && z[j] > mx) { mx = z[j]; best = j; }
+                    double u = z[label] - mx;
+                    l = Math.Max(0, 1 - u); logl = Math.Log(l);
+                    if (u < 1) { dlogl[label] = -1; dlogl[best] = 1; }
+                    return false;
+                }
+        }
+        throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown loss.");
+    }
+
+    /// <summary>softplus(x) = log(1 + e^x), stable for all x.</summary>
+    public static double Softplus(double x) => x > 0 ? x + Log1p(Math.Exp(-x)) : Log1p(Math.Exp(x));
+
+    // NOTE: Goldberg's trick: log(1 + x) accurate to a few ulps even when 1 + x rounds (x tiny).
+    /// <summary>log(1 + x), accurate for small x.</summary>
+    public static double Log1p(double x)
+    {
+        double u = 1 + x;
+        return u == 1 ? x : Math.Log(u) * x / (u - 1);
+    }
+
+    // NOTE: for x < -37, log1p(e^x) rounds to e^x (1 - e^x/2) and log of it to x - e^x/2; computing
+    // log(log1p(exp(x))) there would underflow to log(0) once x < -745.
+    /// <summary>log softplus(x), finite for every finite x.</summary>
+    public static double LogSoftplus(double x) => x < -37 ? x - Math.Exp(x) / 2 : Math.Log(Softplus(x));
+
+    /// <summary>sigmoid(x) / softplus(x) = d log softplus(x) / dx, finite for every finite x (tends to 1 as x -> -inf).</summary>
+    public static double SigmoidOverSoftplus(double x)
+    {
+        if (x < -37) return 1 - Math.Exp(x) / 2;
+        double sig = x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
+        return sig / Softplus(x);
+    }
+}
