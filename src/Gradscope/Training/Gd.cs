@@ -1,0 +1,34 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Gradscope.Training;
+
+using Gradscope.Losses;
+
+/// <summary>
+/// GD and SGD (THEORY.md section 4): W &lt;- W - eta (grad L + lambda W). Full batch when the
+/// trainer passes no indices, minibatch SGD otherwise. With <see cref="LossScaled"/> the step
+/// follows grad log L = grad L / L instead (loss-scaled GD for exponential-type losses).
+/// </summary>
+public sealed class Gd<T>(bool lossScaled = false) : Algorithm<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Whether steps follow grad log L.</summary>
+    public bool LossScaled { get; } = lossScaled;
+
+    /// <inheritdoc/>
+    public override string Name => LossScaled ? "loss_scaled_gd" : "gd";
+
+    /// <inheritdoc/>
+    public override StepResult Step(Objective<T> objective, ReadOnlySpan<int> batch, in StepContext context)
+    {
+        var eval = objective.Evaluate(batch, LossScaled ? LossOutput.Log : LossOutput.Value);
+        var w = objective.Model.Flat.AsSpan();
+        var g = objective.Model.FlatGrad.AsSpan();
+        T eta = T.CreateChecked(context.Eta);
+        if (context.WeightDecay != 0)
+            // W <- (1 - eta lambda) W - eta g
+            TensorPrimitives.Multiply(w, T.One - eta * T.CreateChecked(context.WeightDecay), w);
+        TensorPrimitives.MultiplyAdd(g, -eta, w, w);
+        return new StepResult(eval, context.Eta);
+    }
+}
