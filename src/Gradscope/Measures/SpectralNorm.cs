@@ -26,15 +26,21 @@ public static class SpectralNorm
 
     /// <summary>
     /// Power iteration for the top singular triple. Stops when |s_t - s_{t-1}| &lt;= tolerance * s_t
-    /// (the value converges twice as fast as the vectors), or after <paramref name="maxIterations"/>.
+    /// (the value converges twice as fast as the vectors; when s_2/s_1 is close to 1 the error can exceed
+    /// the last change), or after <paramref name="maxIterations"/>. Starts from <paramref name="start"/>
+    /// (a previous right singular vector: a warm start for probes during training) or from a seeded Gaussian.
     /// </summary>
-    public static TopSingular PowerIteration(WeightMatrix w, double tolerance = DefaultTolerance, int maxIterations = 5000, ulong seed = 0x5EC7)
+    public static TopSingular PowerIteration(WeightMatrix w, double tolerance = DefaultTolerance, int maxIterations = 5000, ulong seed = 0x5EC7, double[]? start = null)
     {
         int m = w.Rows, n = w.Cols;
         var v = new double[n];
         var u = new double[m];
-        var rng = new Rng(seed);
-        for (int j = 0; j < n; j++) v[j] = rng.NextNormal();
+        if (start is not null && start.Length == n && TensorPrimitives.Norm<double>(start) > 0) start.CopyTo(v, 0);
+        else
+        {
+            var rng = new Rng(seed);
+            for (int j = 0; j < n; j++) v[j] = rng.NextNormal();
+        }
         Normalize(v);
         double s = 0;
         int it = 0;
