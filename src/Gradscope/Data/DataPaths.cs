@@ -3,7 +3,9 @@ namespace Gradscope.Data;
 /// <summary>
 /// Locates the repository's <c>data/</c> folder from any working directory: the environment variable
 /// <c>GRADSCOPE_DATA</c> (a data folder) wins; otherwise it walks up from <see cref="AppContext.BaseDirectory"/>
-/// and from the current directory to the first folder that holds <c>Gradscope.slnx</c> or <c>data/SHA256SUMS</c>.
+/// and from the current directory to the first folder that holds <c>Gradscope.slnx</c> or <c>data/SHA256SUMS</c>;
+/// last, from the folder this file was compiled from (builds whose output lives outside the clone, such as
+/// <c>--artifacts-path /tmp/...</c>, still find the clone they were built from).
 /// </summary>
 public static class DataPaths
 {
@@ -15,8 +17,9 @@ public static class DataPaths
     {
         var env = Environment.GetEnvironmentVariable(DataEnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(env)) return Path.GetFullPath(env);
-        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory, CompiledFrom() })
         {
+            if (string.IsNullOrEmpty(start) || !Path.IsPathFullyQualified(start)) continue;
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
                 var data = Path.Combine(dir.FullName, "data");
@@ -26,6 +29,9 @@ public static class DataPaths
         }
         return null;
     }
+
+    private static string CompiledFrom([System.Runtime.CompilerServices.CallerFilePath] string file = "") =>
+        Path.GetDirectoryName(file) ?? "";
 
     /// <summary>The data folder; throws DirectoryNotFoundException explaining how to point Gradscope at it.</summary>
     public static string DataDirectory => TryFindDataDirectory()
