@@ -8,6 +8,8 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         // one line per command; keep in the order shown by --help
+        yield return SweepCommand.Create();
+        yield return SweepWorkerCommand.Create();
         yield break;
     }
 }
