@@ -27,8 +27,9 @@ public static class SweepDirectory
             var recorded = index.Meta(MetaSweepHash);
             if (recorded != sweep.Hash)
             {
+                var other = index.Meta(MetaSweepFile);
                 index.Dispose();
-                throw new SweepException($"sweep directory '{dir}' belongs to a different sweep file ({index.Meta(MetaSweepFile)}, hash {recorded?[..12]}) " +
+                throw new SweepException($"sweep directory '{dir}' belongs to a different sweep file ({other}, hash {recorded?[..12]}) " +
                     $"than '{sweep.Path}' (hash {sweep.Hash[..12]}); choose another --out directory");
             }
             index.ResetFailed();

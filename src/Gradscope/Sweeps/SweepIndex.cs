@@ -140,6 +140,9 @@ public sealed class SweepIndex : IDisposable
     /// <summary>Number of points claimable now (pending, or running with an expired lease).</summary>
     public int Claimable() => Convert.ToInt32(Scalar("SELECT COUNT(*) FROM points WHERE status='pending' OR (status='running' AND lease_until < $now)", ("$now", Now())), CultureInfo.InvariantCulture);
 
+    /// <summary>Earliest lease end (Unix seconds) among running points, or null when none is running.</summary>
+    public double? EarliestLeaseEnd() => Scalar("SELECT MIN(lease_until) FROM points WHERE status='running'") is double d ? d : null;
+
     /// <summary>Every point, in index order.</summary>
     public IReadOnlyList<PointRecord> Points()
     {

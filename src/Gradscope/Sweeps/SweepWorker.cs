@@ -28,7 +28,13 @@ public sealed class SweepWorker(string sweepDir, string workerId)
         while (handled < maxPoints && !cancel.IsCancellationRequested)
         {
             var claim = index.TryClaim(workerId, Environment.ProcessId, host, lease);
-            if (claim is null) break;
+            if (claim is null)
+            {
+                // Points still leased by others: wait for them to finish or for a dead holder's lease to expire.
+                if (index.EarliestLeaseEnd() is not double end) break;
+                Thread.Sleep(TimeSpan.FromSeconds(Math.Clamp(end - SweepIndex.Now() + 0.05, 0.05, lease / 2)));
+                continue;
+            }
             handled++;
             var pointDir = Path.Combine(_dir, claim.Directory);
             log?.WriteLine($"{workerId}: point {claim.Index} attempt {claim.Attempt}");
