@@ -8,6 +8,8 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         // one line per command; keep in the order shown by --help
+        yield return ReproduceCommand.Create();
+        yield return ClaimsCommand.Create();
         yield return TrainCommand.Create();
         yield return SweepCommand.Create();
         yield return ReportCommand.Create();

@@ -1,0 +1,103 @@
+using System.CommandLine;
+using Gradscope.Claims;
+using Gradscope.Report;
+using Spectre.Console;
+
+namespace Gradscope.Cli;
+
+/// <summary>`gradscope reproduce`: runs the claims of THEORY.md section 6 and writes a run directory with a report.</summary>
+internal static class ReproduceCommand
+{
+    public static Command Create()
+    {
+        var claims = new Option<string?>("--claims") { Description = "Comma-separated claim ids (default: all). See `gradscope claims`." };
+        var scale = new Option<string>("--scale") { Description = "quick (all claims in minutes) or full (larger nets, longer runs, more seeds).", DefaultValueFactory = _ => "quick" };
+        scale.AcceptOnlyFromAmong("quick", "full");
+        var outDir = new Option<string?>("--out") { Description = "Run directory (default: runs/reproduce-<scale>-<timestamp>)." };
+        var threads = new Option<int>("--threads") { Description = "Kernel threads (results are bit-identical for a given seed and thread count).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var seed = new Option<ulong>("--seed") { Description = "Master seed.", DefaultValueFactory = _ => 1UL };
+        var cmd = new Command("reproduce", "Train, measure and judge every claim of the theory; write configs, metrics, weights, summary.json and report.html.")
+        {
+            claims, scale, outDir, threads, seed,
+        };
+        cmd.SetAction(pr =>
+        {
+            try
+            {
+                var ids = (pr.GetValue(claims) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var selected = ClaimRegistry.Select(ids);
+                var sc = pr.GetValue(scale) == "full" ? RunScale.Full : RunScale.Quick;
+                int th = pr.GetValue(threads);
+                if (th < 1) throw new ArgumentException($"--threads must be >= 1, got {th}.");
+                string dir = pr.GetValue(outDir) ?? Path.Combine("runs", $"reproduce-{(sc == RunScale.Full ? "full" : "quick")}-{DateTime.Now:yyyyMMdd-HHmmss}");
+                Console.WriteLine($"gradscope reproduce: {selected.Count} claim(s), scale {(sc == RunScale.Full ? "full" : "quick")}, {th} thread(s), seed {pr.GetValue(seed)} -> {Path.GetFullPath(dir)}");
+                var observer = new ConsoleObserver();
+                var summary = ClaimRunner.Run(selected, sc, pr.GetValue(seed), th, dir, observer);
+                PrintTable(summary);
+                Console.WriteLine($"report: {Path.GetFullPath(Path.Combine(dir, "report.html"))}");
+                return summary.Claims.Any(c => c.Verdict == Verdict.Error) ? 1 : 0;
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"gradscope reproduce: {e.Message}");
+                return 2;
+            }
+        });
+        return cmd;
+    }
+
+    private static void PrintTable(RunSummary summary)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"{"claim",-26} {"verdict",-16} {"wall",8}");
+        foreach (var c in summary.Claims)
+            Console.WriteLine($"{c.Id,-26} {VerdictText(c.Verdict),-16} {c.WallSeconds,7:F1}s{(c.Error is null ? "" : "  " + c.Error)}");
+        int rep = summary.Claims.Count(c => c.Verdict == Verdict.Reproduced), not = summary.Claims.Count(c => c.Verdict == Verdict.NotReproduced), err = summary.Claims.Count(c => c.Verdict == Verdict.Error);
+        Console.WriteLine($"{rep} reproduced, {not} not reproduced, {err} error(s) in {summary.WallSeconds:F0} s");
+    }
+
+    internal static string VerdictText(Verdict v) => v switch
+    {
+        Verdict.Reproduced => "reproduced",
+        Verdict.NotReproduced => "not reproduced",
+        _ => "error",
+    };
+
+    /// <summary>One updating line per claim on a terminal; plain lines when output is redirected.</summary>
+    private sealed class ConsoleObserver : IReproduceObserver
+    {
+        private readonly bool _live = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Ansi;
+        private DateTime _lastPlain = DateTime.MinValue;
+        private string _prefix = "";
+
+        public void Started(ClaimDefinition claim, int index, int count)
+        {
+            _prefix = $"[{index + 1}/{count}] {claim.Id}";
+            if (_live) Console.Write($"\r\u001b[2K{_prefix}: starting");
+            else Console.WriteLine($"{_prefix}: starting");
+        }
+
+        public void Progress(ClaimDefinition claim, string message)
+        {
+            if (_live) Console.Write($"\r\u001b[2K{_prefix}: {Trim(message)}");
+            else if ((DateTime.Now - _lastPlain).TotalSeconds >= 10)
+            {
+                _lastPlain = DateTime.Now;
+                Console.WriteLine($"{_prefix}: {message}");
+            }
+        }
+
+        public void Finished(ClaimResult result)
+        {
+            string line = $"{_prefix}: {VerdictText(result.Verdict)} ({result.WallSeconds:F1} s){(result.Error is null ? "" : " - " + result.Error)}";
+            if (_live) Console.WriteLine($"\r\u001b[2K{line}");
+            else Console.WriteLine(line);
+        }
+
+        private static string Trim(string s)
+        {
+            int width = Math.Max(20, (Console.IsOutputRedirected ? 120 : Console.WindowWidth) - 40);
+            return s.Length > width ? s[..width] : s;
+        }
+    }
+}

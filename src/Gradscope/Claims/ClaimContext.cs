@@ -1,0 +1,92 @@
+using System.Globalization;
+
+namespace Gradscope.Claims;
+
+using Gradscope.Report;
+using Gradscope.Training;
+
+/// <summary>
+/// What a verdict rule works with: its definition, the scale's parameters, the master seed and
+/// thread count, its output directory, the shared trainer, and the predeclared thresholds
+/// through which every checked number passes.
+/// </summary>
+public sealed class ClaimContext
+{
+    private readonly Action<string>? _progress;
+
+    /// <summary>Creates the context of one claim run.</summary>
+    public ClaimContext(ClaimDefinition definition, string scale, ulong seed, int threads, string outDir, Action<string>? progress = null)
+    {
+        Definition = definition; Scale = scale; Seed = seed; Threads = threads; OutDir = outDir; _progress = progress;
+        Parameters = definition.Parameters(scale);
+        Directory.CreateDirectory(outDir);
+    }
+
+    /// <summary>The claim.</summary>
+    public ClaimDefinition Definition { get; }
+    /// <summary>"quick" or "full".</summary>
+    public string Scale { get; }
+    /// <summary>The scale's experiment parameters.</summary>
+    public ClaimParameters Parameters { get; }
+    /// <summary>Master seed of the reproduction.</summary>
+    public ulong Seed { get; }
+    /// <summary>Kernel threads.</summary>
+    public int Threads { get; }
+    /// <summary>The claim's directory inside the run directory (configs, metrics, weights of its runs).</summary>
+    public string OutDir { get; }
+
+    /// <summary>Reports what the rule is doing (shown live on a terminal).</summary>
+    public void Progress(string message) => _progress?.Invoke(message);
+
+    /// <summary>A seed for the run named <paramref name="name"/>, derived from the master seed (stable across claims and runs).</summary>
+    public ulong SeedFor(string name)
+    {
+        ulong h = 1469598103934665603UL ^ Seed;
+        foreach (char c in Definition.Id + "/" + name) { h ^= c; h *= 1099511628211UL; }
+        return h;
+    }
+
+    /// <summary>A training config from the YAML under parameter <paramref name="key"/>, with this claim's seed and threads.</summary>
+    public TrainConfig Config(string key = "train", string? runName = null)
+    {
+        var cfg = TrainConfigYaml.Parse(Parameters.Yaml(key), $"{Definition.Source}: {Scale}.{key}");
+        return cfg with { Seed = SeedFor(runName ?? key), Threads = Threads };
+    }
+
+    /// <summary>
+    /// Runs <paramref name="trainer"/> (the shared training loop) into OutDir/<paramref name="runName"/>
+    /// (config, metrics CSV + JSONL, checkpoints, final weights); throws when the run did not complete.
+    /// </summary>
+    public TrainerResult Run<T>(Trainer<T> trainer, string runName) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        string dir = Path.Combine(OutDir, runName);
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        long? total = trainer.Config.Stop.Steps;
+        long lastShown = -1;
+        var result = trainer.Run(new TrainerRunOptions
+        {
+            RunDirectory = dir,
+            ProgressEvery = Math.Max(1, (total ?? 1000) / 20),
+            Progress = p =>
+            {
+                if (p.Step == lastShown) return;
+                lastShown = p.Step;
+                Progress(total is { } t ? $"{runName}: step {p.Step:N0}/{t:N0}" : $"{runName}: step {p.Step:N0}, t = {p.Time:G3}");
+            },
+        });
+        if (result.Status != TrainerStatus.Completed)
+            throw new InvalidOperationException($"run '{runName}' ended {result.Status}: {result.Reason}");
+        return result;
+    }
+
+    /// <summary>A checked number against the predeclared threshold <paramref name="threshold"/>.</summary>
+    public Evidence Check(string threshold, string name, double value)
+    {
+        if (!Definition.Thresholds.TryGetValue(threshold, out var t))
+            throw new InvalidOperationException($"{Definition.Source}: the rule checks threshold '{threshold}', which the definition does not declare.");
+        return Evidence.Check(name, value, t.Op, t.Value, t.Why);
+    }
+
+    /// <summary>Formats a number for notes.</summary>
+    public static string Fmt(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+}

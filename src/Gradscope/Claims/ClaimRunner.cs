@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Gradscope.Claims;
+
+using Gradscope.Report;
+
+/// <summary>Events of a reproduction, for a live display.</summary>
+public interface IReproduceObserver
+{
+    /// <summary>A claim starts (index among <paramref name="count"/>).</summary>
+    void Started(ClaimDefinition claim, int index, int count);
+    /// <summary>The running claim reports progress.</summary>
+    void Progress(ClaimDefinition claim, string message);
+    /// <summary>A claim finished with its result.</summary>
+    void Finished(ClaimResult result);
+}
+
+/// <summary>
+/// Runs claims one after another into a run directory: each in its own folder, a failing claim
+/// recorded as an error without stopping the others; then writes summary.json and report.html.
+/// </summary>
+public static class ClaimRunner
+{
+    /// <summary>Runs <paramref name="claims"/> at <paramref name="scale"/> into <paramref name="outDir"/> and returns the summary.</summary>
+    public static RunSummary Run(IReadOnlyList<(ClaimDefinition Definition, IClaimRule Rule)> claims, RunScale scale, ulong seed, int threads,
+        string outDir, IReproduceObserver? observer = null)
+    {
+        Directory.CreateDirectory(outDir);
+        var started = DateTimeOffset.Now;
+        var total = Stopwatch.StartNew();
+        var results = new List<ClaimResult>();
+        string scaleName = scale == RunScale.Full ? "full" : "quick";
+        for (int i = 0; i < claims.Count; i++)
+        {
+            var (def, rule) = claims[i];
+            observer?.Started(def, i, claims.Count);
+            var sw = Stopwatch.StartNew();
+            ClaimResult result;
+            try
+            {
+                var ctx = new ClaimContext(def, scaleName, seed, threads, Path.Combine(outDir, "claims", def.Id), m => observer?.Progress(def, m));
+                var outcome = rule.Run(ctx);
+                result = new ClaimResult
+                {
+                    Id = def.Id, Statement = def.Statement, Paper = def.Paper, Verdict = outcome.Verdict,
+                    WallSeconds = sw.Elapsed.TotalSeconds, Numbers = outcome.Numbers, Charts = outcome.Charts,
+                    Notes = outcome.Notes.Count > 0 ? string.Join("\n", outcome.Notes) : null,
+                };
+            }
+            catch (Exception e)
+            {
+                result = new ClaimResult
+                {
+                    Id = def.Id, Statement = def.Statement, Paper = def.Paper, Verdict = Verdict.Error,
+                    Error = $"{e.GetType().Name}: {e.Message}", WallSeconds = sw.Elapsed.TotalSeconds,
+                };
+                File.WriteAllText(Path.Combine(outDir, "claims", def.Id + ".error.txt"), e.ToString());
+            }
+            results.Add(result);
+            observer?.Finished(result);
+        }
+        var summary = new RunSummary
+        {
+            ToolVersion = Version, Started = started, Finished = DateTimeOffset.Now, Scale = scale, Seed = seed, Threads = threads,
+            Machine = Machine(), WallSeconds = total.Elapsed.TotalSeconds, Claims = results,
+        };
+        SummaryFile.Write(Path.Combine(outDir, "summary.json"), summary);
+        HtmlReport.Write(Path.Combine(outDir, "report.html"), summary);
+        return summary;
+    }
+
+    /// <summary>The Gradscope version string.</summary>
+    public static string Version => typeof(ClaimRunner).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    /// <summary>One line describing this machine.</summary>
+    public static string Machine()
+    {
+        string cpu = "unknown CPU";
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            if (line is not null) cpu = line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return $"{cpu}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}";
+    }
+}
