@@ -9,6 +9,7 @@ internal static class BenchRegistry
         new GemmWorkload(),
         new MlpWorkload(),
         new DeepLinearWorkload(),
+        new CnnWorkload(),
     ];
 
     /// <summary>The workload named <paramref name="name"/>, or null.</summary>
