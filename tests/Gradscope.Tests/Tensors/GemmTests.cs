@@ -118,6 +118,25 @@ public sealed class GemmTests
     }
 
     [Fact]
+    public void SteadyStateCallsAllocateNothingOnTheCallingThread()
+    {
+        int saved = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = 2;
+            var rng = new Rng(5);
+            var p = Problem.Random(rng, 150, 120, 300, false, true, pad: 0);
+            float[] a = p.A.Select(v => (float)v).ToArray(), b = p.B.Select(v => (float)v).ToArray(), c = new float[p.C0.Length];
+            void Call() => Gemm.Multiply(false, true, 150, 120, 300, 1f, a, p.Lda, b, p.Ldb, 0f, c, p.Ldc);
+            Call(); Call();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++) Call();
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally { Parallelism.Threads = saved; }
+    }
+
+    [Fact]
     public void ParallelismForCoversEveryPartOnce()
     {
         int saved = Parallelism.Threads;
