@@ -62,7 +62,7 @@ public static unsafe class Parallelism
     /// <summary>Persistent background workers; one job at a time (guarded by a lock).</summary>
     private static unsafe class WorkerPool
     {
-        private static readonly Lock Gate = new();
+        private static int _busy;   // 1 while a job runs (not reentrant: a nested call runs serially)
         private static Worker[] _workers = [];
         [ThreadStatic] private static bool _isWorker;
 
@@ -77,7 +77,7 @@ public static unsafe class Parallelism
 
         public static void Run(int parts, Action<int, int>? action, delegate*<void*, int, int, void> fn, void* state)
         {
-            if (_isWorker || !Gate.TryEnter())
+            if (_isWorker || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
             {
                 // busy or nested: same split, run serially here
                 for (int p = 0; p < parts; p++) Invoke(action, fn, state, p, parts);
@@ -102,7 +102,7 @@ public static unsafe class Parallelism
                 var err = _error; _error = null;
                 err?.Throw();
             }
-            finally { Gate.Exit(); }
+            finally { Volatile.Write(ref _busy, 0); }
         }
 
         private static void Invoke(Action<int, int>? action, delegate*<void*, int, int, void> fn, void* state, int part, int parts)

@@ -150,7 +150,12 @@ public sealed class GemmTests
                 for (int p = 0; p < Math.Min(threads, 8); p++) Assert.Equal(1, hits[p]);
                 for (int p = Math.Min(threads, 8); p < 8; p++) Assert.Equal(0, hits[p]);
             }
+            // nested calls (a kernel called inside a parallel part, e.g. per-sample GEMMs) run their parts serially
             Parallelism.Threads = 2;
+            var inner = new int[2, 2];
+            for (int rep = 0; rep < 50; rep++)
+                Parallelism.For(2, (outer, _) => Parallelism.For(2, (part, parts) => { Assert.Equal(2, parts); Interlocked.Increment(ref inner[outer, part]); }));
+            foreach (int count in inner) Assert.Equal(50, count);
             var ex = Assert.Throws<InvalidOperationException>(() => Parallelism.For(2, (part, _) => { if (part == 1) throw new InvalidOperationException("part 1"); }));
             Assert.Equal("part 1", ex.Message);
         }
