@@ -14,5 +14,6 @@ internal static class Commands
         yield return SweepCommand.Create();
         yield return ReportCommand.Create();
         yield return SweepWorkerCommand.Create();
+        yield return BenchCommand.Create();
     }
 }

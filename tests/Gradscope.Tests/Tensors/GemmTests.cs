@@ -118,6 +118,25 @@ public sealed class GemmTests
     }
 
     [Fact]
+    public void SteadyStateCallsAllocateNothingOnTheCallingThread()
+    {
+        int saved = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = 2;
+            var rng = new Rng(5);
+            var p = Problem.Random(rng, 150, 120, 300, false, true, pad: 0);
+            float[] a = p.A.Select(v => (float)v).ToArray(), b = p.B.Select(v => (float)v).ToArray(), c = new float[p.C0.Length];
+            void Call() => Gemm.Multiply(false, true, 150, 120, 300, 1f, a, p.Lda, b, p.Ldb, 0f, c, p.Ldc);
+            Call(); Call();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++) Call();
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally { Parallelism.Threads = saved; }
+    }
+
+    [Fact]
     public void ParallelismForCoversEveryPartOnce()
     {
         int saved = Parallelism.Threads;
@@ -131,7 +150,12 @@ public sealed class GemmTests
                 for (int p = 0; p < Math.Min(threads, 8); p++) Assert.Equal(1, hits[p]);
                 for (int p = Math.Min(threads, 8); p < 8; p++) Assert.Equal(0, hits[p]);
             }
+            // nested calls (a kernel called inside a parallel part, e.g. per-sample GEMMs) run their parts serially
             Parallelism.Threads = 2;
+            var inner = new int[2, 2];
+            for (int rep = 0; rep < 50; rep++)
+                Parallelism.For(2, (outer, _) => Parallelism.For(2, (part, parts) => { Assert.Equal(2, parts); Interlocked.Increment(ref inner[outer, part]); }));
+            foreach (int count in inner) Assert.Equal(50, count);
             var ex = Assert.Throws<InvalidOperationException>(() => Parallelism.For(2, (part, _) => { if (part == 1) throw new InvalidOperationException("part 1"); }));
             Assert.Equal("part 1", ex.Message);
         }
