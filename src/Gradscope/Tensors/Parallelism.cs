@@ -77,9 +77,9 @@ public static unsafe class Parallelism
 
         public static void Run(int parts, Action<int, int>? action, delegate*<void*, int, int, void> fn, void* state)
         {
-            if (_isWorker || !Gate.TryEnter())
+            if (_isWorker || Gate.IsHeldByCurrentThread || !Gate.TryEnter())
             {
-                // busy or nested: same split, run serially here
+                // busy or nested (from a worker, or from part 0 on the calling thread: Lock is re-entrant): same split, run serially here
                 for (int p = 0; p < parts; p++) Invoke(action, fn, state, p, parts);
                 return;
             }
