@@ -12,8 +12,8 @@ internal static class Commands
         yield return ClaimsCommand.Create();
         yield return TrainCommand.Create();
         yield return SweepCommand.Create();
+        yield return BenchCommand.Create();
         yield return ReportCommand.Create();
         yield return SweepWorkerCommand.Create();
-        yield return BenchCommand.Create();
     }
 }

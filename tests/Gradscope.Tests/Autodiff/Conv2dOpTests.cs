@@ -43,6 +43,38 @@ public class Conv2dOpTests
     }
 
     [Fact]
+    public void LargeShapesWithThreadedGemmInsideSampleParallelismMatchReference()
+    {
+        // per-sample products 32 x 256 x 144 take the blocked (threaded) Gemm inside the conv's own
+        // parallel parts: the nested call must run serially and give the same result
+        int saved = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = 2;
+            var rng = new Rng(23);
+            var x = GradCheck.Random(rng, 0, 4, 16, 16, 16);
+            var w = GradCheck.Random(rng, 0, 32, 16, 3, 3);
+            var tape = new Tape<double>();
+            var xi = tape.Input(x, true); var wi = tape.Input(w, true);
+            var y = tape.Conv2d(xi, wi, null, 1, 1);
+            var expected = ConvReference.Conv2d(x.Span.ToArray(), 4, 16, 16, 16, w.Span.ToArray(), 32, 3, null, 1, 1, out _, out _);
+            for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], y.Value.Span[i], 10);
+            tape.Backward(y);
+            // with y summed, dW[o, c, u, v] = sum over samples and positions of the input under tap (u, v)
+            double dw0 = 0;
+            for (int n = 0; n < 4; n++)
+                for (int i = 0; i < 16; i++)
+                    for (int j = 0; j < 16; j++)
+                    {
+                        int hi = i - 1, wj = j - 1;   // tap (0, 0), channel 0
+                        if (hi >= 0 && wj >= 0) dw0 += x[((n * 16) * 16 + hi) * 16 + wj];
+                    }
+            Assert.Equal(dw0, wi.Grad![0], 10);
+        }
+        finally { Parallelism.Threads = saved; }
+    }
+
+    [Fact]
     public void FloatForwardMatchesDoubleReference()
     {
         var rng = new Rng(21);
