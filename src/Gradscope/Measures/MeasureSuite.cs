@@ -99,7 +99,18 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
 
         // Margins on the (possibly subsampled) training set.
         var sample = Subsample(train, o.MaxSamples);
-        var outputs = ModelEval.Outputs(model, sample);
+        // NC features of the last weight layer also give the outputs with one matrix product (one forward pass, not two).
+        bool ncApplies = o.NeuralCollapse && model.Outputs >= 2;
+        int lastLayer = model.Weights[^1].LayerIndex;
+        int ncLayer = o.NeuralCollapseLayer ?? lastLayer;
+        double[]? ncFeatures = null;
+        double[] outputs;
+        if (ncApplies && ncLayer == lastLayer && lastLayer == model.Layers.Count - 1 && model.Layers[lastLayer] is Dense<T> head)
+        {
+            ncFeatures = ModelEval.Features(model, sample, ncLayer);
+            outputs = DenseHead(ncFeatures, sample.N, ws[^1], head.Bias is null ? default : head.Bias.Value.Span);
+        }
+        else outputs = ModelEval.Outputs(model, sample);
         var raw = Margins.Raw(outputs, sample.Y);
         var rawDist = new MarginDistribution(raw);
         v["train_error"] = Error(outputs, sample.Y);
@@ -159,9 +170,8 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
         else if (model.Outputs < 2) Omit("nc*", "binary net (1 output): neural collapse needs C >= 2 class means and a C-row classifier");
         else
         {
-            int lastLayer = model.Weights[^1].LayerIndex;
-            int layer = o.NeuralCollapseLayer ?? lastLayer;
-            var h = ModelEval.Features(model, sample, layer);
+            int layer = ncLayer;
+            var h = ncFeatures ?? ModelEval.Features(model, sample, layer);
             var pred = ModelEval.Predictions(outputs, n);
             var nc = NeuralCollapse.Compute(h, sample.Y, sample.Classes, layer == lastLayer ? ws[^1].Data : null, pred);
             v["nc1"] = nc.NC1; v["nc2_equinorm"] = nc.NC2Equinorm; v["nc2_equiangularity"] = nc.NC2Equiangularity;
@@ -211,6 +221,17 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
     }
 
     private static string Pct(double q) => Math.Round(q * 100, 4).ToString(System.Globalization.CultureInfo.InvariantCulture).Replace('.', '_').PadLeft(2, '0');
+
+    private static double[] DenseHead<T>(double[] h, int n, WeightMatrix w, ReadOnlySpan<T> bias) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var z = new double[(long)n * w.Rows];
+        // z (n, C) = h (n, p) W^T (p, C) + b
+        Gemm.Multiply(false, true, n, w.Rows, w.Cols, 1.0, h, w.Cols, w.Data, w.Cols, 0.0, z, w.Rows);
+        if (!bias.IsEmpty)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < w.Rows; j++) z[i * w.Rows + j] += double.CreateChecked(bias[j]);
+        return z;
+    }
 
     private static double Error(double[] outputs, int[] labels)
     {

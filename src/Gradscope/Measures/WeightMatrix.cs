@@ -51,8 +51,7 @@ public sealed class WeightMatrix
             var v = np.Value;
             int rows = v.Shape[0], cols = v.Length / Math.Max(1, rows);
             var data = new double[v.Length];
-            var s = v.Span;
-            for (int i = 0; i < data.Length; i++) data[i] = double.CreateChecked(s[i]);
+            System.Numerics.Tensors.TensorPrimitives.ConvertChecked<T, double>(v.Span, data);
             list.Add(new WeightMatrix(np.Name, np.LayerIndex, rows, cols, data));
         }
         if (list.Count == 0) throw new ArgumentException("Measures: the model has no weight parameters.");
