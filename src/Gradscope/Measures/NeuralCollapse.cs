@@ -60,14 +60,15 @@ public static class NeuralCollapse
             int y = labels[i];
             if ((uint)y >= (uint)c) throw new ArgumentException($"NeuralCollapse: label {y} outside [0, {c}).");
             count[y]++;
-            for (int j = 0; j < p; j++) { mu[y * p + j] += features[i * p + j]; muG[j] += features[i * p + j]; }
+            TensorPrimitives.Add(mu.AsSpan(y * p, p), features.Slice(i * p, p), mu.AsSpan(y * p, p));
         }
         for (int k = 0; k < c; k++)
         {
             if (count[k] == 0) throw new ArgumentException($"NeuralCollapse: class {k} has no samples.");
-            for (int j = 0; j < p; j++) mu[k * p + j] /= count[k];
+            // mu_G = sum_c (n_c / n) mu_c (the mean over all points).
+            TensorPrimitives.MultiplyAdd(mu.AsSpan(k * p, p), 1.0 / n, muG, muG);
+            TensorPrimitives.Divide(mu.AsSpan(k * p, p), count[k], mu.AsSpan(k * p, p));
         }
-        for (int j = 0; j < p; j++) muG[j] /= n;
         // M (p x C): centred class means.
         var m = Matrix<double>.Build.Dense(p, c, (j, k) => mu[k * p + j] - muG[j]);
 
