@@ -89,7 +89,7 @@ public static unsafe class Parallelism
                 _action = action; _fn = fn; _state = state; _parts = parts; _error = null;
                 Done.Reset();
                 Volatile.Write(ref _pending, parts - 1);
-                for (int w = 0; w < parts - 1; w++) _workers[w].Go.Release();
+                for (int w = 0; w < parts - 1; w++) _workers[w].Wake();
                 try { Invoke(action, fn, state, 0, parts); }
                 catch (Exception e) { lock (Done) _error ??= ExceptionDispatchInfo.Capture(e); }
                 var spin = new SpinWait();
@@ -120,10 +120,18 @@ public static unsafe class Parallelism
             _workers = grown;
         }
 
+        /// <summary>
+        /// A worker waits for its ticket to change: it spins briefly (yielding), since kernels
+        /// tend to come back to back, then sleeps on a semaphore. The caller bumps the ticket and
+        /// releases the semaphore only if the worker announced it sleeps (Dekker-style handshake
+        /// with full fences on both sides, so no wake-up is lost and none is left over).
+        /// </summary>
         private sealed class Worker
         {
-            public readonly SemaphoreSlim Go = new(0);
+            private const int SpinLimit = 60;
+            private readonly SemaphoreSlim _go = new(0);
             private readonly int _part;
+            private int _ticket, _sleeping;
 
             public Worker(int part)
             {
@@ -132,12 +140,29 @@ public static unsafe class Parallelism
                 t.Start();
             }
 
+            /// <summary>Hands the current job to this worker (called by the job's owner only).</summary>
+            public void Wake()
+            {
+                Interlocked.Increment(ref _ticket);
+                if (Interlocked.Exchange(ref _sleeping, 0) == 1) _go.Release();
+            }
+
             private void Loop()
             {
                 _isWorker = true;
+                int seen = 0;
                 while (true)
                 {
-                    Go.Wait();
+                    var spin = new SpinWait();
+                    while (Volatile.Read(ref _ticket) == seen && spin.Count < SpinLimit) spin.SpinOnce(sleep1Threshold: -1);
+                    if (Volatile.Read(ref _ticket) == seen)
+                    {
+                        Interlocked.Exchange(ref _sleeping, 1);
+                        if (Volatile.Read(ref _ticket) == seen) _go.Wait();
+                        // the owner saw us sleeping and released the semaphore: consume that release
+                        else if (Interlocked.Exchange(ref _sleeping, 0) == 0) _go.Wait();
+                    }
+                    seen++;
                     try { Invoke(_action, _fn, _state, _part, _parts); }
                     catch (Exception e) { lock (Done) _error ??= ExceptionDispatchInfo.Capture(e); }
                     if (Interlocked.Decrement(ref _pending) == 0) Done.Set();
