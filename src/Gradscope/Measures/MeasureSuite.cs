@@ -25,6 +25,7 @@ public sealed record OmittedMeasure(string Key, string Reason);
 /// <item>"bound.vc", "bound.bft", "bound.frobenius_product", "bound.conv_kernel_norm", "bound.conv_dense_equivalent", "bound.conv_ratio";</item>
 /// <item>"hessian.top.{j}", "hessian.trace"; "distance_to_max_margin" (radians); "relative_weight_change".</item>
 /// </list>
+/// Margins, neural collapse and the Hessian use the measured samples (all, or MaxSamples evenly spaced).
 /// Spectral norms use power iteration warm-started from the previous call's singular vectors, so repeated
 /// probes during training are cheap; measures needing homogeneity are omitted for nets with biases or batch norm.
 /// </summary>

@@ -6,9 +6,9 @@ namespace Gradscope.Tests.Measures;
 
 public class NtkTests
 {
-    private static void AssertMatchesJacobian(int[] widths, bool bias, int classes)
+    private static void AssertMatchesJacobian(int[] widths, bool bias, int classes, bool linear = false)
     {
-        var m = MeasureTestNets.Mlp(widths, bias, seed: 11);
+        var m = MeasureTestNets.Mlp(widths, bias, seed: 11, linear: linear);
         var data = MeasureTestNets.Gaussian(7, widths[0], classes, 12);
         var j = MeasureTestNets.Jacobian(m, data);
         int rows = j.GetLength(0), p = j.GetLength(1);
@@ -31,6 +31,9 @@ public class NtkTests
 
     [Fact]
     public void StructuredNtkEqualsExplicitJacobianMultiOutputWithBias() => AssertMatchesJacobian([4, 6, 5, 3], bias: true, classes: 3);
+
+    [Fact]
+    public void StructuredNtkEqualsExplicitJacobianDeepLinear() => AssertMatchesJacobian([3, 5, 4, 2], bias: false, classes: 2, linear: true);
 
     [Fact]
     public void AnalyticNtkDiagonalIsLPlusOneTimesNormSquaredOverD()
