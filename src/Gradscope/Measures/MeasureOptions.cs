@@ -5,6 +5,12 @@ using Gradscope.Losses;
 /// <summary>What <see cref="MeasureSuite"/> computes and how (defaults: a cheap probe).</summary>
 public sealed record MeasureOptions
 {
+    /// <summary>
+    /// A cheap probe to run during training: power-iteration spectral norms (warm-started across calls),
+    /// no full SVD, margins and neural collapse on at most 1024 evenly spaced training samples.
+    /// </summary>
+    public static MeasureOptions Probe { get; } = new() { MaxSamples = 1024 };
+
     /// <summary>Full SVD per layer: adds effective rank, numerical rank and SVD spectral norms (costly on wide layers).</summary>
     public bool FullSvd { get; init; }
     /// <summary>Relative tolerance of the power iteration for spectral norms (probe default 1e-6).</summary>
