@@ -32,6 +32,11 @@ public sealed record OmittedMeasure(string Key, string Reason);
 public sealed class MeasureSuite(MeasureOptions? options = null)
 {
     private readonly Dictionary<string, double[]> _warm = new();
+    // Reused between calls (probes during training): weight copies, evaluator, subsample, feature buffers.
+    private IReadOnlyList<WeightMatrix>? _weights;
+    private object? _evaluator;
+    private Dataset? _train, _sample;
+    private double[]? _features, _outputs;
 
     /// <summary>The options in use.</summary>
     public MeasureOptions Options { get; } = options ?? new MeasureOptions();
@@ -46,7 +51,9 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
         bool homogeneous = model.IsHomogeneous;
         const string notHomogeneous = "the net has biases or batch norm (not homogeneous)";
 
-        var ws = WeightMatrix.Of(model);
+        var ws = WeightMatrix.Of(model, _weights);
+        _weights = ws;
+        if (_evaluator is not ModelEvaluator<T> ev || !ReferenceEquals(ev.Model, model)) _evaluator = ev = new ModelEvaluator<T>(model);
         int L = ws.Count;
         v["n_params"] = model.ParameterCount;
         v["depth"] = L;
@@ -99,7 +106,8 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
         else Omit("path_norm", "implemented for dense nets with relu/identity activations only");
 
         // Margins on the (possibly subsampled) training set.
-        var sample = Subsample(train, o.MaxSamples);
+        if (!ReferenceEquals(train, _train)) { _train = train; _sample = Subsample(train, o.MaxSamples); }
+        var sample = _sample!;
         // NC features of the last weight layer also give the outputs with one matrix product (one forward pass, not two).
         bool ncApplies = o.NeuralCollapse && model.Outputs >= 2;
         int lastLayer = model.Weights[^1].LayerIndex;
@@ -108,10 +116,10 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
         double[] outputs;
         if (ncApplies && ncLayer == lastLayer && lastLayer == model.Layers.Count - 1 && model.Layers[lastLayer] is Dense<T> head)
         {
-            ncFeatures = ModelEval.Features(model, sample, ncLayer);
+            ncFeatures = _features = ev.Features(sample, ncLayer, _features);
             outputs = DenseHead(ncFeatures, sample.N, ws[^1], head.Bias is null ? default : head.Bias.Value.Span);
         }
-        else outputs = ModelEval.Outputs(model, sample);
+        else outputs = _outputs = ev.Features(sample, model.Layers.Count, _outputs);
         var raw = Margins.Raw(outputs, sample.Y);
         var rawDist = new MarginDistribution(raw);
         v["train_error"] = Error(outputs, sample.Y);
@@ -172,7 +180,7 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
         else
         {
             int layer = ncLayer;
-            var h = ncFeatures ?? ModelEval.Features(model, sample, layer);
+            var h = ncFeatures ?? ev.Features(sample, layer);
             var pred = ModelEval.Predictions(outputs, n);
             var nc = NeuralCollapse.Compute(h, sample.Y, sample.Classes, layer == lastLayer ? ws[^1].Data : null, pred);
             v["nc1"] = nc.NC1; v["nc2_equinorm"] = nc.NC2Equinorm; v["nc2_equiangularity"] = nc.NC2Equiangularity;

@@ -72,11 +72,6 @@ public static class NeuralCollapse
         // M (p x C): centred class means.
         var m = Matrix<double>.Build.Dense(p, c, (j, k) => mu[k * p + j] - muG[j]);
 
-        // Residuals R (n x p): h_i - mu_{y_i}.
-        var res = new double[(long)n * p];
-        for (int i = 0; i < n; i++)
-            TensorPrimitives.Subtract(features.Slice(i * p, p), mu.AsSpan(labels[i] * p, p), res.AsSpan(i * p, p));
-
         // NC1: Sigma_B = (1/C) M M^T = U diag(s^2 / C) U^T, so pinv(Sigma_B) = U diag(C / s^2) U^T on kept directions,
         // and trace(Sigma_W pinv(Sigma_B)) = sum_k (C / s_k^2) u_k^T Sigma_W u_k, u_k^T Sigma_W u_k = (1/n) ||R u_k||^2.
         // U comes from the small C x C eigenproblem M^T M = V diag(s^2) V^T, u_k = M v_k / s_k.
@@ -93,12 +88,16 @@ public static class NeuralCollapse
                 var col = m * evd.EigenVectors.Column(kept[t]) / Math.Sqrt(eigs[kept[t]]);
                 for (int j = 0; j < p; j++) u[j * kept.Length + t] = col[j];
             }
-            var proj = new double[(long)n * kept.Length];   // R U (n, k)
-            Gemm.Multiply(false, false, n, kept.Length, p, 1.0, res, p, u, kept.Length, 0.0, proj, kept.Length);
-            for (int t = 0; t < kept.Length; t++)
+            // R U = H U - (mu U)[y_i]: the residuals are never formed.
+            int kk = kept.Length;
+            var proj = new double[(long)n * kk];            // H U (n, k)
+            Gemm.Multiply(false, false, n, kk, p, 1.0, features, p, u, kk, 0.0, proj, kk);
+            var muProj = new double[c * kk];                // mu U (C, k)
+            Gemm.Multiply(false, false, c, kk, p, 1.0, mu, p, u, kk, 0.0, muProj, kk);
+            for (int t = 0; t < kk; t++)
             {
                 double q = 0;
-                for (int i = 0; i < n; i++) { double x = proj[i * kept.Length + t]; q += x * x; }
+                for (int i = 0; i < n; i++) { double x = proj[i * kk + t] - muProj[labels[i] * kk + t]; q += x * x; }
                 trace += q / n / (eigs[kept[t]] / c);
             }
         }
