@@ -10,6 +10,7 @@ internal static class BenchRegistry
         new MlpWorkload(),
         new DeepLinearWorkload(),
         new CnnWorkload(),
+        new NtkWorkload(),
     ];
 
     /// <summary>The workload named <paramref name="name"/>, or null.</summary>

@@ -7,6 +7,7 @@ reads one JSON request per line on stdin and answers one JSON line on stdout:
   {"workload": "mlp", "dtype": "float32", "threads": 2, "seed": 1}
   {"workload": "deeplinear", "threads": 2, "seed": 1}
   {"workload": "cnn", "threads": 2, "seed": 1}
+  {"workload": "ntk", "threads": 2, "seed": 1}   (value: Gram matrices per second, 1 / seconds)
 The first line written is {"ready": true, ...} or {"ready": false, "error": ...}.
 """
 import importlib.util
@@ -55,6 +56,9 @@ def main():
                     out = train.run_deep_linear(seed)
                 elif w == "cnn":
                     out = train.run_cnn(seed)
+                elif w == "ntk":
+                    res, _ = train.run_ntk_functorch(seed)
+                    out = {"value": 1.0 / res["time_s"], "time_s": res["time_s"]}
                 else:
                     raise ValueError(f"unknown workload {w!r}")
         except Exception as e:  # noqa: BLE001

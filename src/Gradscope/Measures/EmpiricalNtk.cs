@@ -24,11 +24,16 @@ public static class EmpiricalNtk
     /// <summary>
     /// K (nC x nC row-major) on inputs <paramref name="x"/> (n, d). Optional <paramref name="parameterScales"/>
     /// (one per dense layer) multiply layer k's contribution by c_k^2: the NTK with respect to theta when
-    /// W_k = c_k theta_k (e.g. the NTK parameterization). Throws NotSupportedException for non-dense layers.
+    /// W_k = c_k theta_k (e.g. the NTK parameterization). Nets with other layers (conv, batch norm, ...) fall back
+    /// to the explicit Jacobian of <see cref="JacobianNtk"/>; <paramref name="parameterScales"/> then throws NotSupportedException.
     /// </summary>
     public static double[] Compute<T>(Sequential<T> model, double[] x, int n, double[]? parameterScales = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var net = DenseNet.Create(model, "EmpiricalNtk");
+        var net = DenseNet.TryCreate(model, out string reason);
+        if (net is null)
+            return parameterScales is null ? JacobianNtk.Compute(model, x, n)
+                : throw new NotSupportedException($"EmpiricalNtk: parameter scales need a dense net; {reason}.");
+        if (x.Length != (long)n * net.InputDim) throw new ArgumentException($"EmpiricalNtk: {x.Length} input values for n = {n} samples of {net.InputDim} features.");
         int c = net.OutputDim, nc = n * c;
         var acts = net.Forward(x, n);
         int denseCount = net.Steps.Count(s => s.Kind == DenseNet.Kind.Dense);

@@ -1,10 +1,13 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.LinearAlgebra.Factorization;
 
 namespace Gradscope.Measures;
 
 using Gradscope.Data;
 using Gradscope.Nn;
+using Gradscope.Tensors;
 
 /// <summary>NC1..NC4 of one feature layer; NC3 is null when no classifier matrix was given, NC4 when no predictions were.</summary>
 public sealed record NeuralCollapseResult(double NC1, double NC2Equinorm, double NC2Equiangularity, double? NC3, double? NC4);
@@ -57,37 +60,46 @@ public static class NeuralCollapse
             int y = labels[i];
             if ((uint)y >= (uint)c) throw new ArgumentException($"NeuralCollapse: label {y} outside [0, {c}).");
             count[y]++;
-            for (int j = 0; j < p; j++) { mu[y * p + j] += features[i * p + j]; muG[j] += features[i * p + j]; }
+            TensorPrimitives.Add(mu.AsSpan(y * p, p), features.Slice(i * p, p), mu.AsSpan(y * p, p));
         }
         for (int k = 0; k < c; k++)
         {
             if (count[k] == 0) throw new ArgumentException($"NeuralCollapse: class {k} has no samples.");
-            for (int j = 0; j < p; j++) mu[k * p + j] /= count[k];
+            // mu_G = sum_c (n_c / n) mu_c (the mean over all points).
+            TensorPrimitives.MultiplyAdd(mu.AsSpan(k * p, p), 1.0 / n, muG, muG);
+            TensorPrimitives.Divide(mu.AsSpan(k * p, p), count[k], mu.AsSpan(k * p, p));
         }
-        for (int j = 0; j < p; j++) muG[j] /= n;
         // M (p x C): centred class means.
         var m = Matrix<double>.Build.Dense(p, c, (j, k) => mu[k * p + j] - muG[j]);
 
         // NC1: Sigma_B = (1/C) M M^T = U diag(s^2 / C) U^T, so pinv(Sigma_B) = U diag(C / s^2) U^T on kept directions,
-        // and trace(Sigma_W pinv(Sigma_B)) = sum_k (C / s_k^2) u_k^T Sigma_W u_k, u_k^T Sigma_W u_k = (1/n) sum_i ((h_i - mu_{y_i}) . u_k)^2.
-        var svd = m.Svd(computeVectors: true);
-        var s = svd.S;
-        double eigMax = s.Count > 0 ? s[0] * s[0] / c : 0;
+        // and trace(Sigma_W pinv(Sigma_B)) = sum_k (C / s_k^2) u_k^T Sigma_W u_k, u_k^T Sigma_W u_k = (1/n) ||R u_k||^2.
+        // U comes from the small C x C eigenproblem M^T M = V diag(s^2) V^T, u_k = M v_k / s_k.
+        var evd = (m.TransposeThisAndMultiply(m)).Evd(Symmetricity.Symmetric);
+        var eigs = evd.EigenValues.Select(e => Math.Max(0, e.Real)).ToArray();
+        double eigMax = eigs.Max() / c;
+        var kept = Enumerable.Range(0, c).Where(k => eigs[k] / c > 1e-10 * eigMax && eigs[k] > 0).ToArray();
         double trace = 0;
-        for (int k = 0; k < s.Count; k++)
+        if (kept.Length > 0)
         {
-            double eig = s[k] * s[k] / c;
-            if (eig <= 1e-10 * eigMax || eig == 0) continue;
-            var u = svd.U.Column(k).ToArray();
-            double q = 0;
-            for (int i = 0; i < n; i++)
+            var u = new double[p * kept.Length];            // (p, k) row-major
+            for (int t = 0; t < kept.Length; t++)
             {
-                int y = labels[i];
-                double dot = 0;
-                for (int j = 0; j < p; j++) dot += (features[i * p + j] - mu[y * p + j]) * u[j];
-                q += dot * dot;
+                var col = m * evd.EigenVectors.Column(kept[t]) / Math.Sqrt(eigs[kept[t]]);
+                for (int j = 0; j < p; j++) u[j * kept.Length + t] = col[j];
             }
-            trace += q / n / eig;
+            // R U = H U - (mu U)[y_i]: the residuals are never formed.
+            int kk = kept.Length;
+            var proj = new double[(long)n * kk];            // H U (n, k)
+            Gemm.Multiply(false, false, n, kk, p, 1.0, features, p, u, kk, 0.0, proj, kk);
+            var muProj = new double[c * kk];                // mu U (C, k)
+            Gemm.Multiply(false, false, c, kk, p, 1.0, mu, p, u, kk, 0.0, muProj, kk);
+            for (int t = 0; t < kk; t++)
+            {
+                double q = 0;
+                for (int i = 0; i < n; i++) { double x = proj[i * kk + t] - muProj[labels[i] * kk + t]; q += x * x; }
+                trace += q / n / (eigs[kept[t]] / c);
+            }
         }
         double nc1 = trace / c;
 
@@ -115,19 +127,22 @@ public static class NeuralCollapse
             nc3 = d;
         }
 
-        // NC4
+        // NC4: nearest class mean by ||h - mu_c||^2 = ||h||^2 - 2 h.mu_c + ||mu_c||^2 (the ||h||^2 term is common).
         double? nc4 = null;
         if (!predictions.IsEmpty)
         {
             if (predictions.Length != n) throw new ArgumentException($"NeuralCollapse: {predictions.Length} predictions for {n} samples.");
+            var dots = new double[(long)n * c];
+            Gemm.Multiply(false, true, n, c, p, 1.0, features, p, mu, p, 0.0, dots, c);
+            var muSq = new double[c];
+            for (int k = 0; k < c; k++) muSq[k] = TensorPrimitives.Dot<double>(mu.AsSpan(k * p, p), mu.AsSpan(k * p, p));
             int diff = 0;
             for (int i = 0; i < n; i++)
             {
                 int best = -1; double bd = double.PositiveInfinity;
                 for (int k = 0; k < c; k++)
                 {
-                    double d = 0;
-                    for (int j = 0; j < p; j++) { double e = features[i * p + j] - mu[k * p + j]; d += e * e; }
+                    double d = muSq[k] - 2 * dots[i * c + k];
                     if (d < bd) { bd = d; best = k; }
                 }
                 if (best != predictions[i]) diff++;

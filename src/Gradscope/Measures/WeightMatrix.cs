@@ -42,17 +42,28 @@ public sealed class WeightMatrix
         return Matrix<double>.Build.Dense(Rows, Cols, (i, j) => d[i * cols + j]);
     }
 
-    /// <summary>The weights W_1..W_L of <paramref name="model"/> (every parameter named "weight"), each reshaped to (out, rest).</summary>
-    public static IReadOnlyList<WeightMatrix> Of<T>(Sequential<T> model) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// The weights W_1..W_L of <paramref name="model"/> (every parameter named "weight"), each reshaped to (out, rest).
+    /// When <paramref name="reuse"/> holds matrices of the same names and shapes (an earlier call), their storage is
+    /// refilled instead of allocated (probes during training then allocate nothing here).
+    /// </summary>
+    public static IReadOnlyList<WeightMatrix> Of<T>(Sequential<T> model, IReadOnlyList<WeightMatrix>? reuse = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var list = new List<WeightMatrix>();
-        foreach (var np in model.Weights)
+        var weights = model.Weights;
+        for (int k = 0; k < weights.Count; k++)
         {
+            var np = weights[k];
             var v = np.Value;
             int rows = v.Shape[0], cols = v.Length / Math.Max(1, rows);
+            if (reuse is not null && reuse.Count == weights.Count && reuse[k].Name == np.Name && reuse[k].Rows == rows && reuse[k].Cols == cols)
+            {
+                System.Numerics.Tensors.TensorPrimitives.ConvertChecked<T, double>(v.Span, reuse[k].Data);
+                list.Add(reuse[k]);
+                continue;
+            }
             var data = new double[v.Length];
-            var s = v.Span;
-            for (int i = 0; i < data.Length; i++) data[i] = double.CreateChecked(s[i]);
+            System.Numerics.Tensors.TensorPrimitives.ConvertChecked<T, double>(v.Span, data);
             list.Add(new WeightMatrix(np.Name, np.LayerIndex, rows, cols, data));
         }
         if (list.Count == 0) throw new ArgumentException("Measures: the model has no weight parameters.");

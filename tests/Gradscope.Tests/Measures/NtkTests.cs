@@ -6,9 +6,9 @@ namespace Gradscope.Tests.Measures;
 
 public class NtkTests
 {
-    private static void AssertMatchesJacobian(int[] widths, bool bias, int classes)
+    private static void AssertMatchesJacobian(int[] widths, bool bias, int classes, bool linear = false)
     {
-        var m = MeasureTestNets.Mlp(widths, bias, seed: 11);
+        var m = MeasureTestNets.Mlp(widths, bias, seed: 11, linear: linear);
         var data = MeasureTestNets.Gaussian(7, widths[0], classes, 12);
         var j = MeasureTestNets.Jacobian(m, data);
         int rows = j.GetLength(0), p = j.GetLength(1);
@@ -31,6 +31,9 @@ public class NtkTests
 
     [Fact]
     public void StructuredNtkEqualsExplicitJacobianMultiOutputWithBias() => AssertMatchesJacobian([4, 6, 5, 3], bias: true, classes: 3);
+
+    [Fact]
+    public void StructuredNtkEqualsExplicitJacobianDeepLinear() => AssertMatchesJacobian([3, 5, 4, 2], bias: false, classes: 2, linear: true);
 
     [Fact]
     public void AnalyticNtkDiagonalIsLPlusOneTimesNormSquaredOverD()
@@ -78,5 +81,37 @@ public class NtkTests
         Assert.Equal(0, EmpiricalNtk.KernelDistance([1.0, 2.0], [2.0, 4.0]), 12);
         Assert.Equal(1, EmpiricalNtk.KernelDistance([1.0, 0.0], [0.0, 3.0]), 12);
         Assert.Equal(0.5, EmpiricalNtk.RelativeWeightChange([3.0, 4.0], [3.0, 6.5]), 12);
+    }
+}
+
+public class JacobianNtkTests
+{
+    [Fact]
+    public void JacobianNtkAgreesWithStructuredNtkOnDenseNet()
+    {
+        var m = MeasureTestNets.Mlp([4, 6, 5, 3], bias: true, seed: 91);
+        var data = MeasureTestNets.Gaussian(5, 4, 3, 92);
+        var a = EmpiricalNtk.Compute(m, data);
+        var b = JacobianNtk.Compute(m, data.X, data.N);
+        double max = a.Max(Math.Abs);
+        for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) <= 1e-10 * max);
+    }
+
+    [Fact]
+    public void ConvNetFallsBackToJacobianAndMatchesTestJacobian()
+    {
+        var m = new Sequential<double>([1, 4, 4], new Conv2d<double>(1, 2, 3, 1, 1), new Relu<double>(), new Dense<double>(32, 2));
+        Init.Apply(m, InitScheme.He, new Rng(93));
+        var data = new Gradscope.Data.Dataset("c", MeasureTestNets.Gaussian(3, 16, 2, 94).X, [0, 1, 0], [1, 4, 4], 2);
+        var k = EmpiricalNtk.Compute(m, data);
+        var j = MeasureTestNets.Jacobian(m, data);
+        int rows = j.GetLength(0), p = j.GetLength(1);
+        for (int a = 0; a < rows; a++)
+            for (int b = 0; b < rows; b++)
+            {
+                double s = 0; for (int q = 0; q < p; q++) s += j[a, q] * j[b, q];
+                Assert.Equal(s, k[a * rows + b], 9);
+            }
+        Assert.Throws<NotSupportedException>(() => EmpiricalNtk.Compute(m, data, [1.0, 1.0]));
     }
 }
