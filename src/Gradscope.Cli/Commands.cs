@@ -8,6 +8,7 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         // one line per command; keep in the order shown by --help
+        yield return DataCommand.Create();
         yield break;
     }
 }
