@@ -8,7 +8,10 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         // one line per command; keep in the order shown by --help
+        yield return TrainCommand.Create();
+        yield return SweepCommand.Create();
+        yield return ReportCommand.Create();
+        yield return SweepWorkerCommand.Create();
         yield return DataCommand.Create();
-        yield break;
     }
 }
