@@ -14,9 +14,11 @@ namespace Gradscope.Nn;
 /// <param name="OutChannels">conv2d, locally_connected2d: output channels.</param>
 /// <param name="Kernel">conv2d, locally_connected2d, avgpool2d: square kernel size.</param>
 /// <param name="Stride">conv2d, locally_connected2d (default 1), avgpool2d (default = kernel).</param>
-/// <param name="Padding">conv2d, locally_connected2d: zero padding (default 0).</param>
+/// <param name="Padding">conv2d, locally_connected2d, avgpool2d: zero padding (default 0).</param>
+/// <param name="Momentum">batchnorm: running-statistics momentum (default 0.1, as PyTorch).</param>
+/// <param name="Eps">batchnorm: epsilon added to the variance (default 1e-5).</param>
 public sealed record LayerSpec(string Type, string Key, int Line, int? Out = null, bool Bias = false,
-    int? OutChannels = null, int? Kernel = null, int? Stride = null, int? Padding = null);
+    int? OutChannels = null, int? Kernel = null, int? Stride = null, int? Padding = null, double? Momentum = null, double? Eps = null);
 
 /// <summary>
 /// A model description file (YAML, or JSON, which is YAML too):
@@ -30,7 +32,8 @@ public sealed record LayerSpec(string Type, string Key, int Line, int? Out = nul
 /// </code>
 /// Layer types and their keys: <c>dense</c> (out, bias), <c>relu</c>, <c>identity</c>, <c>flatten</c>,
 /// <c>conv2d</c> / <c>locally_connected2d</c> (out_channels, kernel, stride = 1, padding = 0, bias),
-/// <c>avgpool2d</c> (kernel, stride = kernel), <c>global_avgpool2d</c>, <c>batchnorm</c>; every layer may have
+/// <c>avgpool2d</c> (kernel, stride = kernel, padding = 0), <c>global_avgpool2d</c>, <c>batchnorm</c> (momentum = 0.1,
+/// eps = 1e-5; on (C) or (C, H, W) inputs; parameters weight, bias and buffers running_mean, running_var); every layer may have
 /// <c>key</c>, the state_dict prefix of its weights (default: its index, so names match PyTorch's nn.Sequential:
 /// "0.weight", "2.weight"). Errors name the file, the line and the key: unknown keys, values of the wrong type,
 /// missing sizes, and layer types this build cannot construct.
@@ -40,10 +43,11 @@ public sealed class ModelSpec
     private static readonly Dictionary<string, string[]> Allowed = new()
     {
         ["dense"] = ["out", "bias"],
-        ["relu"] = [], ["identity"] = [], ["flatten"] = [], ["global_avgpool2d"] = [], ["batchnorm"] = [],
+        ["relu"] = [], ["identity"] = [], ["flatten"] = [], ["global_avgpool2d"] = [],
+        ["batchnorm"] = ["momentum", "eps"],
         ["conv2d"] = ["out_channels", "kernel", "stride", "padding", "bias"],
         ["locally_connected2d"] = ["out_channels", "kernel", "stride", "padding", "bias"],
-        ["avgpool2d"] = ["kernel", "stride"],
+        ["avgpool2d"] = ["kernel", "stride", "padding"],
     };
 
     private ModelSpec(string source, string? name, int[] input, IReadOnlyList<LayerSpec> layers)
@@ -136,11 +140,18 @@ public sealed class ModelSpec
             if (lkey.Length == 0) throw Error(source, kv!, $"layer {i}: key 'key' must not be empty.");
             if (keys.TryGetValue(lkey, out int other)) throw Error(source, kv ?? node, $"layer {i}: state_dict key '{lkey}' is already used by layer {other}.");
             keys[lkey] = i;
+            double? Real(string k)
+            {
+                if (!fields.TryGetValue(k, out var v)) return null;
+                var s = Scalar(v, source, k);
+                return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) && r >= 0 && double.IsFinite(r) ? r
+                    : throw Error(source, v, $"layer {i} ({type}): key '{k}' must be a non-negative number, got '{s}'.");
+            }
             bool conv = type is "conv2d" or "locally_connected2d";
             layers.Add(new LayerSpec(type, lkey, (int)node.Start.Line,
                 Out: Int("out", type == "dense"), Bias: bias,
                 OutChannels: Int("out_channels", conv), Kernel: Int("kernel", conv || type == "avgpool2d"),
-                Stride: Int("stride", false), Padding: Int("padding", false)));
+                Stride: Int("stride", false), Padding: Int("padding", false), Momentum: Real("momentum"), Eps: Real("eps")));
         }
         return new ModelSpec(source, name, input, layers);
     }
@@ -164,7 +175,12 @@ public sealed class ModelSpec
                     "dense" => new Dense<T>(shape.Aggregate(1, (a, b) => checked(a * b)), l.Out!.Value, l.Bias),
                     "relu" => new Relu<T>(),
                     "identity" => new Identity<T>(),
-                    "flatten" => new SpecFlatten<T>(),
+                    "flatten" => new Flatten<T>(),
+                    "conv2d" => new Conv2d<T>(Channels(shape, l), l.OutChannels!.Value, l.Kernel!.Value, l.Stride ?? 1, l.Padding ?? 0, l.Bias),
+                    "locally_connected2d" => new LocallyConnected2d<T>(shape, l.OutChannels!.Value, l.Kernel!.Value, l.Stride ?? 1, l.Padding ?? 0, l.Bias),
+                    "avgpool2d" => new AvgPool2d<T>(l.Kernel!.Value, l.Stride, l.Padding ?? 0),
+                    "global_avgpool2d" => new GlobalAvgPool2d<T>(),
+                    "batchnorm" => new BatchNorm<T>(shape[0], l.Momentum ?? 0.1, l.Eps ?? 1e-5),
                     _ => throw new NotSupportedException($"layer type '{l.Type}' is not available in this build of Gradscope."),
                 };
                 shape = layer.OutputShape(shape);
@@ -177,6 +193,9 @@ public sealed class ModelSpec
         }
         return new Sequential<T>(Input, built.ToArray());
     }
+
+    private static int Channels(int[] shape, LayerSpec l) => shape.Length == 3 ? shape[0]
+        : throw new ArgumentException($"{l.Type} needs a (C, H, W) input, got ({string.Join(", ", shape)}).");
 
     /// <summary>
     /// The state_dict name in files for a model parameter name: "{index}.{param}" becomes "{key}.{param}"

@@ -67,17 +67,43 @@ public class ModelSpecTests
     }
 
     [Fact]
-    public void UnavailableLayerTypesFailClearlyAtBuild()
+    public void BuildsConvolutionalNetsWithShapesAndNames()
     {
-        var spec = ModelSpec.Parse("input: [1, 8, 8]\nlayers:\n  - {type: conv2d, out_channels: 4, kernel: 3}\n", "c.yaml");
-        Assert.Equal(3, spec.Layers[0].Kernel);
-        var built = Record.Exception(() => spec.Build<double>());
-        if (built is not null)
-        {
-            Assert.IsType<InvalidDataException>(built);
-            Assert.Contains("c.yaml' line 3, layer 0 (conv2d)", built.Message);
-        }
+        var spec = ModelSpec.Parse("""
+            input: [1, 8, 8]
+            layers:
+              - {type: conv2d, out_channels: 4, kernel: 3, padding: 1}
+              - {type: relu}
+              - {type: avgpool2d, kernel: 2}
+              - {type: batchnorm, eps: 0.001}
+              - {type: locally_connected2d, out_channels: 2, kernel: 3}
+              - {type: global_avgpool2d}
+              - {type: flatten}
+              - {type: dense, out: 10}
+            """, "cnn.yaml");
+        var m = spec.Build<double>();
+        // (1,8,8) -conv k3 p1-> (4,8,8) -pool 2-> (4,4,4) -LC k3-> (2,2,2) -GAP-> (2) -> (10)
+        Assert.Equal([4, 8, 8], m.LayerInputShapes[2]);
+        Assert.Equal([4, 4, 4], m.LayerInputShapes[4]);
+        Assert.Equal([2, 2, 2], m.LayerInputShapes[5]);
+        Assert.Equal([10], m.OutputShape);
+        Assert.Equal([4, 1, 3, 3], m["0.weight"].Value.Shape);
+        Assert.Contains(m.NamedParameters, p => p.Name == "3.bias");
+        Assert.Contains(m.NamedBuffers, p => p.Name == "3.running_mean");
+        Assert.Contains(m.NamedParameters, p => p.Name == "4.weight");
+        Assert.Equal([10, 2], m["7.weight"].Value.Shape);
+        Assert.False(m.IsHomogeneous); // batch norm
         Assert.Contains("missing key 'kernel'", Assert.Throws<InvalidDataException>(() => ModelSpec.Parse("input: [1, 8, 8]\nlayers:\n  - {type: conv2d, out_channels: 4}\n", "c.yaml")).Message);
+    }
+
+    [Fact]
+    public void ShapeMismatchNamesTheLayerLine()
+    {
+        var spec = ModelSpec.Parse("input: [64]\nlayers:\n  - {type: relu}\n  - {type: conv2d, out_channels: 4, kernel: 3}\n", "s.yaml");
+        var ex = Assert.Throws<InvalidDataException>(() => spec.Build<double>());
+        Assert.Contains("s.yaml' line 4, layer 1 (conv2d)", ex.Message);
+        var pool = ModelSpec.Parse("input: [1, 2, 2]\nlayers:\n  - {type: avgpool2d, kernel: 5}\n", "p.yaml");
+        Assert.Contains("p.yaml' line 3", Assert.Throws<InvalidDataException>(() => pool.Build<double>()).Message);
     }
 
     [Fact]
