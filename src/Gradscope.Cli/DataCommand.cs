@@ -9,12 +9,21 @@ internal static class DataCommand
 {
     public static Command Create()
     {
+        PlugIntoTrainer();
         var data = new Command("data", "List, download and verify the datasets Gradscope uses.");
         data.Subcommands.Add(List());
         data.Subcommands.Add(Fetch());
         data.Subcommands.Add(Verify());
         return data;
     }
+
+    /// <summary>
+    /// Lets run configs name the registry's datasets and the data library's generators: the trainer consults
+    /// <see cref="Gradscope.Training.TrainerData.Resolver"/> before its own built-ins. Done here because the CLI
+    /// builds every command at start-up, before any run.
+    /// </summary>
+    internal static void PlugIntoTrainer() =>
+        Gradscope.Training.TrainerData.Resolver ??= (source, isTest, seed) => DataResolver.Resolve(source.Name, source.Params, isTest, seed);
 
     private static Option<DirectoryInfo?> DirOption(string description) => new("--dir") { Description = description };
 

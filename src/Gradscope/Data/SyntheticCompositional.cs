@@ -90,14 +90,18 @@ public sealed record CompositionalData(Dataset Data, double[] Targets, Compositi
 /// </summary>
 public static class SyntheticCompositional
 {
-    /// <summary>Generates n samples; <paramref name="classes"/> must be 2 for <see cref="TargetToClass.Sign"/>.</summary>
-    public static CompositionalData Generate(int n, int depth, NodeFunction kind, ulong seed, TargetToClass rule = TargetToClass.Sign, int classes = 2)
+    /// <summary>
+    /// Generates n samples; <paramref name="classes"/> must be 2 for <see cref="TargetToClass.Sign"/>. The tree comes from
+    /// <paramref name="seed"/>, the inputs from <paramref name="sampleSeed"/> when given. Quantile thresholds are those of this sample.
+    /// </summary>
+    public static CompositionalData Generate(int n, int depth, NodeFunction kind, ulong seed, TargetToClass rule = TargetToClass.Sign, int classes = 2, ulong? sampleSeed = null)
     {
         if (rule == TargetToClass.Sign && classes != 2) throw new ArgumentException($"SyntheticCompositional: the sign rule makes 2 classes, asked for {classes}.");
         if (classes < 2 || n < classes) throw new ArgumentException($"SyntheticCompositional: need classes >= 2 and n >= classes, got n={n}, classes={classes}.");
         var rng = new Rng(seed);
         var tree = new CompositionalTree(depth, kind, rng);
         int d = tree.Inputs;
+        if (sampleSeed is ulong ss) rng = new Rng(ss);
         var x = new double[n * d];
         for (int k = 0; k < x.Length; k++) x[k] = 2 * rng.NextDouble() - 1;
         var f = new double[n];

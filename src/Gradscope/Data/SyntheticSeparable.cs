@@ -27,8 +27,10 @@ public static class SyntheticSeparable
     /// <summary>
     /// Generates n samples in d dimensions with margin <paramref name="gamma"/>; <paramref name="sigma"/> is the
     /// standard deviation of the orthogonal part v, <paramref name="spread"/> the mean extra margin of non-support points.
+    /// u comes from <paramref name="seed"/>; the samples from <paramref name="sampleSeed"/> when given (so a train and a
+    /// test set can share u), else from the same stream.
     /// </summary>
-    public static SeparableData Generate(int n, int d, double gamma, ulong seed, double sigma = 1.0, double spread = 1.0, int supportPairs = 1)
+    public static SeparableData Generate(int n, int d, double gamma, ulong seed, double sigma = 1.0, double spread = 1.0, int supportPairs = 1, ulong? sampleSeed = null)
     {
         if (d < 2) throw new ArgumentOutOfRangeException(nameof(d), d, "SyntheticSeparable: need d >= 2.");
         if (!(gamma > 0)) throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "SyntheticSeparable: margin gamma must be positive.");
@@ -38,6 +40,7 @@ public static class SyntheticSeparable
         double norm;
         do { for (int j = 0; j < d; j++) u[j] = rng.NextNormal(); norm = Math.Sqrt(u.Sum(a => a * a)); } while (norm == 0);
         for (int j = 0; j < d; j++) u[j] /= norm;
+        if (sampleSeed is ulong ss) rng = new Rng(ss);
 
         var z = new double[n * d];
         var y = new int[n];

@@ -16,8 +16,11 @@ public sealed record TeacherData(Dataset Data, double[][] Weights, double[] Outp
 /// </summary>
 public static class SyntheticTeacher
 {
-    /// <summary>Generates n samples of dimension d labelled by a teacher with hidden widths <paramref name="hidden"/>.</summary>
-    public static TeacherData Generate(int n, int d, int[] hidden, int classes, ulong seed)
+    /// <summary>
+    /// Generates n samples of dimension d labelled by a teacher with hidden widths <paramref name="hidden"/>. The teacher
+    /// comes from <paramref name="seed"/>; the inputs from <paramref name="sampleSeed"/> when given (train and test share the teacher).
+    /// </summary>
+    public static TeacherData Generate(int n, int d, int[] hidden, int classes, ulong seed, ulong? sampleSeed = null)
     {
         if (n < 1 || d < 1) throw new ArgumentException($"SyntheticTeacher: need n, d >= 1, got n={n}, d={d}.");
         if (classes < 2) throw new ArgumentOutOfRangeException(nameof(classes), classes, "SyntheticTeacher: need at least 2 classes.");
@@ -33,6 +36,7 @@ public static class SyntheticTeacher
             weights[l] = new double[fanOut * fanIn];
             for (int k = 0; k < weights[l].Length; k++) weights[l][k] = std * rng.NextNormal();
         }
+        if (sampleSeed is ulong ss) rng = new Rng(ss);
         var x = new double[n * d];
         for (int k = 0; k < x.Length; k++) x[k] = rng.NextNormal();
         var outputs = new double[n * outDim];
