@@ -1,0 +1,108 @@
+using System.CommandLine;
+using Gradscope.Sweeps;
+using Gradscope.Sweeps.Slurm;
+using Spectre.Console;
+
+namespace Gradscope.Cli;
+
+/// <summary><c>gradscope sweep &lt;sweep.yaml&gt; [--executor local|slurm] [--parallel N] [--out DIR]</c> and
+/// <c>gradscope sweep --status &lt;sweep-dir&gt;</c>.</summary>
+internal static class SweepCommand
+{
+    public static Command Create()
+    {
+        var c = new Command("sweep", "Run a hyperparameter sweep (grid, random search, seeds) locally or on Slurm, or show its status.");
+        var file = new Argument<FileInfo?>("sweep") { Description = "Sweep file (YAML: base, grid, random, seeds/replicates, resources, chunk).", Arity = ArgumentArity.ZeroOrOne };
+        var executor = new Option<string>("--executor") { Description = "local or slurm.", DefaultValueFactory = _ => "local" };
+        executor.AcceptOnlyFromAmong("local", "slurm");
+        var parallel = new Option<int>("--parallel") { Description = "Points run at once (default: one per core; Slurm: max concurrent array tasks).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var outDir = new Option<DirectoryInfo?>("--out") { Description = "Sweep directory (default: next to the sweep file, named after it)." };
+        var status = new Option<DirectoryInfo?>("--status") { Description = "Print the status of an existing sweep directory and exit." };
+        var threads = new Option<int>("--threads") { Description = "Threads per train run.", DefaultValueFactory = _ => 1 };
+        var lease = new Option<double>("--lease") { Description = "Lease of a claimed point in seconds (renewed while it runs).", DefaultValueFactory = _ => 30, Hidden = true };
+        var trainCommand = new Option<string[]>("--train-command") { Description = "Command line used instead of this gradscope for train runs (testing).", Hidden = true, AllowMultipleArgumentsPerToken = true };
+        foreach (var o in new Option[] { executor, parallel, outDir, status, threads, lease, trainCommand }) c.Options.Add(o);
+        c.Arguments.Add(file);
+        c.SetAction(pr =>
+        {
+            try
+            {
+                if (pr.GetValue(status) is { } st) return SweepStatus.Print(st.FullName);
+                var f = pr.GetValue(file) ?? throw new SweepException("give a sweep file, or --status <sweep-dir>");
+                var sweep = SweepFile.Load(f.FullName);
+                var dir = pr.GetValue(outDir)?.FullName ?? Path.Combine(f.DirectoryName!, Path.GetFileNameWithoutExtension(f.Name) + ".sweep");
+                var self = GradscopeCommandLine.Current();
+                var tc = pr.GetValue(trainCommand) is { Length: > 0 } t ? new GradscopeCommandLine(t[0], t[1..]) : self;
+                bool slurm = pr.GetValue(executor) == "slurm";
+                var client = new SlurmClient(Environment.GetEnvironmentVariable("SLURM_CONF"));
+                if (slurm) client.EnsureAvailable(); // before anything is written
+                using (SweepDirectory.CreateOrOpen(sweep, dir, tc, pr.GetValue(threads), pr.GetValue(lease))) { }
+                var progress = new SweepProgress();
+                IReadOnlyDictionary<string, int> counts;
+                if (slurm)
+                {
+                    (var job, counts) = new SlurmExecutor(client).Run(dir, self, sweep.Resources, sweep.Chunk, pr.GetValue(parallel), progress.Report);
+                    if (job != null) Console.WriteLine($"Slurm job {job} finished.");
+                }
+                else counts = LocalExecutor.Run(dir, self, pr.GetValue(parallel), progress.Report);
+                progress.Finish(counts);
+                Console.WriteLine($"Sweep directory: {dir}");
+                return counts[PointStatus.Failed] == 0 && counts[PointStatus.Pending] == 0 && counts[PointStatus.Running] == 0 ? 0 : 1;
+            }
+            catch (SweepException e)
+            {
+                Console.Error.WriteLine($"gradscope sweep: {e.Message}");
+                return 2;
+            }
+        });
+        return c;
+    }
+}
+
+/// <summary>Progress of a sweep: plain lines when output is redirected, a live status line on a terminal.</summary>
+internal sealed class SweepProgress
+{
+    string _last = "";
+    readonly bool _interactive = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    static string Line(IReadOnlyDictionary<string, int> c)
+    {
+        int total = c.Values.Sum();
+        return $"{c[PointStatus.Done] + c[PointStatus.Failed]}/{total} finished: {c[PointStatus.Done]} done, {c[PointStatus.Failed]} failed, {c[PointStatus.Running]} running, {c[PointStatus.Pending]} pending";
+    }
+
+    public void Report(IReadOnlyDictionary<string, int> counts)
+    {
+        var line = Line(counts);
+        if (line == _last) return;
+        _last = line;
+        if (_interactive)
+        {
+            int total = Math.Max(1, counts.Values.Sum()), fin = counts[PointStatus.Done] + counts[PointStatus.Failed];
+            int width = 30, filled = fin * width / total;
+            AnsiConsole.Markup($"\r[green]{new string('#', filled)}[/]{new string('-', width - filled)} {Markup.Escape(line)}   ");
+        }
+        else Console.WriteLine(line);
+    }
+
+    public void Finish(IReadOnlyDictionary<string, int> counts)
+    {
+        Report(counts);
+        if (_interactive) AnsiConsole.WriteLine();
+    }
+}
+
+/// <summary>Prints counts by status and the errors of failed points.</summary>
+internal static class SweepStatus
+{
+    public static int Print(string dir)
+    {
+        using var index = SweepIndex.Open(Path.Combine(dir, SweepDirectory.IndexFile));
+        var counts = index.Counts();
+        Console.WriteLine($"Sweep {dir}: {counts.Values.Sum()} points");
+        foreach (var (k, v) in counts) Console.WriteLine($"  {k,-8} {v}");
+        foreach (var p in index.Points().Where(p => p.Status == PointStatus.Failed))
+            Console.WriteLine($"  failed point {p.Index} ({p.Directory}, attempt {p.Attempts}): {p.Error}");
+        return 0;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Gradscope.Sweeps;
+
+/// <summary>Helpers on the YamlDotNet representation model: load, deep copy, dotted-key lookup and
+/// replacement, canonical JSON (for hashing) and YAML text.</summary>
+public static class YamlTree
+{
+    /// <summary>Parses YAML text whose root must be a mapping.</summary>
+    /// <exception cref="SweepException">The text is not YAML or its root is not a mapping (message names <paramref name="source"/>).</exception>
+    public static YamlMappingNode LoadMapping(string text, string source)
+    {
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(text)); }
+        catch (YamlException e) { throw new SweepException($"{source}: not valid YAML at line {e.Start.Line}: {e.Message}", e); }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new SweepException($"{source}: expected a YAML mapping at the top level");
+        return root;
+    }
+
+    /// <summary>Deep copy of a node (scalars keep their style and tag).</summary>
+    public static YamlNode Clone(YamlNode node) => node switch
+    {
+        YamlScalarNode s => new YamlScalarNode(s.Value) { Style = s.Style, Tag = s.Tag },
+        YamlSequenceNode q => new YamlSequenceNode(q.Children.Select(Clone)) { Style = q.Style },
+        YamlMappingNode m => CloneMapping(m),
+        _ => throw new SweepException($"unsupported YAML node {node.NodeType}"),
+    };
+
+    static YamlMappingNode CloneMapping(YamlMappingNode m)
+    {
+        var copy = new YamlMappingNode { Style = m.Style };
+        foreach (var (k, v) in m.Children) copy.Add(Clone(k), Clone(v));
+        return copy;
+    }
+
+    /// <summary>Whether the dotted key (e.g. "model.width") names an existing entry of <paramref name="root"/>.</summary>
+    public static bool Contains(YamlMappingNode root, string dottedKey) => TryFindParent(root, dottedKey, out _, out _);
+
+    /// <summary>Replaces the value at an existing dotted key by <paramref name="value"/> (copied).</summary>
+    /// <exception cref="SweepException">The key does not exist in the tree.</exception>
+    public static void Set(YamlMappingNode root, string dottedKey, YamlNode value)
+    {
+        if (!TryFindParent(root, dottedKey, out var parent, out var leaf))
+            throw new SweepException($"key '{dottedKey}' does not exist in the config");
+        parent.Children[new YamlScalarNode(leaf)] = Clone(value);
+    }
+
+    /// <summary>Sets a top-level key, adding it when absent (used for <c>seed</c>).</summary>
+    public static void SetTopLevel(YamlMappingNode root, string key, YamlNode value) =>
+        root.Children[new YamlScalarNode(key)] = Clone(value);
+
+    static bool TryFindParent(YamlMappingNode root, string dottedKey, out YamlMappingNode parent, out string leaf)
+    {
+        var parts = dottedKey.Split('.');
+        parent = root; leaf = parts[^1];
+        for (int i = 0; i < parts.Length - 1; i++)
+        {
+            if (!parent.Children.TryGetValue(new YamlScalarNode(parts[i]), out var child) || child is not YamlMappingNode m)
+                return false;
+            parent = m;
+        }
+        return parts.All(p => p.Length > 0) && parent.Children.ContainsKey(new YamlScalarNode(leaf));
+    }
+
+    /// <summary>YAML text of a mapping (no anchors).</summary>
+    public static string ToYaml(YamlMappingNode root)
+    {
+        var w = new StringWriter(CultureInfo.InvariantCulture);
+        new YamlStream(new YamlDocument(root)).Save(w, assignAnchors: false);
+        var text = w.ToString();
+        // YamlDotNet ends a document with "...": keep the file a plain single document.
+        if (text.EndsWith("...\n", StringComparison.Ordinal)) text = text[..^4];
+        return text;
+    }
+
+    /// <summary>Canonical JSON: mapping keys sorted ordinally, plain scalars typed (null, bool, number) as YAML 1.2 core
+    /// reads them, everything else a string. Two configs that read the same give the same text.</summary>
+    public static string ToCanonicalJson(YamlNode node)
+    {
+        var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer)) Write(w, node);
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    static void Write(Utf8JsonWriter w, YamlNode node)
+    {
+        switch (node)
+        {
+            case YamlMappingNode m:
+                w.WriteStartObject();
+                foreach (var (k, v) in m.Children.Select(p => (Key: ((YamlScalarNode)p.Key).Value ?? "", p.Value)).OrderBy(p => p.Key, StringComparer.Ordinal))
+                { w.WritePropertyName(k); Write(w, v); }
+                w.WriteEndObject();
+                break;
+            case YamlSequenceNode q:
+                w.WriteStartArray();
+                foreach (var c in q.Children) Write(w, c);
+                w.WriteEndArray();
+                break;
+            case YamlScalarNode s:
+                WriteScalar(w, s);
+                break;
+        }
+    }
+
+    static void WriteScalar(Utf8JsonWriter w, YamlScalarNode s)
+    {
+        var v = s.Value ?? "";
+        if (s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded)
+        { w.WriteStringValue(v); return; }
+        if (v is "" or "~" or "null" or "Null" or "NULL") { w.WriteNullValue(); return; }
+        if (v is "true" or "True" or "TRUE") { w.WriteBooleanValue(true); return; }
+        if (v is "false" or "False" or "FALSE") { w.WriteBooleanValue(false); return; }
+        if (long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) { w.WriteNumberValue(l); return; }
+        if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)) { w.WriteNumberValue(d); return; }
+        w.WriteStringValue(v);
+    }
+
+    /// <summary>Display text of a scalar or the canonical JSON of a collection (used as a hyperparameter value label).</summary>
+    public static string Label(YamlNode node) => node is YamlScalarNode s ? s.Value ?? "" : ToCanonicalJson(node);
+}

@@ -1,0 +1,115 @@
+using System.Security.Cryptography;
+using System.Text;
+using Gradscope.Sweeps;
+using YamlDotNet.RepresentationModel;
+
+namespace Gradscope.Tests.Sweeps;
+
+public class SweepFileTests
+{
+    [Fact]
+    public void GridTimesSeedsIsTheCartesianProductWithTheLastAxisFastest()
+    {
+        using var t = new SweepTestFiles();
+        t.Write("base.yaml", SweepTestFiles.BaseYaml);
+        var sweep = SweepFile.Load(t.Write("s.yaml", """
+            base: base.yaml
+            grid:
+              model.width: [4, 16, 32]
+              algorithm.eta: [0.5, 0.05]
+            seeds: [7, 9]
+            """));
+        var points = SweepExpander.Expand(sweep);
+        Assert.Equal(3 * 2 * 2, points.Count);
+        var expected = new List<(string W, string E, long S)>();
+        foreach (var w in new[] { "4", "16", "32" }) foreach (var e in new[] { "0.5", "0.05" }) foreach (var s in new long[] { 7, 9 }) expected.Add((w, e, s));
+        for (int i = 0; i < points.Count; i++)
+        {
+            Assert.Equal(i, points[i].Index);
+            Assert.Equal(expected[i].W, points[i].Hyperparameters["model.width"]);
+            Assert.Equal(expected[i].E, points[i].Hyperparameters["algorithm.eta"]);
+            Assert.Equal(expected[i].S, points[i].Seed);
+            var cfg = YamlTree.LoadMapping(points[i].ConfigYaml, "point");
+            Assert.Equal(expected[i].W, ((YamlScalarNode)((YamlMappingNode)cfg["model"])["width"]).Value);
+            Assert.Equal("2", ((YamlScalarNode)((YamlMappingNode)cfg["model"])["depth"]).Value);
+            Assert.Equal(expected[i].S.ToString(), ((YamlScalarNode)cfg["seed"]).Value);
+        }
+        Assert.Equal(points.Count, points.Select(p => p.Hash).Distinct().Count());
+    }
+
+    [Fact]
+    public void ConfigHashIsSha256OfSortedKeyJson()
+    {
+        // Independent: the canonical JSON written by hand (keys sorted, numbers typed).
+        var cfg = YamlTree.LoadMapping("seed: 3\nmodel: {width: 8, name: 'mlp'}\nflag: true\n", "t");
+        const string json = "{\"flag\":true,\"model\":{\"name\":\"mlp\",\"width\":8},\"seed\":3}";
+        Assert.Equal(json, YamlTree.ToCanonicalJson(cfg));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json))), SweepExpander.Hash(cfg));
+        var reordered = YamlTree.LoadMapping("flag: true\nmodel:\n  name: mlp\n  width: 8\nseed: 3\n", "t");
+        Assert.Equal(json, YamlTree.ToCanonicalJson(reordered));
+    }
+
+    [Fact]
+    public void RandomSearchDrawsWithinBoundsAndIsDeterministic()
+    {
+        using var t = new SweepTestFiles();
+        var text = """
+            base:
+              algorithm: {eta: 0.1, wd: 0.0}
+              model: {act: relu}
+            random:
+              samples: 50
+              seed: 11
+              algorithm.eta: {dist: loguniform, low: 0.001, high: 1}
+              algorithm.wd: {dist: uniform, low: -1, high: 2}
+              model.act: {dist: choice, values: [relu, linear]}
+            """;
+        var a = SweepExpander.Expand(SweepFile.Load(t.Write("r.yaml", text)));
+        var b = SweepExpander.Expand(SweepFile.Load(t.Write("r2.yaml", text)));
+        Assert.Equal(50, a.Count);
+        Assert.Equal(a.Select(p => p.Hash), b.Select(p => p.Hash));
+        foreach (var p in a)
+        {
+            double eta = double.Parse(p.Hyperparameters["algorithm.eta"], System.Globalization.CultureInfo.InvariantCulture);
+            double wd = double.Parse(p.Hyperparameters["algorithm.wd"], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(eta, 0.001, 1); Assert.InRange(wd, -1, 2);
+            Assert.Contains(p.Hyperparameters["model.act"], new[] { "relu", "linear" });
+        }
+        // loguniform on [1e-3, 1]: about a third of the draws below 1e-2.
+        Assert.InRange(a.Count(p => double.Parse(p.Hyperparameters["algorithm.eta"], System.Globalization.CultureInfo.InvariantCulture) < 0.01), 5, 30);
+    }
+
+    [Theory]
+    [InlineData("grid:\n  model.heigth: [1, 2]\n", "model.heigth", ":3")]
+    [InlineData("grid:\n  model.width: []\n", "empty", ":3")]
+    [InlineData("grid:\n  model.width: 8\n", "must be a list", ":3")]
+    [InlineData("grid:\n  model: [1]\n  nosuch.key: [1]\n", "nosuch.key", ":4")]
+    [InlineData("gird:\n  model.width: [1]\n", "unknown sweep key 'gird'", ":2")]
+    [InlineData("random:\n  samples: 3\n  algorithm.eta: {dist: loguniform, low: 0, high: 1}\n", "low > 0", ":4")]
+    public void BadSweepFilesNameTheKeyAndLine(string body, string expected, string line)
+    {
+        using var t = new SweepTestFiles();
+        t.Write("base.yaml", SweepTestFiles.BaseYaml);
+        var path = t.Write("bad.yaml", "base: base.yaml\n" + body);
+        var e = Assert.Throws<SweepException>(() => SweepFile.Load(path));
+        Assert.Contains(expected, e.Message);
+        Assert.Contains(path + line, e.Message);
+    }
+
+    [Fact]
+    public void ADirectoryOfAnotherSweepIsRefusedWithoutWriting()
+    {
+        using var t = new SweepTestFiles();
+        t.Write("base.yaml", SweepTestFiles.BaseYaml);
+        var a = SweepFile.Load(t.Write("a.yaml", "base: base.yaml\ngrid:\n  model.width: [1, 2]\n"));
+        var b = SweepFile.Load(t.Write("b.yaml", "base: base.yaml\ngrid:\n  model.width: [1, 3]\n"));
+        var dir = Path.Combine(t.Root, "out");
+        using (var ix = SweepDirectory.CreateOrOpen(a, dir, t.FakeTrain(0), 1, 30)) Assert.Equal(2, ix.Counts()[PointStatus.Pending]);
+        var before = Directory.GetFiles(dir, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        var e = Assert.Throws<SweepException>(() => SweepDirectory.CreateOrOpen(b, dir, t.FakeTrain(0), 1, 30));
+        Assert.Contains("different sweep file", e.Message);
+        var after = Directory.GetFiles(dir, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        Assert.True(File.Exists(Path.Combine(dir, "points", "0001-" + SweepExpander.Expand(a)[1].Hash[..8], "config.yaml")));
+    }
+}

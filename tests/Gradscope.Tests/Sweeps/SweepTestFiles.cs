@@ -1,0 +1,56 @@
+using Gradscope.Sweeps;
+
+namespace Gradscope.Tests.Sweeps;
+
+/// <summary>Temporary directories, sweep files and a fake train program (a shell script honouring the train contract:
+/// sleeps, then writes final.json atomically) for the sweep machinery tests.</summary>
+internal sealed class SweepTestFiles : IDisposable
+{
+    public string Root { get; } = Directory.CreateTempSubdirectory("gs-sweep-").FullName;
+
+    public string Write(string name, string text)
+    {
+        var path = Path.Combine(Root, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    public const string BaseYaml = """
+        model:
+          width: 8
+          depth: 2
+        algorithm:
+          eta: 0.1
+        seed: 0
+        """;
+
+    /// <summary>A fake train: `train CFG --out DIR --threads N` or `train --resume DIR --threads N`; fails for configs
+    /// containing "width: 13".</summary>
+    public GradscopeCommandLine FakeTrain(double sleepSeconds)
+    {
+        var path = Write("fake-train.sh", $$"""
+            #!/bin/sh
+            if [ "$2" = "--resume" ]; then d="$3"; else d="$4"; fi
+            if grep -q "width: 13" "$d/config.yaml"; then echo "width 13 is unlucky" >&2; exit 3; fi
+            sleep {{sleepSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}}
+            echo '{"train_loss":0.1,"train_acc":1.0,"test_acc":0.9,"steps":10,"wall_s":0.3}' > "$d/final.json.tmp"
+            mv "$d/final.json.tmp" "$d/final.json"
+            """.Replace("\r", ""));
+        MakeExecutable(path);
+        return new GradscopeCommandLine(path, []);
+    }
+
+    /// <summary>The Gradscope CLI of this build (Gradscope.Cli.dll next to the test assembly) under the dotnet host.</summary>
+    public static GradscopeCommandLine Cli() =>
+        GradscopeCommandLine.ForDll(typeof(Gradscope.Cli.SweepCommand).Assembly.Location);
+
+    public static void MakeExecutable(string path)
+    {
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

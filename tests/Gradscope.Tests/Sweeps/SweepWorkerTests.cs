@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using Gradscope.Sweeps;
+
+namespace Gradscope.Tests.Sweeps;
+
+public class SweepWorkerTests
+{
+    static string MakeSweep(SweepTestFiles t, string grid, GradscopeCommandLine train, double lease)
+    {
+        t.Write("base.yaml", SweepTestFiles.BaseYaml);
+        var sweep = SweepFile.Load(t.Write("s.yaml", "base: base.yaml\ngrid:\n" + grid));
+        var dir = Path.Combine(t.Root, "out");
+        SweepDirectory.CreateOrOpen(sweep, dir, train, 1, lease).Dispose();
+        return dir;
+    }
+
+    [Fact]
+    public void ConcurrentWorkerProcessesWithOneKilledFinishEveryPointExactlyOnce()
+    {
+        using var t = new SweepTestFiles();
+        var dir = MakeSweep(t, "  model.width: [1, 2, 3, 4, 5, 6]\n  algorithm.eta: [0.1, 0.2]\n", t.FakeTrain(0.4), lease: 1.5);
+        var cli = SweepTestFiles.Cli();
+        var workers = Enumerable.Range(0, 3).Select(i => GradscopeCommandLine.StartLogged(
+            cli.With("sweep-worker", dir, "--worker-id", $"w{i}"), Path.Combine(t.Root, $"w{i}.log"), Path.Combine(t.Root, $"w{i}.log"))).ToList();
+        try
+        {
+            using var index = SweepIndex.Open(Path.Combine(dir, SweepDirectory.IndexFile));
+            // Kill w0 (SIGKILL, worker only: its train child is orphaned) while it holds a running point.
+            var watch = Stopwatch.StartNew();
+            while (!index.Points().Any(p => p.Worker == "w0" && p.Status == PointStatus.Running) && watch.Elapsed < TimeSpan.FromSeconds(20))
+                Thread.Sleep(20);
+            var held = index.Points().Single(p => p.Worker == "w0" && p.Status == PointStatus.Running).Index;
+            workers[0].Kill(entireProcessTree: false);
+            workers[0].WaitForExit();
+            foreach (var w in workers.Skip(1)) Assert.True(w.WaitForExit(TimeSpan.FromSeconds(40)), "worker did not finish");
+
+            var points = index.Points();
+            Assert.All(points, p => Assert.Equal(PointStatus.Done, p.Status));
+            Assert.Equal("ok", index.IntegrityCheck());
+            var events = index.Events();
+            // Exactly one completion per point, and nothing completed by the killed worker after it held `held`.
+            Assert.Equal(points.Select(p => p.Index).Order(), events.Where(e => e.Kind == PointStatus.Done).Select(e => e.Index).Order());
+            Assert.DoesNotContain(events, e => e.Kind == PointStatus.Done && e.Index == held && e.Worker == "w0");
+            Assert.True(points.Single(p => p.Index == held).Attempts >= 2);
+            Assert.All(points, p => Assert.Contains("\"test_acc\":0.9", p.Metrics));
+        }
+        finally
+        {
+            foreach (var w in workers) { if (!w.HasExited) w.Kill(true); w.Dispose(); }
+        }
+    }
+
+    [Fact]
+    public void FailedPointsRecordTheErrorAndARerunSkipsDonePoints()
+    {
+        using var t = new SweepTestFiles();
+        var dir = MakeSweep(t, "  model.width: [12, 13, 14]\n", t.FakeTrain(0.0), lease: 5);
+        Assert.Equal(3, new SweepWorker(dir, "a").Run());
+        using (var index = SweepIndex.Open(Path.Combine(dir, SweepDirectory.IndexFile)))
+        {
+            var failed = index.Points().Single(p => p.Status == PointStatus.Failed);
+            Assert.Equal("13", System.Text.Json.JsonDocument.Parse(failed.Hyperparameters).RootElement.GetProperty("model.width").GetString());
+            Assert.Contains("code 3", failed.Error);
+            Assert.Contains("width 13 is unlucky", failed.Error);
+        }
+        // Re-run: only the failed point is retried (it fails again), done points are not re-run.
+        var sweep = SweepFile.Load(Path.Combine(t.Root, "s.yaml"));
+        using (var index = SweepDirectory.CreateOrOpen(sweep, dir, t.FakeTrain(0), 1, 5))
+            Assert.Equal(1, index.Counts()[PointStatus.Pending]);
+        Assert.Equal(1, new SweepWorker(dir, "b").Run());
+        using (var index = SweepIndex.Open(Path.Combine(dir, SweepDirectory.IndexFile)))
+        {
+            Assert.Equal(4, index.Events().Count(e => e.Kind is PointStatus.Done or PointStatus.Failed));
+            Assert.Equal(2, index.Points().Count(p => p.Status == PointStatus.Done && p.Attempts == 1));
+        }
+    }
+
+    [Fact]
+    public void APointWithACheckpointIsResumed()
+    {
+        using var t = new SweepTestFiles();
+        var log = Path.Combine(t.Root, "argv.log");
+        var script = t.Write("record.sh", $"#!/bin/sh\necho \"$@\" >> {log}\nif [ \"$2\" = \"--resume\" ]; then d=\"$3\"; else d=\"$4\"; fi\necho '{{}}' > \"$d/final.json\"\n");
+        SweepTestFiles.MakeExecutable(script);
+        var dir = MakeSweep(t, "  model.width: [1, 2]\n", new GradscopeCommandLine(script, []), lease: 5);
+        var second = Directory.GetDirectories(Path.Combine(dir, "points")).Order().Last();
+        File.WriteAllText(Path.Combine(second, "checkpoint.bin"), "x");
+        new SweepWorker(dir, "a").Run();
+        var lines = File.ReadAllLines(log);
+        Assert.Equal($"train {Directory.GetDirectories(Path.Combine(dir, "points")).Order().First()}/config.yaml --out {Directory.GetDirectories(Path.Combine(dir, "points")).Order().First()} --threads 1", lines[0]);
+        Assert.Equal($"train --resume {second} --threads 1", lines[1]);
+    }
+}
