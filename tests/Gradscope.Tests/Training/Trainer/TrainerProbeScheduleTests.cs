@@ -30,3 +30,32 @@ public class TrainerProbeScheduleTests
         Assert.Equal(steps, new ProbeSchedule(50, 2).StepsUpTo(120));
     }
 }
+
+public class TrainerProbeProviderTests
+{
+    private sealed class ParameterCountProbe<T>(int p) : IProbe<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        public IReadOnlyList<string> Keys { get; } = ["params"];
+        public void Measure(ProbeContext<T> context, MetricRow row) => row.Set("params", p);
+    }
+
+    private sealed class Provider : IProbeProvider
+    {
+        public IEnumerable<IProbe<T>> Create<T>(Gradscope.Training.Trainer<T> trainer) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+            => [new ParameterCountProbe<T>(trainer.Model.ParameterCount)];
+    }
+
+    [Fact]
+    public void ProvidedProbeKeysJoinTheCsvHeader()
+    {
+        string dir = TrainerTestConfigs.TempDir();
+        try
+        {
+            TrainerRunner.Start(TrainerTestConfigs.Tiny(steps: 10, dtype: "f32"), new TrainerRunOptions { RunDirectory = dir, ProbeProviders = [new Provider()] });
+            var lines = File.ReadAllLines(Path.Combine(dir, "metrics.csv"));
+            Assert.EndsWith(",gamma,params", lines[0]);
+            Assert.EndsWith(",48", lines[^1]);   // P = 5 * 8 + 8 * 1
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
