@@ -15,5 +15,6 @@ internal static class Commands
         yield return BenchCommand.Create();
         yield return ReportCommand.Create();
         yield return SweepWorkerCommand.Create();
+        yield return DataCommand.Create();
     }
 }

@@ -68,7 +68,7 @@ internal static class TrainCommand
         else
         {
             if (config is null) throw new ArgumentException("a config file is required (gradscope train <config.yaml>), or --resume <run-dir>.");
-            var cfg = TrainConfigYaml.Load(config.FullName) with { Source = config.Name };
+            var cfg = TrainConfigYaml.Load(config.ToString()); // the path as the user wrote it names the file in errors
             if (threads is int th) cfg = cfg with { Threads = th };
             if (seed is ulong s) cfg = cfg with { Seed = s };
             cfg.Validate();

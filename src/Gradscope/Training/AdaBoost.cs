@@ -12,7 +12,7 @@ using Gradscope.Data;
 /// </summary>
 public sealed class AdaBoost
 {
-    // NOTE: a perfect stump (eps = 0) would get alpha = infinity; its edge is capped at 1 - 1e-12 (alpha ~ 14).
+    // NOTE: a perfect stump (eps = 0) would get alpha = infinity; eps is floored at 5e-13 (alpha ~ 14).
     private const double MaxEdge = 1 - 1e-12;
     private readonly Dataset _data;
     private readonly int[][] _order;          // per feature: sample indices sorted by that feature
@@ -89,9 +89,12 @@ public sealed class AdaBoost
     public AdaBoostRound Round()
     {
         int n = _data.N;
-        var (stump, edge) = BestStump(_d);
-        double e = Math.Min(edge, MaxEdge);
-        double eps = (1 - e) / 2;
+        var (stump, _) = BestStump(_d);
+        // eps summed directly (not as (1 - edge)/2) so it keeps its precision when the edge is near 1.
+        double eps = 0;
+        for (int i = 0; i < n; i++) if (_y[i] * stump.Predict(_data.Row(i)) < 0) eps += _d[i];
+        eps = Math.Max(eps, (1 - MaxEdge) / 2);
+        double edge = 1 - 2 * eps;
         double alpha = 0.5 * Math.Log((1 - eps) / eps);
         AlphaL1 += alpha;
         _ensemble.Add((stump, alpha));
@@ -108,7 +111,7 @@ public sealed class AdaBoost
         double z = 0;
         for (int i = 0; i < n; i++) { _d[i] = Math.Exp(-(_y[i] * _f[i] - minU)); z += _d[i]; }
         for (int i = 0; i < n; i++) _d[i] /= z;
-        var round = new AdaBoostRound(stump, edge, (1 - edge) / 2, alpha, AlphaL1 > 0 ? minU / AlphaL1 : 0, (double)wrong / n);
+        var round = new AdaBoostRound(stump, edge, eps, alpha, AlphaL1 > 0 ? minU / AlphaL1 : 0, (double)wrong / n);
         _rounds.Add(round);
         return round;
     }

@@ -14,7 +14,7 @@ public delegate void VectorField<T>(double t, ReadOnlySpan<T> y, Span<T> dydt) w
 /// <param name="InitialDt">First step size; 0 selects it automatically (Hairer, Norsett and Wanner, section II.4).</param>
 /// <param name="MaxDt">Upper bound on dt (infinity = none).</param>
 /// <param name="MinDt">Step size below which the integrator gives up (throws).</param>
-public readonly record struct OdeTolerances(
+public sealed record OdeTolerances(
     double AbsoluteTolerance = 1e-8, double RelativeTolerance = 1e-8, double Safety = 0.9,
     double MinFactor = 0.2, double MaxFactor = 10.0, double InitialDt = 0, double MaxDt = double.PositiveInfinity, double MinDt = 1e-300);
 

@@ -6,7 +6,7 @@ namespace Gradscope.Training;
 using Gradscope.Losses;
 
 /// <summary>The Halpern weights a_t = scale / (t + offset)^power (default 1/(t+2)); a_t -&gt; 0 and sum a_t = infinity need 0 &lt; power &lt;= 1.</summary>
-public readonly record struct HalpernSchedule(double Scale = 1.0, double Offset = 2.0, double Power = 1.0)
+public sealed record HalpernSchedule(double Scale = 1.0, double Offset = 2.0, double Power = 1.0)
 {
     /// <summary>a_t for iteration t = 0, 1, ...; throws if it leaves [0, 1].</summary>
     public double At(long t)

@@ -11,7 +11,8 @@ using Gradscope.Losses;
 /// then renormalizes V_k to unit norm. The "global" variant keeps one scalar rho = prod_k rho_k with
 /// f = rho f(x; V) (homogeneous nets only): W_k = c V_k with c = rho^(1/L), dV_k = -c (I - v v^T) g_k and
 /// drho = -(1/(L c^(L-1))) sum_k &lt;V_k, g_k&gt; - lambda rho (the chain rule of L(rho f(V))).
-/// Other parameters (biases) take plain GD steps. State: rho and V.
+/// Other parameters (biases) take plain GD steps. State: rho and V. <see cref="Initialize"/> writes W = c V into
+/// the model, which in the global variant rebalances the layers without changing f.
 /// </summary>
 public sealed class LagrangeNormalization<T> : Algorithm<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -58,6 +59,8 @@ public sealed class LagrangeNormalization<T> : Algorithm<T> where T : unmanaged,
             if (Global) prod *= n; else _rho[k] = n;
         }
         if (Global) _rho[0] = prod;
+        // NOTE: the global variant rebalances the layers (W_k = rho^(1/L) V_k): the same function f, new W.
+        WriteWeights(model.Flat);
     }
 
     private Span<T> Seg(int k) => _v.AsSpan(_segments[k].Offset, _segments[k].Length);

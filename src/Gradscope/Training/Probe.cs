@@ -17,6 +17,16 @@ public interface IProbe<T> where T : unmanaged, IFloatingPointIeee754<T>
     void Measure(ProbeContext<T> context, MetricRow row);
 }
 
+/// <summary>
+/// Creates extra probes for a run whose element type is only known at run time (f32/f64 configs):
+/// how a higher layer (Measures, Claims, the CLI) adds its probes to <see cref="TrainerRunner"/> runs.
+/// </summary>
+public interface IProbeProvider
+{
+    /// <summary>The probes to add to <paramref name="trainer"/> (called once, before the run starts).</summary>
+    IEnumerable<IProbe<T>> Create<T>(Trainer<T> trainer) where T : unmanaged, IFloatingPointIeee754<T>;
+}
+
 /// <summary>What a probe sees: the step, time, model and full evaluations of the train (and test) sets at the current weights.</summary>
 public sealed class ProbeContext<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

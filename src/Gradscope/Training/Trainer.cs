@@ -46,7 +46,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         Model = TrainerModels.Build<T>(config, Train, initRng);
         var loss = Loss.Parse(config.Loss.Kind);
         _expType = Loss.IsExponentialType(loss);
-        Algorithm = TrainerAlgorithms.Create<T>(config);
+        Algorithm = TrainerAlgorithms.Create<T>(config, Model.Flat);
         Objective = new Objective<T>(Model, Train, loss, config.Loss.TargetScale);
         _schedule = new Schedule(config.Schedule.Kind, config.Algorithm.Eta, config.Schedule.Factor, config.Schedule.Every,
             config.Schedule.Total ?? config.Stop.Steps ?? 1, config.Schedule.MinEta);

@@ -11,13 +11,16 @@ using Gradscope.Losses;
 public static class TrainerAlgorithms
 {
     /// <summary>Names the factory knows.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["gd", "sgd", "loss_scaled_gd"];
+    public static IReadOnlyList<string> Names { get; } =
+        ["gd", "sgd", "loss_scaled_gd", "armijo", "flow", "loss_scaled_flow", "weight_norm", "lagrange", "nmgd", "halpern"];
 
     /// <summary>Whether the algorithm takes minibatches (batch_size &gt; 0).</summary>
     public static bool IsMinibatch(TrainConfig c) => c.Algorithm.BatchSize > 0;
 
     /// <summary>Creates the algorithm of <paramref name="c"/>; throws <see cref="TrainConfigException"/> for unknown names or keys.</summary>
-    public static Algorithm<T> Create<T>(TrainConfig c) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <param name="c">The config.</param>
+    /// <param name="initialWeights">W_0 (the Halpern anchor "init"); may be empty when the algorithm does not need it.</param>
+    public static Algorithm<T> Create<T>(TrainConfig c, ReadOnlySpan<T> initialWeights = default) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var a = c.Algorithm;
         var o = new TrainerOptions(c, "algorithm", a.Options);
@@ -39,6 +42,45 @@ public static class TrainerAlgorithms
                 if (!expType) throw c.Error("algorithm.name", $"loss_scaled_gd needs an exponential-type loss (exponential, logistic, cross_entropy), got {c.Loss.Kind}");
                 result = new Gd<T>(lossScaled: true);
                 break;
+            case "armijo":
+            case "armijo_gd":
+                FullBatch(c);
+                result = Wrap(c, () => new ArmijoGd<T>(o.Positive("initial_eta", a.Eta), o.Double("shrink", 0.5), o.Double("c", 1e-4), o.Positive("min_eta", 1e-12)));
+                break;
+            case "flow":
+            case "loss_scaled_flow":
+                {
+                    FullBatch(c);
+                    bool scaled = a.Name == "loss_scaled_flow";
+                    if (scaled && !expType) throw c.Error("algorithm.name", $"loss_scaled_flow needs an exponential-type loss (exponential, logistic, cross_entropy), got {c.Loss.Kind}");
+                    var tol = new OdeTolerances(o.Positive("atol", 1e-8), o.Positive("rtol", 1e-8), o.Positive("safety", 0.9),
+                        o.Positive("min_factor", 0.2), o.Positive("max_factor", 10.0), o.Double("initial_dt", 0), MaxDt(o));
+                    result = Wrap(c, () => new GradientFlow<T>(tol, scaled));
+                    break;
+                }
+            case "weight_norm":
+                {
+                    string mode = o.Choice("mode", "per_layer", "per_layer", "per_unit");
+                    result = new WeightNormalization<T>(mode == "per_unit" ? WeightNormMode.PerUnit : WeightNormMode.PerLayer);
+                    break;
+                }
+            case "lagrange":
+            case "lagrange_norm":
+                result = Wrap(c, () => new LagrangeNormalization<T>(o.Bool("global", false)));
+                break;
+            case "nmgd":
+            case "halpern":
+                {
+                    var schedule = new HalpernSchedule(o.Positive("a_scale", 1.0), o.Double("a_offset", 2.0), o.Positive("a_power", 1.0));
+                    double[]? anchor = null;
+                    if (a.Name == "halpern" && o.Choice("anchor", "zero", "zero", "init") == "init")
+                    {
+                        anchor = new double[initialWeights.Length];
+                        for (int i = 0; i < anchor.Length; i++) anchor[i] = double.CreateChecked(initialWeights[i]);
+                    }
+                    result = Wrap(c, () => a.Name == "nmgd" ? new Nmgd<T>(null, schedule) : new Halpern<T>(anchor, schedule));
+                    break;
+                }
             default:
                 throw c.Error("algorithm.name", $"is not a known algorithm, got '{a.Name}' (known: {string.Join(", ", Names)})");
         }
@@ -46,5 +88,23 @@ public static class TrainerAlgorithms
             throw c.Error("schedule.kind", $"loss_scaled is realized by stepping on grad log L and is available for gd and sgd; use the algorithm's own loss-scaled variant for '{a.Name}'");
         o.RejectUnknown($"algorithm '{a.Name}'");
         return result;
+    }
+
+    private static double MaxDt(TrainerOptions o)
+    {
+        double d = o.Double("max_dt", double.PositiveInfinity);
+        return d > 0 ? d : throw o.Error("max_dt", $"must be > 0, got {d}");
+    }
+
+    private static void FullBatch(TrainConfig c)
+    {
+        if (c.Algorithm.BatchSize != 0) throw c.Error("algorithm.batch_size", $"must be 0 for {c.Algorithm.Name} (a full-batch method), got {c.Algorithm.BatchSize}");
+    }
+
+    // Constructors validate their own arguments; report their message against the algorithm's key.
+    private static Algorithm<T> Wrap<T>(TrainConfig c, Func<Algorithm<T>> create) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        try { return create(); }
+        catch (ArgumentException e) { throw c.Error("algorithm", e.Message); }
     }
 }

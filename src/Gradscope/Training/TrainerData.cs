@@ -52,6 +52,7 @@ public static class TrainerData
         try
         {
             if (Resolver?.Invoke(s, isTest, c.Seed) is { } ds) return ds;
+            if (s.Name != "separable" && DataResolver.Resolve(s.Name, s.Params, isTest, c.Seed) is { } named) return named;
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or KeyNotFoundException)
         {
@@ -61,7 +62,7 @@ public static class TrainerData
         Dataset result = s.Name switch
         {
             "separable" => Separable(o, isTest, c.Seed),
-            _ => throw c.Error(key, $"names no known dataset or generator, got '{s.Name}' (built in: {string.Join(", ", BuiltIns)})"),
+            _ => throw c.Error(key, $"names no known dataset or generator, got '{s.Name}' (generators: {string.Join(", ", BuiltIns.Concat(DataResolver.Generators))}; datasets: see gradscope data list)"),
         };
         o.RejectUnknown($"dataset '{s.Name}'");
         return result;

@@ -81,6 +81,22 @@ public static class TrainerModels
         return model;
     }
 
+    /// <summary>Layer kinds built through the model description format (Nn.ModelSpec).</summary>
+    public static IReadOnlyList<string> SpecKinds { get; } = ["flatten", "conv2d", "locally_connected2d", "avgpool2d", "global_avgpool2d", "batchnorm"];
+
+    // Builds one layer through ModelSpec so that inline lists accept every kind (and key) the model description format does.
+    private static Layer<T> FromModelSpec<T>(TrainConfig c, int i, string kind, TrainerOptions o, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var layer = c.Model.Layers![i];
+        if (layer.Params.ContainsKey("key")) throw o.Error("key", "is not supported in run configs (parameters are named by layer index)");
+        var text = new System.Text.StringBuilder();
+        text.Append($"input: [{string.Join(", ", shape)}]\nlayers:\n  - {{type: {kind}");
+        foreach (var (k, v) in layer.Params) { o.String(k); text.Append($", {k}: {v}"); }
+        text.Append("}\n");
+        try { return ModelSpec.Parse(text.ToString(), $"model.layers[{i}]").Build<T>().Layers[0]; }
+        catch (InvalidDataException e) { throw c.Error($"model.layers[{i}]", $"({kind}): {e.Message}"); }
+    }
+
     private static Layer<T> CreateLayer<T>(TrainConfig c, int i, string kind, TrainerOptions o, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         switch (kind)
@@ -98,8 +114,9 @@ public static class TrainerModels
         }
         ILayerFactory? f;
         lock (Extra) Extra.TryGetValue(kind, out f);
+        if (f is null && SpecKinds.Contains(kind)) return FromModelSpec<T>(c, i, kind, o, shape);
         if (f is null)
-            throw c.Error($"model.layers[{i}]", $"has unknown layer type '{kind}' (known: dense, relu, identity{(Extra.Count > 0 ? ", " + string.Join(", ", Extra.Keys.Order()) : "")})");
+            throw c.Error($"model.layers[{i}]", $"has unknown layer type '{kind}' (known: dense, relu, identity, {string.Join(", ", SpecKinds)}{(Extra.Count > 0 ? ", " + string.Join(", ", Extra.Keys.Order()) : "")})");
         return f.Create<T>(o, shape);
     }
 }

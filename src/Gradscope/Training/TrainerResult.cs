@@ -24,6 +24,8 @@ public sealed record TrainerRunOptions
     public Action<TrainerProgress>? Progress { get; init; }
     /// <summary>Steps between progress calls (0: only at probes).</summary>
     public long ProgressEvery { get; init; }
+    /// <summary>Extra probes (e.g. from Measures) added by <see cref="TrainerRunner"/> after the built-in ones; their keys join the metrics.csv header.</summary>
+    public IReadOnlyList<IProbeProvider> ProbeProviders { get; init; } = [];
     /// <summary>Cancels the session at the next step; a checkpoint is written and the status is Interrupted.</summary>
     public CancellationToken Cancellation { get; init; }
 }

@@ -41,6 +41,12 @@ public static class TrainerRunner
     }
 
     private static TrainerResult Run(TrainConfig config, TrainerRunOptions options) => config.DType == "f32"
-        ? new Trainer<float>(config).Run(options)
-        : new Trainer<double>(config).Run(options);
+        ? Run(new Trainer<float>(config), options)
+        : Run(new Trainer<double>(config), options);
+
+    private static TrainerResult Run<T>(Trainer<T> trainer, TrainerRunOptions options) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        foreach (var provider in options.ProbeProviders) trainer.Probes.AddRange(provider.Create(trainer));
+        return trainer.Run(options);
+    }
 }

@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Globalization;
+using Gradscope.Data;
+
+namespace Gradscope.Cli;
+
+/// <summary><c>gradscope data list | fetch | verify</c>: the datasets Gradscope knows, downloads with SHA-256 checks, and the bundled checksums.</summary>
+internal static class DataCommand
+{
+    public static Command Create()
+    {
+        PlugIntoTrainer();
+        var data = new Command("data", "List, download and verify the datasets Gradscope uses.");
+        data.Subcommands.Add(List());
+        data.Subcommands.Add(Fetch());
+        data.Subcommands.Add(Verify());
+        return data;
+    }
+
+    /// <summary>
+    /// Lets run configs name the registry's datasets and the data library's generators: the trainer consults
+    /// <see cref="Gradscope.Training.TrainerData.Resolver"/> before its own built-ins. Done here because the CLI
+    /// builds every command at start-up, before any run.
+    /// </summary>
+    internal static void PlugIntoTrainer() =>
+        Gradscope.Training.TrainerData.Resolver ??= (source, isTest, seed) => DataResolver.Resolve(source.Name, source.Params, isTest, seed);
+
+    private static Option<DirectoryInfo?> DirOption(string description) => new("--dir") { Description = description };
+
+    private static Command List()
+    {
+        var c = new Command("list", "List the named datasets: samples, classes, shape, and whether their files are present.");
+        var dir = DirOption("Folder of fetched datasets (default: data/fetched in the repository).");
+        c.Options.Add(dir);
+        c.SetAction(pr =>
+        {
+            var reg = new DataRegistry(DataPaths.DataDirectory, pr.GetValue(dir)?.FullName);
+            Console.WriteLine($"Data folder: {reg.DataDirectory}");
+            Console.WriteLine($"Fetched:     {reg.FetchedDirectory}");
+            Console.WriteLine();
+            Console.WriteLine($"{"name",-20} {"samples",8} {"classes",7}  {"shape",-12} {"status",-11} description");
+            foreach (var e in reg.Entries)
+            {
+                string status = e.IsPresent ? "present" : e.Fetched ? "not fetched" : "MISSING";
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{e.Name,-20} {e.Samples,8} {e.Classes,7}  {"(" + string.Join(", ", e.SampleShape) + ")",-12} {status,-11} {e.Description}"));
+            }
+            Console.WriteLine();
+            Console.WriteLine($"Fetch the others with: gradscope data fetch {string.Join("|", DataFetcher.Sets.Select(s => s.Name))}");
+            return 0;
+        });
+        return c;
+    }
+
+    private static Command Fetch()
+    {
+        var c = new Command("fetch", "Download a dataset from its canonical source, verify every file's SHA-256, and move it into place atomically.");
+        var name = new Argument<string>("dataset") { Description = $"One of: {string.Join(", ", DataFetcher.Sets.Select(s => s.Name))}." };
+        var dir = DirOption("Folder for fetched datasets (default: data/fetched in the repository).");
+        var baseUrl = new Option<string?>("--base-url") { Description = $"Download from this folder URL instead of the canonical one (also ${DataFetcher.BaseUrlEnvironmentVariable})." };
+        var attempts = new Option<int>("--attempts") { Description = "Download attempts per file.", DefaultValueFactory = _ => 3 };
+        c.Arguments.Add(name);
+        c.Options.Add(dir);
+        c.Options.Add(baseUrl);
+        c.Options.Add(attempts);
+        c.SetAction(async (pr, cancel) =>
+        {
+            try
+            {
+                var set = DataFetcher.Find(pr.GetValue(name)!);
+                var target = pr.GetValue(dir)?.FullName ?? DataPaths.FetchedDirectory;
+                var folder = await DataFetcher.FetchAsync(set, target, pr.GetValue(baseUrl), log: Console.WriteLine, attempts: Math.Max(1, pr.GetValue(attempts)), cancel: cancel);
+                Console.WriteLine($"{set.Name}: ready in {folder}");
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidDataException or HttpRequestException or IOException or DirectoryNotFoundException)
+            {
+                Console.Error.WriteLine($"gradscope data fetch: {e.Message}");
+                return 1;
+            }
+        });
+        return c;
+    }
+
+    private static Command Verify()
+    {
+        var c = new Command("verify", "Check every file listed in data/SHA256SUMS.");
+        c.SetAction(pr =>
+        {
+            var dir = DataPaths.DataDirectory;
+            int bad = 0;
+            foreach (var line in File.ReadAllLines(Path.Combine(dir, "SHA256SUMS")).Where(l => l.Length > 66))
+            {
+                var rel = line[66..];
+                var path = Path.Combine(dir, rel);
+                string status = !File.Exists(path) ? "MISSING"
+                    : DataFetcher.Sha256Async(path).GetAwaiter().GetResult() == line[..64] ? "OK" : "FAILED";
+                if (status != "OK") bad++;
+                Console.WriteLine($"{rel}: {status}");
+            }
+            return bad == 0 ? 0 : 1;
+        });
+        return c;
+    }
+}

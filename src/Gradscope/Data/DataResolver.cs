@@ -1,0 +1,95 @@
+using System.Globalization;
+
+namespace Gradscope.Data;
+
+/// <summary>
+/// Turns a dataset name with string parameters (as written in a run config) into a <see cref="Dataset"/>:
+/// every <see cref="DataRegistry"/> name (optional parameter <c>scale</c>: multiply every feature), and the generators
+/// <list type="bullet">
+/// <item><c>separable_svm</c>: n, d, gamma, sigma, spread, support_pairs, seed (<see cref="SyntheticSeparable"/>);</item>
+/// <item><c>relu_teacher</c>: n, d, hidden (e.g. "[32, 32]"), classes, seed (<see cref="SyntheticTeacher"/>);</item>
+/// <item><c>compositional</c>: n, depth, node (tanh | polynomial), rule (sign | quantile), classes, seed (<see cref="SyntheticCompositional"/>).</item>
+/// </list>
+/// Generators draw their structure (u, teacher, tree) from <c>seed</c> (default: the run's seed), so the train and test
+/// sets share it; the samples of the test set come from a different stream than the training samples.
+/// Unknown names return null (so a caller can fall back to its own generators); unknown or malformed parameters throw
+/// ArgumentException naming the parameter.
+/// </summary>
+public static class DataResolver
+{
+    /// <summary>Generator names this resolver knows besides the registry's datasets.</summary>
+    public static IReadOnlyList<string> Generators { get; } = ["separable_svm", "relu_teacher", "compositional"];
+
+    /// <summary>Resolves <paramref name="name"/>, or returns null when it is neither a registered dataset nor a generator here.</summary>
+    public static Dataset? Resolve(string name, IReadOnlyDictionary<string, string> parameters, bool isTest, ulong runSeed, DataRegistry? registry = null)
+    {
+        var p = new Params(name, parameters);
+        ulong seed = (ulong)p.Long("seed", (long)(runSeed & 0x7FFF_FFFF_FFFF_FFFF));
+        ulong sampleSeed = seed * 0x9E3779B97F4A7C15UL + (isTest ? 2UL : 1UL);
+        Dataset? result = name switch
+        {
+            "separable_svm" => SyntheticSeparable.Generate(p.Int("n", 100), p.Int("d", 10), p.Double("gamma", 0.1), seed,
+                p.Double("sigma", 1.0), p.Double("spread", 1.0), p.Int("support_pairs", 1), sampleSeed).Data,
+            "relu_teacher" => SyntheticTeacher.Generate(p.Int("n", 100), p.Int("d", 10), p.IntList("hidden", [32]), p.Int("classes", 2), seed, sampleSeed).Data,
+            "compositional" => SyntheticCompositional.Generate(p.Int("n", 256), p.Int("depth", 3),
+                p.Choice("node", "tanh", ["tanh", "polynomial"]) == "tanh" ? NodeFunction.Tanh : NodeFunction.Polynomial, seed,
+                p.Choice("rule", "sign", ["sign", "quantile"]) == "sign" ? TargetToClass.Sign : TargetToClass.Quantile,
+                p.Int("classes", 2), sampleSeed).Data,
+            _ => null,
+        };
+        if (result is null)
+        {
+            var reg = registry ?? (DataPaths.TryFindDataDirectory() is string dir ? new DataRegistry(dir) : null);
+            if (reg is null || !reg.Entries.Any(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase))) return null;
+            result = reg.Load(name);
+            double scale = p.Double("scale", 1.0);
+            if (scale != 1.0) result = Transforms.Scale(result, scale);
+        }
+        p.RejectUnknown();
+        return result;
+    }
+
+    private sealed class Params(string name, IReadOnlyDictionary<string, string> values)
+    {
+        private readonly HashSet<string> _used = [];
+
+        private string? Get(string key) { _used.Add(key); return values.TryGetValue(key, out var v) ? v.Trim() : null; }
+
+        private ArgumentException Bad(string key, string value, string what) => new($"dataset '{name}': parameter '{key}' must be {what}, got '{value}'.");
+
+        public int Int(string key, int fallback) => Get(key) is string s
+            ? int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : throw Bad(key, s, "a positive integer")
+            : fallback;
+
+        public long Long(string key, long fallback) => Get(key) is string s
+            ? long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) && v >= 0 ? v : throw Bad(key, s, "a non-negative integer")
+            : fallback;
+
+        public double Double(string key, double fallback) => Get(key) is string s
+            ? double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v : throw Bad(key, s, "a number")
+            : fallback;
+
+        public int[] IntList(string key, int[] fallback)
+        {
+            if (Get(key) is not string s) return fallback;
+            var parts = s.Trim('[', ']', ' ').Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var r = new int[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+                if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out r[i]) || r[i] <= 0) throw Bad(key, s, "a list of positive integers such as [32, 32]");
+            return r;
+        }
+
+        public string Choice(string key, string fallback, string[] allowed)
+        {
+            var s = Get(key) ?? fallback;
+            return allowed.Contains(s) ? s : throw Bad(key, s, "one of " + string.Join(", ", allowed));
+        }
+
+        public void RejectUnknown()
+        {
+            var unknown = values.Keys.Where(k => !_used.Contains(k)).ToList();
+            if (unknown.Count > 0)
+                throw new ArgumentException($"dataset '{name}': unknown parameter(s) {string.Join(", ", unknown.Select(k => $"'{k}'"))} (known: {string.Join(", ", _used)}).");
+        }
+    }
+}

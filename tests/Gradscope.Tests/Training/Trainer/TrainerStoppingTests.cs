@@ -1,0 +1,67 @@
+using Gradscope.Training;
+
+namespace Gradscope.Tests.Training.Trainer;
+
+public class TrainerStoppingTests
+{
+    [Fact]
+    public void TimeRuleStopsWhenSumOfEtaReachesT()
+    {
+        // GD advances t by eta per step: eta = 0.25, time 1 -> exactly 4 steps (binary fractions, no rounding).
+        var cfg = TrainerTestConfigs.Tiny(eta: 0.25) with { Stop = new StoppingRules { Time = 1.0 } };
+        var r = new Trainer<double>(cfg).Run();
+        Assert.Equal("time", r.Reason);
+        Assert.Equal(4, r.Steps);
+        Assert.Equal(1.0, r.Time);
+    }
+
+    [Fact]
+    public void LossRuleStopsAtFirstStepWhoseStartingLossIsBelowThreshold()
+    {
+        const double threshold = 0.3;
+        var cfg = TrainerTestConfigs.Tiny(eta: 0.5) with { Stop = new StoppingRules { Steps = 5000, Loss = threshold } };
+        var r = new Trainer<double>(cfg).Run();
+        Assert.Equal(TrainerStatus.Completed, r.Status);
+        Assert.Equal("loss", r.Reason);
+        long k = r.Steps;
+        Assert.True(k > 2);
+        // Independent runs with a fixed step budget: L(W_{k-1}) <= threshold < L(W_{k-2}).
+        double Final(long steps) => new Trainer<double>(cfg with { Stop = new StoppingRules { Steps = steps } }).Run().Final["train_loss"];
+        Assert.True(Final(k - 1) <= threshold);
+        Assert.True(Final(k - 2) > threshold);
+    }
+
+    [Fact]
+    public void AccuracyAndGammaRulesStopWithTheirNames()
+    {
+        var acc = new Trainer<double>(TrainerTestConfigs.Tiny(eta: 0.5) with { Stop = new StoppingRules { Steps = 5000, TrainAccuracy = 1.0 } }).Run();
+        Assert.Equal("train_acc", acc.Reason);
+        Assert.True(acc.Steps < 5000);
+
+        var cfg = TrainerTestConfigs.Tiny(eta: 0.5) with { Stop = new StoppingRules { Steps = 5000, Gamma = 1e-3 } };
+        var g = new Trainer<double>(cfg).Run();
+        Assert.Equal("gamma", g.Reason);
+        Assert.True(g.Final["gamma"] >= 1e-3);
+        // one step fewer has not reached it (margins checked after every step)
+        var before = new Trainer<double>(cfg with { Stop = new StoppingRules { Steps = g.Steps - 1 } }).Run();
+        Assert.True(before.Final["gamma"] < 1e-3);
+    }
+
+    [Fact]
+    public void GammaEqualsMinMarginOverProductOfFrobeniusNorms()
+    {
+        var t = new Trainer<double>(TrainerTestConfigs.Tiny(steps: 20));
+        var r = t.Run();
+        var last = r.Rows[^1];
+        double rho = last["fro[0.weight]"] * last["fro[2.weight]"];
+        Assert.Equal(rho, last["rho"], 12);
+        // min margin recomputed from Sequential.Predict
+        var x = new Gradscope.Tensors.Tensor<double>([t.Train.N, t.Train.D]);
+        t.Train.X.CopyTo(x.Span);
+        var z = t.Model.Predict(x).Span;
+        double min = double.PositiveInfinity;
+        for (int i = 0; i < t.Train.N; i++) min = Math.Min(min, (t.Train.Y[i] == 1 ? 1 : -1) * z[i]);
+        Assert.Equal(min, last["min_margin"], 12);
+        Assert.Equal(min / rho, last["gamma"], 12);
+    }
+}
