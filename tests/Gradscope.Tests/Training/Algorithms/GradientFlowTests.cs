@@ -54,6 +54,7 @@ public class GradientFlowTests
             scale = Math.Sqrt(nk.Sum());
             worst = Math.Max(worst, Math.Abs(nk[1] - nk[0] - b0) / nk.Max());
         }
+        Console.WriteLine($"balance: flow drift {worst:e2} relative over {steps} RK steps, weights x{scale / scale0:F1}");
         Assert.True(scale >= 10 * scale0, $"weights grew only {scale / scale0:F2}x in {steps} steps");
         Assert.True(worst < 1e-6, $"balance drift {worst:e2} (relative to max ||W_k||^2) over {steps} RK steps, b0 = {b0}");
     }
@@ -73,6 +74,7 @@ public class GradientFlowTests
             return Math.Abs((n1[1] - n1[0]) - (n0[1] - n0[0]));
         }
         double d1 = Drift(0.02), d2 = Drift(0.01), d3 = Drift(0.005);
+        Console.WriteLine($"balance: GD drift {d1:e3} / {d2:e3} / {d3:e3} at eta 0.02 / 0.01 / 0.005");
         Assert.True(d1 > 1e-4, $"drift {d1} should be visible");
         Assert.InRange(d1 / d2, 1.6, 2.5);
         Assert.InRange(d2 / d3, 1.6, 2.5);

@@ -43,6 +43,7 @@ public class NmgdTests
         var nmgd = new Nmgd<double>();
         Fixtures.Run(nmgd, new Objective<double>(mN, data, LossKind.Square), 40000, eta: 0.05);
         double dN = Distance(mN.Flat, pinv);
+        Console.WriteLine($"nmgd: |w - X^+ y| = {dN:e2}, |w - GD limit| = {Distance(mN.Flat, gdLimit):F3}, GD: |w - GD limit| = {Distance(mGd.Flat, gdLimit):e2}");
         // The null-space component shrinks like prod (1 - 1/(t+2)) = 1/(t+1); the row-space bias like a_t/eta.
         Assert.True(dN < 2e-3 * pinv.L2Norm(), $"NMGD: distance to X^+ y is {dN:e2} (|X^+ y| = {pinv.L2Norm():F3})");
         Assert.True(Distance(mN.Flat, gdLimit) > 0.4, "NMGD should not converge to GD's interpolant");
