@@ -13,11 +13,14 @@ public static class DataPaths
     public const string DataEnvironmentVariable = "GRADSCOPE_DATA";
 
     /// <summary>The data folder, or null when none is found.</summary>
-    public static string? TryFindDataDirectory()
+    public static string? TryFindDataDirectory() => Find(Environment.GetEnvironmentVariable(DataEnvironmentVariable),
+        [AppContext.BaseDirectory, Environment.CurrentDirectory, CompiledFrom()]);
+
+    /// <summary>The override if set, else the first data folder found walking up from each start folder in turn.</summary>
+    internal static string? Find(string? overrideDirectory, IEnumerable<string> starts)
     {
-        var env = Environment.GetEnvironmentVariable(DataEnvironmentVariable);
-        if (!string.IsNullOrWhiteSpace(env)) return Path.GetFullPath(env);
-        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory, CompiledFrom() })
+        if (!string.IsNullOrWhiteSpace(overrideDirectory)) return Path.GetFullPath(overrideDirectory);
+        foreach (var start in starts)
         {
             if (string.IsNullOrEmpty(start) || !Path.IsPathFullyQualified(start)) continue;
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)

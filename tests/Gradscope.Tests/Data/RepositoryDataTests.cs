@@ -31,15 +31,16 @@ public class RepositoryDataTests
     }
 
     [Fact]
-    public void DataFolderIsFoundFromAnotherWorkingDirectory()
+    public void DataFolderIsFoundByWalkingUpOrFromTheOverride()
     {
-        var old = Environment.CurrentDirectory;
-        try
-        {
-            Environment.CurrentDirectory = Path.GetTempPath();
-            Assert.True(File.Exists(Path.Combine(DataPaths.DataDirectory, "SHA256SUMS")));
-        }
-        finally { Environment.CurrentDirectory = old; }
+        using var t = new TempDir();
+        var deep = Directory.CreateDirectory(Path.Combine(t.Path, "clone", "a", "b", "c")).FullName;
+        Directory.CreateDirectory(Path.Combine(t.Path, "clone", "data"));
+        File.WriteAllText(Path.Combine(t.Path, "clone", "data", "SHA256SUMS"), "");
+        Assert.Equal(Path.Combine(t.Path, "clone", "data"), DataPaths.Find(null, ["relative/ignored", deep]));
+        Assert.Equal(Path.Combine(t.Path, "elsewhere"), DataPaths.Find(Path.Combine(t.Path, "elsewhere"), [deep]));
+        Assert.Null(DataPaths.Find(null, [t.Path]));
+        Assert.True(File.Exists(Path.Combine(DataPaths.DataDirectory, "SHA256SUMS")));
     }
 
     [Fact]
