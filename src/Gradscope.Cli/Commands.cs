@@ -10,6 +10,7 @@ internal static class Commands
         // one line per command; keep in the order shown by --help
         yield return SweepCommand.Create();
         yield return SweepWorkerCommand.Create();
+        yield return RankMeasuresCommand.Create();
         yield break;
     }
 }
