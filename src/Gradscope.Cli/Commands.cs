@@ -8,9 +8,9 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         // one line per command; keep in the order shown by --help
+        yield return TrainCommand.Create();
         yield return SweepCommand.Create();
         yield return SweepWorkerCommand.Create();
         yield return RankMeasuresCommand.Create();
-        yield break;
     }
 }

@@ -1,0 +1,183 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Gradscope.IO;
+
+/// <summary>Element types Gradscope reads and writes in safetensors files.</summary>
+public enum SafeTensorDType
+{
+    /// <summary>IEEE 754 binary32, little-endian ("F32").</summary>
+    F32,
+    /// <summary>IEEE 754 binary64, little-endian ("F64").</summary>
+    F64,
+}
+
+/// <summary>One tensor of a safetensors file, held as doubles (exact for F32 and F64) with its stored dtype.</summary>
+public sealed record SafeTensor(string Name, SafeTensorDType DType, int[] Shape, double[] Data)
+{
+    /// <summary>Number of elements.</summary>
+    public long Length => Data.LongLength;
+}
+
+/// <summary>
+/// Reads and writes the safetensors format: an 8-byte little-endian header length N, N bytes of
+/// UTF-8 JSON mapping each name to {"dtype", "shape", "data_offsets": [begin, end]} (offsets
+/// relative to the byte after the header; an optional "__metadata__" string map), then the raw
+/// little-endian data. Nothing in a file is trusted: the header size is bounded, offsets must be
+/// in range, contiguous, non-overlapping and match dtype x shape.
+/// </summary>
+public static class SafeTensors
+{
+    /// <summary>The largest header accepted (100 MB, as the reference implementation).</summary>
+    public const long MaxHeaderBytes = 100_000_000;
+
+    /// <summary>Writes <paramref name="tensors"/> (in order) and optional metadata to <paramref name="path"/> atomically (temporary file, flush, rename).</summary>
+    public static void Write(string path, IReadOnlyList<SafeTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var header = new JsonObject();
+        if (metadata is { Count: > 0 })
+        {
+            var meta = new JsonObject();
+            foreach (var (k, v) in metadata) meta[k] = v;
+            header["__metadata__"] = meta;
+        }
+        long offset = 0;
+        var names = new HashSet<string>();
+        foreach (var t in tensors)
+        {
+            if (!names.Add(t.Name)) throw new ArgumentException($"safetensors write '{path}': duplicate tensor name '{t.Name}'.");
+            if (t.Name == "__metadata__") throw new ArgumentException($"safetensors write '{path}': '__metadata__' is reserved.");
+            long count = 1; foreach (int s in t.Shape) count *= s;
+            if (count != t.Data.LongLength)
+                throw new ArgumentException($"safetensors write '{path}': tensor '{t.Name}' has {t.Data.LongLength} values for shape ({string.Join(", ", t.Shape)}).");
+            long bytes = count * ElementSize(t.DType);
+            header[t.Name] = new JsonObject
+            {
+                ["dtype"] = t.DType.ToString(),
+                ["shape"] = new JsonArray(t.Shape.Select(s => (JsonNode)s).ToArray()),
+                ["data_offsets"] = new JsonArray(offset, offset + bytes),
+            };
+            offset += bytes;
+        }
+        byte[] json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        int pad = (8 - json.Length % 8) % 8; // keep the data 8-byte aligned, padding with spaces as the format allows
+        var headerBytes = new byte[json.Length + pad];
+        json.CopyTo(headerBytes, 0);
+        for (int i = json.Length; i < headerBytes.Length; i++) headerBytes[i] = (byte)' ';
+
+        AtomicFile.Write(path, stream =>
+        {
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)headerBytes.Length);
+            stream.Write(len);
+            stream.Write(headerBytes);
+            var buffer = new byte[1 << 16];
+            foreach (var t in tensors)
+            {
+                int size = ElementSize(t.DType), k = 0;
+                foreach (double v in t.Data)
+                {
+                    if (k + size > buffer.Length) { stream.Write(buffer, 0, k); k = 0; }
+                    if (t.DType == SafeTensorDType.F32) BinaryPrimitives.WriteSingleLittleEndian(buffer.AsSpan(k), (float)v);
+                    else BinaryPrimitives.WriteDoubleLittleEndian(buffer.AsSpan(k), v);
+                    k += size;
+                }
+                stream.Write(buffer, 0, k);
+            }
+        });
+    }
+
+    /// <summary>Reads every tensor of a safetensors file (F32 and F64; other dtypes are rejected by name).</summary>
+    public static IReadOnlyList<SafeTensor> Read(string path) => Read(path, out _);
+
+    /// <summary>Reads every tensor and the "__metadata__" map.</summary>
+    public static IReadOnlyList<SafeTensor> Read(string path, out IReadOnlyDictionary<string, string> metadata)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new InvalidDataException($"safetensors '{path}': cannot read the file: {e.Message}", e); }
+        return Parse(bytes, path, out metadata);
+    }
+
+    /// <summary>Parses safetensors bytes; <paramref name="source"/> names the file in errors.</summary>
+    public static IReadOnlyList<SafeTensor> Parse(ReadOnlySpan<byte> bytes, string source, out IReadOnlyDictionary<string, string> metadata)
+    {
+        if (bytes.Length < 8) throw Bad(source, $"file is {bytes.Length} bytes, shorter than the 8-byte header length");
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        if (n > MaxHeaderBytes) throw Bad(source, $"header length {n} exceeds the limit of {MaxHeaderBytes} bytes");
+        if ((ulong)bytes.Length - 8 < n) throw Bad(source, $"header length {n} runs past the end of the file ({bytes.Length} bytes)");
+        JsonObject header;
+        try
+        {
+            header = JsonNode.Parse(bytes.Slice(8, (int)n)) as JsonObject ?? throw Bad(source, "header is not a JSON object");
+        }
+        catch (JsonException e) { throw Bad(source, $"header is not valid JSON ({e.Message})"); }
+        var data = bytes.Slice(8 + (int)n);
+        var meta = new Dictionary<string, string>();
+        var entries = new List<(string Name, SafeTensorDType DType, int[] Shape, long Begin, long End)>();
+        foreach (var (name, node) in header)
+        {
+            if (name == "__metadata__")
+            {
+                if (node is not JsonObject mo) throw Bad(source, "__metadata__ is not an object");
+                foreach (var (k, v) in mo)
+                    meta[k] = v is JsonValue jv && jv.TryGetValue<string>(out var s) ? s : throw Bad(source, $"__metadata__ value '{k}' is not a string");
+                continue;
+            }
+            if (node is not JsonObject o) throw Bad(source, $"entry '{name}' is not an object");
+            string dt = o["dtype"] is JsonValue dv && dv.TryGetValue<string>(out var ds) ? ds : throw Bad(source, $"tensor '{name}' has no dtype");
+            var dtype = dt switch
+            {
+                "F32" => SafeTensorDType.F32,
+                "F64" => SafeTensorDType.F64,
+                _ => throw Bad(source, $"tensor '{name}' has dtype {dt}; Gradscope reads F32 and F64"),
+            };
+            if (o["shape"] is not JsonArray sa) throw Bad(source, $"tensor '{name}' has no shape array");
+            var shape = new int[sa.Count];
+            long count = 1;
+            for (int i = 0; i < shape.Length; i++)
+            {
+                if (sa[i] is not JsonValue sv || !sv.TryGetValue<long>(out long d) || d < 0 || d > int.MaxValue)
+                    throw Bad(source, $"tensor '{name}' has an invalid shape entry {sa[i]?.ToJsonString() ?? "null"}");
+                shape[i] = (int)d;
+                count = checked(count * d);
+                if (count > int.MaxValue) throw Bad(source, $"tensor '{name}' has too many elements");
+            }
+            if (o["data_offsets"] is not JsonArray oa || oa.Count != 2
+                || oa[0] is not JsonValue b0 || !b0.TryGetValue<long>(out long begin)
+                || oa[1] is not JsonValue e0 || !e0.TryGetValue<long>(out long end))
+                throw Bad(source, $"tensor '{name}' has no valid data_offsets [begin, end]");
+            if (begin < 0 || end < begin || end > data.Length)
+                throw Bad(source, $"tensor '{name}' offsets [{begin}, {end}) lie outside the {data.Length} data bytes");
+            if (end - begin != count * ElementSize(dtype))
+                throw Bad(source, $"tensor '{name}' occupies {end - begin} bytes but {dt} shape ({string.Join(", ", shape)}) needs {count * ElementSize(dtype)}");
+            entries.Add((name, dtype, shape, begin, end));
+        }
+        // The data section must be covered exactly, without overlaps or holes.
+        entries.Sort((a, b) => a.Begin.CompareTo(b.Begin));
+        long expect = 0;
+        foreach (var e in entries)
+        {
+            if (e.Begin != expect) throw Bad(source, $"tensor '{e.Name}' starts at byte {e.Begin}, expected {expect} (overlapping or non-contiguous offsets)");
+            expect = e.End;
+        }
+        if (expect != data.Length) throw Bad(source, $"data section has {data.Length} bytes but the tensors cover {expect}");
+        var result = new List<SafeTensor>(entries.Count);
+        foreach (var e in entries)
+        {
+            var values = new double[(e.End - e.Begin) / ElementSize(e.DType)];
+            var src = data.Slice((int)e.Begin, (int)(e.End - e.Begin));
+            for (int i = 0; i < values.Length; i++)
+                values[i] = e.DType == SafeTensorDType.F32 ? BinaryPrimitives.ReadSingleLittleEndian(src.Slice(i * 4)) : BinaryPrimitives.ReadDoubleLittleEndian(src.Slice(i * 8));
+            result.Add(new SafeTensor(e.Name, e.DType, e.Shape, values));
+        }
+        metadata = meta;
+        return result;
+    }
+
+    private static int ElementSize(SafeTensorDType d) => d == SafeTensorDType.F32 ? 4 : 8;
+
+    private static InvalidDataException Bad(string source, string what) => new($"safetensors '{source}': {what}.");
+}

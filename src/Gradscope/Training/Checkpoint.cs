@@ -1,0 +1,173 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Gradscope.Training;
+
+using Gradscope.IO;
+using Gradscope.Tensors;
+
+/// <summary>
+/// Everything a run needs to continue bit for bit: weights, algorithm state vectors, minibatch order
+/// and position, RNG state, step/time/counters, and the metrics files' lengths.
+/// </summary>
+public sealed record TrainerState
+{
+    /// <summary>Steps taken.</summary>
+    public long Step { get; init; }
+    /// <summary>Continuous time t.</summary>
+    public double Time { get; init; }
+    /// <summary>Wall-clock seconds so far.</summary>
+    public double WallSeconds { get; init; }
+    /// <summary>Epochs started (minibatch runs).</summary>
+    public long Epoch { get; init; }
+    /// <summary>Position in <see cref="Order"/> of the next minibatch.</summary>
+    public int Cursor { get; init; }
+    /// <summary>The current epoch's sample order (empty for full-batch runs).</summary>
+    public int[] Order { get; init; } = [];
+    /// <summary>State of the minibatch-order generator.</summary>
+    public RngState Rng { get; init; }
+    /// <summary>Model parameters by state_dict name, with the stored dtype.</summary>
+    public IReadOnlyList<SafeTensor> Weights { get; init; } = [];
+    /// <summary>Algorithm state vectors (<see cref="Algorithm{T}.SaveState"/>).</summary>
+    public IReadOnlyDictionary<string, double[]> AlgorithmState { get; init; } = new Dictionary<string, double[]>();
+    /// <summary>Bytes of metrics.csv and metrics.jsonl at the checkpoint.</summary>
+    public (long Csv, long Jsonl) MetricsLengths { get; init; }
+}
+
+/// <summary>
+/// Checkpoint files in a run's checkpoints/ folder: step-K.safetensors (weights in the model's dtype,
+/// "algorithm.*" state and "data.order" in F64, counters and RNG words as exact hex strings in the
+/// metadata) and latest.json {format, version, config_hash, step, file, sha256}, written last and
+/// atomically, so a kill at any moment leaves a complete, verifiable checkpoint.
+/// </summary>
+public static class Checkpoint
+{
+    /// <summary>The format name in latest.json and the safetensors metadata.</summary>
+    public const string Format = "gradscope-checkpoint";
+    /// <summary>The current format version.</summary>
+    public const int Version = 1;
+
+    /// <summary>Writes the checkpoint for <paramref name="state"/>; keeps older step files only when <paramref name="keep"/>.</summary>
+    public static void Save(string runDir, string configHash, TrainerState state, bool keep)
+    {
+        string dir = Path.Combine(runDir, "checkpoints");
+        Directory.CreateDirectory(dir);
+        string file = $"step-{state.Step:D10}.safetensors";
+        var tensors = new List<SafeTensor>();
+        foreach (var w in state.Weights) tensors.Add(w with { Name = "model." + w.Name });
+        foreach (var (k, v) in state.AlgorithmState.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            tensors.Add(new SafeTensor("algorithm." + k, SafeTensorDType.F64, [v.Length], v));
+        tensors.Add(new SafeTensor("data.order", SafeTensorDType.F64, [state.Order.Length], state.Order.Select(i => (double)i).ToArray()));
+        var meta = new Dictionary<string, string>
+        {
+            ["format"] = Format,
+            ["version"] = Version.ToString(CultureInfo.InvariantCulture),
+            ["config_hash"] = configHash,
+            ["step"] = state.Step.ToString(CultureInfo.InvariantCulture),
+            ["time"] = Bits(state.Time),
+            ["wall_s"] = Bits(state.WallSeconds),
+            ["epoch"] = state.Epoch.ToString(CultureInfo.InvariantCulture),
+            ["cursor"] = state.Cursor.ToString(CultureInfo.InvariantCulture),
+            ["rng"] = $"{state.Rng.S0:x16},{state.Rng.S1:x16},{state.Rng.S2:x16},{state.Rng.S3:x16},{(state.Rng.HasSpare ? 1 : 0)},{Bits(state.Rng.Spare)}",
+            ["metrics_csv_bytes"] = state.MetricsLengths.Csv.ToString(CultureInfo.InvariantCulture),
+            ["metrics_jsonl_bytes"] = state.MetricsLengths.Jsonl.ToString(CultureInfo.InvariantCulture),
+        };
+        string path = Path.Combine(dir, file);
+        SafeTensors.Write(path, tensors, meta);
+        var json = new JsonObject
+        {
+            ["format"] = Format,
+            ["version"] = Version,
+            ["config_hash"] = configHash,
+            ["step"] = state.Step,
+            ["file"] = file,
+            ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))),
+        };
+        string latest = Path.Combine(dir, "latest.json");
+        string? previous = TryReadFile(latest);
+        AtomicFile.WriteText(latest, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        if (!keep && previous is not null && previous != file)
+            try { File.Delete(Path.Combine(dir, previous)); } catch (IOException) { }
+    }
+
+    private static string? TryReadFile(string latest)
+    {
+        try { return JsonNode.Parse(File.ReadAllText(latest))?["file"]?.GetValue<string>(); }
+        catch (Exception e) when (e is IOException or JsonException or InvalidOperationException or FormatException) { return null; }
+    }
+
+    /// <summary>
+    /// Reads and verifies the latest checkpoint of <paramref name="runDir"/>: format and version,
+    /// config hash equal to <paramref name="configHash"/>, file hash, and every counter. Throws
+    /// <see cref="InvalidDataException"/> with a clear message otherwise; changes nothing on disk.
+    /// </summary>
+    public static TrainerState Load(string runDir, string configHash)
+    {
+        string latest = Path.Combine(runDir, "checkpoints", "latest.json");
+        if (!File.Exists(latest)) throw new InvalidDataException($"'{runDir}' has no checkpoint (checkpoints/latest.json is missing); is it a Gradscope run directory?");
+        JsonObject j;
+        try { j = JsonNode.Parse(File.ReadAllText(latest)) as JsonObject ?? throw new JsonException("not an object"); }
+        catch (JsonException e) { throw new InvalidDataException($"'{latest}' is not valid JSON (truncated or corrupt): {e.Message}"); }
+        string format = Str(j, "format", latest);
+        if (format != Format) throw new InvalidDataException($"'{latest}' has format '{format}', expected '{Format}'.");
+        int version = j["version"] is JsonValue v && v.TryGetValue<int>(out int vv) ? vv : throw new InvalidDataException($"'{latest}' has no integer 'version'.");
+        if (version != Version) throw new InvalidDataException($"'{latest}' is checkpoint format version {version}; this Gradscope reads version {Version}.");
+        string hash = Str(j, "config_hash", latest);
+        if (hash != configHash)
+            throw new InvalidDataException($"'{latest}' was written by a run with a different configuration (config hash {hash[..Math.Min(12, hash.Length)]}..., this config {configHash[..12]}...); resume needs the run's own config.yaml, threads and seed.");
+        string file = Str(j, "file", latest);
+        if (file.Contains('/') || file.Contains('\\') || file.Contains("..")) throw new InvalidDataException($"'{latest}' names an invalid file '{file}'.");
+        string path = Path.Combine(runDir, "checkpoints", file);
+        if (!File.Exists(path)) throw new InvalidDataException($"'{latest}' points to '{file}', which does not exist.");
+        byte[] bytes = File.ReadAllBytes(path);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (sha != Str(j, "sha256", latest)) throw new InvalidDataException($"'{path}' does not match the SHA-256 recorded in latest.json (truncated or modified).");
+        var tensors = SafeTensors.Parse(bytes, path, out var meta);
+        string M(string key) => meta.TryGetValue(key, out var s) ? s : throw new InvalidDataException($"'{path}': metadata '{key}' is missing.");
+        if (M("format") != Format || M("version") != Version.ToString(CultureInfo.InvariantCulture) || M("config_hash") != configHash)
+            throw new InvalidDataException($"'{path}': metadata does not match latest.json (format, version or config hash).");
+        long step = Long(M("step"), "step", path);
+        if (step != (j["step"] is JsonValue sv && sv.TryGetValue<long>(out long js) ? js : -1)) throw new InvalidDataException($"'{path}': step {step} differs from latest.json.");
+        var rng = M("rng").Split(',');
+        if (rng.Length != 6) throw new InvalidDataException($"'{path}': metadata 'rng' must hold 6 fields, got {rng.Length}.");
+        var order = tensors.FirstOrDefault(t => t.Name == "data.order") ?? throw new InvalidDataException($"'{path}': tensor 'data.order' is missing.");
+        var algorithm = new Dictionary<string, double[]>();
+        foreach (var t in tensors.Where(t => t.Name.StartsWith("algorithm.", StringComparison.Ordinal))) algorithm[t.Name["algorithm.".Length..]] = t.Data;
+        int[] orderInts = new int[order.Data.Length];
+        for (int i = 0; i < orderInts.Length; i++)
+        {
+            double o = order.Data[i];
+            if (o != Math.Floor(o) || o < 0 || o >= orderInts.Length) throw new InvalidDataException($"'{path}': data.order holds {o} at {i}, not a sample index.");
+            orderInts[i] = (int)o;
+        }
+        return new TrainerState
+        {
+            Step = step,
+            Time = FromBits(M("time"), "time", path),
+            WallSeconds = FromBits(M("wall_s"), "wall_s", path),
+            Epoch = Long(M("epoch"), "epoch", path),
+            Cursor = (int)Long(M("cursor"), "cursor", path),
+            Order = orderInts,
+            Rng = new RngState(Hex(rng[0], path), Hex(rng[1], path), Hex(rng[2], path), Hex(rng[3], path), rng[4] == "1", FromBits(rng[5], "rng", path)),
+            Weights = tensors.Where(t => t.Name.StartsWith("model.", StringComparison.Ordinal)).Select(t => t with { Name = t.Name["model.".Length..] }).ToList(),
+            AlgorithmState = algorithm,
+            MetricsLengths = (Long(M("metrics_csv_bytes"), "metrics_csv_bytes", path), Long(M("metrics_jsonl_bytes"), "metrics_jsonl_bytes", path)),
+        };
+    }
+
+    private static string Str(JsonObject j, string key, string src) =>
+        j[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new InvalidDataException($"'{src}' has no string '{key}'.");
+
+    private static string Bits(double v) => BitConverter.DoubleToInt64Bits(v).ToString("x16", CultureInfo.InvariantCulture);
+
+    private static double FromBits(string s, string key, string src) =>
+        long.TryParse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out long b) ? BitConverter.Int64BitsToDouble(b) : throw new InvalidDataException($"'{src}': metadata '{key}' is not a hex double, got '{s}'.");
+
+    private static ulong Hex(string s, string src) =>
+        ulong.TryParse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong v) ? v : throw new InvalidDataException($"'{src}': rng word '{s}' is not hex.");
+
+    private static long Long(string s, string key, string src) =>
+        long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) && v >= 0 ? v : throw new InvalidDataException($"'{src}': metadata '{key}' is not a non-negative integer, got '{s}'.");
+}

@@ -1,0 +1,106 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Gradscope.Training;
+
+using Gradscope.Autodiff;
+using Gradscope.Data;
+using Gradscope.Losses;
+using Gradscope.Nn;
+using Gradscope.Tensors;
+
+/// <summary>
+/// The full-set quantities probes and stopping rules share, from one forward pass (evaluation mode):
+/// L, log L, accuracy, minimum raw margin min_i m_i and min normalized margin gamma = min_i m_i / rho
+/// (THEORY.md section 3), plus the outputs z themselves.
+/// </summary>
+public sealed class ProbeEvaluation<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Tape<T> _tape = new() { GradEnabled = false };
+    private readonly Tensor<T> _inputs;
+
+    /// <summary>Prepares the evaluation of <paramref name="model"/> on <paramref name="data"/>.</summary>
+    public ProbeEvaluation(Sequential<T> model, Dataset data, LossKind loss, double targetScale)
+    {
+        Model = model; Data = data; LossKind = loss; TargetScale = targetScale;
+        var shape = new int[model.InputShape.Length + 1];
+        shape[0] = data.N; model.InputShape.CopyTo(shape, 1);
+        _inputs = new Tensor<T>(shape);
+        var span = _inputs.Span;
+        for (int i = 0; i < span.Length; i++) span[i] = T.CreateChecked(data.X[i]);
+    }
+
+    /// <summary>The model.</summary>
+    public Sequential<T> Model { get; }
+    /// <summary>The evaluated set.</summary>
+    public Dataset Data { get; }
+    /// <summary>The loss.</summary>
+    public LossKind LossKind { get; }
+    /// <summary>Square-loss target scale.</summary>
+    public double TargetScale { get; }
+
+    /// <summary>Outputs z (n, C) of the last <see cref="Run"/>.</summary>
+    public Tensor<T>? Outputs { get; private set; }
+    /// <summary>L of the last run.</summary>
+    public double L { get; private set; }
+    /// <summary>log L of the last run.</summary>
+    public double LogL { get; private set; }
+    /// <summary>Accuracy of the last run.</summary>
+    public double Accuracy { get; private set; }
+    /// <summary>min_i m_i of the last run.</summary>
+    public double MinMargin { get; private set; }
+    /// <summary>rho = prod_k ||W_k||_F at the last run.</summary>
+    public double Rho { get; private set; }
+    /// <summary>gamma = min_i m_i / rho of the last run.</summary>
+    public double Gamma => MinMargin / Rho;
+
+    /// <summary>Runs the forward pass at the current weights and fills every property.</summary>
+    public void Run()
+    {
+        _tape.Reset();
+        var z = Model.Forward(_tape, _inputs, training: false);
+        var loss = _tape.Loss(z, Data.Y, LossKind, TargetScale, LossOutput.Value);
+        Outputs = z.Value;
+        L = loss.L; LogL = loss.LogL;
+        Accuracy = (double)Objective<T>.CountCorrect(z.Value, Data.Y) / Data.N;
+        MinMargin = MinimumMargin(z.Value, Data.Y);
+        Rho = RhoOf(Model);
+    }
+
+    /// <summary>min_i m_i with m_i = y_i f(x_i) (binary, y in {-1, +1}) or z_y - max_{j != y} z_j (multiclass).</summary>
+    public static double MinimumMargin(Tensor<T> z, ReadOnlySpan<int> labels)
+    {
+        int n = z.Shape[0], c = z.Length / Math.Max(1, n);
+        var s = z.Span;
+        double min = double.PositiveInfinity;
+        for (int i = 0; i < n; i++)
+        {
+            double m;
+            if (c == 1) m = (labels[i] == 1 ? 1 : -1) * double.CreateChecked(s[i]);
+            else
+            {
+                double zy = double.CreateChecked(s[i * c + labels[i]]), other = double.NegativeInfinity;
+                for (int j = 0; j < c; j++) if (j != labels[i]) other = Math.Max(other, double.CreateChecked(s[i * c + j]));
+                m = zy - other;
+            }
+            min = Math.Min(min, m);
+        }
+        return min;
+    }
+
+    /// <summary>||W||_F of one parameter, accumulated in double.</summary>
+    public static double Frobenius(ReadOnlySpan<T> w)
+    {
+        double s = 0;
+        foreach (var v in w) { double d = double.CreateChecked(v); s += d * d; }
+        return Math.Sqrt(s);
+    }
+
+    /// <summary>rho = prod_k ||W_k||_F over the weight matrices W_1..W_L (THEORY.md section 1).</summary>
+    public static double RhoOf(Sequential<T> model)
+    {
+        double rho = 1;
+        foreach (var w in model.Weights) rho *= Frobenius(w.Value.Span);
+        return rho;
+    }
+}

@@ -1,0 +1,77 @@
+namespace Gradscope.Training;
+
+/// <summary>Checks of impossible values in a <see cref="TrainConfig"/>; every error names the key (and the line for YAML configs).</summary>
+internal static class TrainConfigValidation
+{
+    public static void Validate(TrainConfig c)
+    {
+        if (c.DType is not ("f32" or "f64")) throw c.Error("dtype", $"must be f32 or f64, got '{c.DType}'");
+        if (c.Threads < 1) throw c.Error("threads", $"must be >= 1, got {c.Threads}");
+
+        var m = c.Model;
+        if (m.Mlp is null == m.Layers is null) throw c.Error("model", "needs exactly one of mlp or layers");
+        if (m.Mlp is { } mlp)
+        {
+            if (mlp.Widths.Length < 2) throw c.Error("model.mlp.widths", $"needs at least [input, output], got {mlp.Widths.Length} entries");
+            for (int i = 0; i < mlp.Widths.Length; i++)
+                if (mlp.Widths[i] < 1) throw c.Error("model.mlp.widths", $"entries must be >= 1, got {mlp.Widths[i]} at index {i}");
+            if (mlp.Activation is not ("relu" or "identity")) throw c.Error("model.mlp.activation", $"must be relu or identity, got '{mlp.Activation}'");
+        }
+        if (m.Layers is { Count: 0 }) throw c.Error("model.layers", "must list at least one layer");
+        if (m.Input is { } input && (input.Length == 0 || input.Any(d => d < 1))) throw c.Error("model.input", $"must be a non-empty list of sizes >= 1, got [{string.Join(", ", input)}]");
+        if (m.Init.Scheme is not ("he" or "lecun" or "gaussian" or "pytorch" or "orthogonal" or "balanced"))
+            throw c.Error("model.init.scheme", $"must be one of he, lecun, gaussian, pytorch, orthogonal, balanced, got '{m.Init.Scheme}'");
+        Positive(c, "model.init.scale", m.Init.Scale);
+        Positive(c, "model.init.std", m.Init.Std);
+
+        var d = c.Data;
+        if (string.IsNullOrWhiteSpace(d.Train.Name)) throw c.Error("data.train", "needs a dataset name");
+        if (d.Subsample is int n && n < 1) throw c.Error("data.subsample", $"must be >= 1, got {n}");
+        if (!(d.LabelNoise >= 0 && d.LabelNoise <= 1)) throw c.Error("data.label_noise", $"must lie in [0, 1], got {d.LabelNoise}");
+        if (d.Binary is { } b && (b.Length != 2 || b[0] == b[1] || b[0] < 0 || b[1] < 0))
+            throw c.Error("data.binary", $"must be two different classes [a, b], got [{string.Join(", ", b)}]");
+
+        if (c.Loss.Kind is not ("exponential" or "logistic" or "cross_entropy" or "square" or "hinge"))
+            throw c.Error("loss.kind", $"must be one of exponential, logistic, cross_entropy, square, hinge, got '{c.Loss.Kind}'");
+        Positive(c, "loss.target_scale", c.Loss.TargetScale);
+
+        var a = c.Algorithm;
+        if (string.IsNullOrWhiteSpace(a.Name)) throw c.Error("algorithm.name", "must name an algorithm");
+        Positive(c, "algorithm.eta", a.Eta);
+        if (a.BatchSize < 0) throw c.Error("algorithm.batch_size", $"must be >= 0 (0 = full batch), got {a.BatchSize}");
+        if (!(a.WeightDecay >= 0) || !double.IsFinite(a.WeightDecay)) throw c.Error("algorithm.weight_decay", $"must be >= 0, got {a.WeightDecay}");
+
+        var s = c.Schedule;
+        if (s.Kind == ScheduleKind.Step)
+        {
+            Positive(c, "schedule.factor", s.Factor);
+            if (s.Every < 1) throw c.Error("schedule.every", $"must be >= 1, got {s.Every}");
+        }
+        if (s.Kind == ScheduleKind.Cosine)
+        {
+            if (s.Total is long t && t < 1) throw c.Error("schedule.total", $"must be >= 1, got {t}");
+            if (s.Total is null && c.Stop.Steps is null) throw c.Error("schedule.total", "is needed by the cosine schedule when stop.steps is not set");
+            if (!(s.MinEta >= 0) || s.MinEta > a.Eta) throw c.Error("schedule.min_eta", $"must lie in [0, algorithm.eta = {a.Eta}], got {s.MinEta}");
+        }
+
+        var st = c.Stop;
+        if (!st.IsBounded) throw c.Error("stop", "needs steps or time so that the run ends");
+        if (st.Steps is long k && k < 1) throw c.Error("stop.steps", $"must be >= 1, got {k}");
+        if (st.Time is double time) Positive(c, "stop.time", time);
+        if (st.Loss is double loss) Positive(c, "stop.loss", loss);
+        if (st.TrainAccuracy is double acc && !(acc > 0 && acc <= 1)) throw c.Error("stop.train_acc", $"must lie in (0, 1], got {acc}");
+        if (st.Margin is double mg && !double.IsFinite(mg)) throw c.Error("stop.margin", $"must be finite, got {mg}");
+        if (st.Gamma is double g && !double.IsFinite(g)) throw c.Error("stop.gamma", $"must be finite, got {g}");
+        if (st.CheckEvery < 1) throw c.Error("stop.check_every", $"must be >= 1, got {st.CheckEvery}");
+
+        var p = c.Probes;
+        if (p.Every < 0) throw c.Error("probes.every", $"must be >= 0, got {p.Every}");
+        if (p.PerDecade < 0) throw c.Error("probes.log_spaced", $"must be >= 0, got {p.PerDecade}");
+        if (p.CheckpointEvery < 0) throw c.Error("probes.checkpoint_every", $"must be >= 0, got {p.CheckpointEvery}");
+    }
+
+    private static void Positive(TrainConfig c, string key, double v)
+    {
+        if (!(v > 0) || !double.IsFinite(v)) throw c.Error(key, $"must be > 0, got {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+    }
+}

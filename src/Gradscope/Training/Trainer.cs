@@ -1,0 +1,305 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Gradscope.Training;
+
+using Gradscope.Data;
+using Gradscope.IO;
+using Gradscope.Losses;
+using Gradscope.Nn;
+using Gradscope.Tensors;
+
+/// <summary>
+/// The one training loop for every algorithm (THEORY.md section 4): full batch or minibatches
+/// (a fresh seeded permutation each epoch, without replacement), the step-size schedule, weight
+/// decay, stopping rules, probes at chosen steps (always the first and last), a NaN/Inf guard,
+/// and checkpoints from which a resumed run continues bit for bit. The step loop allocates nothing.
+/// </summary>
+public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Rng _orderRng;
+    private readonly Schedule _schedule;
+    private readonly ProbeSchedule _probeSchedule;
+    private readonly bool _expType;
+    private readonly ProbeEvaluation<T> _trainEval;
+    private readonly ProbeEvaluation<T>? _testEval;
+    private int[] _order = [];
+    private int _cursor;
+    private long _epoch;
+    private long _step;
+    private double _time;
+    private double _wallOffset;
+
+    /// <summary>Builds data, model (initialized), algorithm and objective from <paramref name="config"/> (validated first).</summary>
+    public Trainer(TrainConfig config)
+    {
+        config.Validate();
+        Config = config;
+        var master = new Rng(config.Seed);
+        var dataRng = master.Fork();
+        var initRng = master.Fork();
+        _orderRng = master.Fork();
+        (Train, Test) = TrainerData.Load(config, dataRng);
+        Model = TrainerModels.Build<T>(config, Train, initRng);
+        var loss = Loss.Parse(config.Loss.Kind);
+        _expType = Loss.IsExponentialType(loss);
+        Algorithm = TrainerAlgorithms.Create<T>(config);
+        Objective = new Objective<T>(Model, Train, loss, config.Loss.TargetScale);
+        _schedule = new Schedule(config.Schedule.Kind, config.Algorithm.Eta, config.Schedule.Factor, config.Schedule.Every,
+            config.Schedule.Total ?? config.Stop.Steps ?? 1, config.Schedule.MinEta);
+        _probeSchedule = new ProbeSchedule(config.Probes.Every, config.Probes.PerDecade);
+        _trainEval = new ProbeEvaluation<T>(Model, Train, loss, config.Loss.TargetScale);
+        if (Test is not null)
+        {
+            if (Test.Classes != Train.Classes) throw config.Error("data.test", $"has {Test.Classes} classes but the training set has {Train.Classes}");
+            _testEval = new ProbeEvaluation<T>(Model, Test, loss, config.Loss.TargetScale);
+        }
+        Probes.Add(new CoreProbe<T>(Model.Weights.Select(w => w.Name), Test is not null));
+        BatchSize = config.Algorithm.BatchSize > 0 ? Math.Min(config.Algorithm.BatchSize, Train.N) : 0;
+        if (BatchSize > 0) { _order = Enumerable.Range(0, Train.N).ToArray(); _cursor = Train.N; }
+    }
+
+    /// <summary>The configuration.</summary>
+    public TrainConfig Config { get; }
+    /// <summary>Training set (after transforms).</summary>
+    public Dataset Train { get; }
+    /// <summary>Test set, or null.</summary>
+    public Dataset? Test { get; }
+    /// <summary>The model being trained.</summary>
+    public Sequential<T> Model { get; }
+    /// <summary>The algorithm.</summary>
+    public Algorithm<T> Algorithm { get; }
+    /// <summary>The training objective the algorithm steps on.</summary>
+    public Objective<T> Objective { get; }
+    /// <summary>Minibatch size (0: full batch).</summary>
+    public int BatchSize { get; }
+    /// <summary>Probes run at probe steps, in order (the built-in <see cref="CoreProbe{T}"/> first); add more before <see cref="Run"/>.</summary>
+    public List<IProbe<T>> Probes { get; } = [];
+    /// <summary>Steps taken so far.</summary>
+    public long Step => _step;
+    /// <summary>Continuous time t so far.</summary>
+    public double Time => _time;
+
+    /// <summary>
+    /// The next minibatch: the next <see cref="BatchSize"/> indices of the current epoch's permutation
+    /// (the last batch of an epoch is shorter when B does not divide n); reshuffles when an epoch ends.
+    /// Empty for full batch.
+    /// </summary>
+    public ReadOnlySpan<int> NextBatch()
+    {
+        if (BatchSize == 0) return ReadOnlySpan<int>.Empty;
+        if (_cursor >= _order.Length)
+        {
+            _orderRng.Shuffle(_order.AsSpan());
+            _cursor = 0;
+            _epoch++;
+        }
+        int b = Math.Min(BatchSize, _order.Length - _cursor);
+        var batch = new ReadOnlySpan<int>(_order, _cursor, b);
+        _cursor += b;
+        return batch;
+    }
+
+    /// <summary>Runs the session; see <see cref="TrainerRunOptions"/>. Returns the result (status NonFinite when the guard fired).</summary>
+    public TrainerResult Run(TrainerRunOptions? options = null)
+    {
+        options ??= new TrainerRunOptions();
+        Parallelism.Threads = Config.Threads;
+        string? dir = options.RunDirectory;
+        string hash = TrainConfigWriter.Hash(Config);
+        TrainerMetrics? metrics = null;
+        var rows = new List<IReadOnlyDictionary<string, double>>();
+        var row = new MetricRow();
+        var context = new ProbeContext<T>(Model, _trainEval, _testEval);
+        var header = Probes.SelectMany(p => p.Keys).Distinct().ToList();
+        bool resumed = false;
+        if (options.Resume)
+        {
+            if (dir is null) throw new ArgumentException("Resume needs a run directory.");
+            var state = Checkpoint.Load(dir, hash);
+            Restore(state, dir);
+            metrics = new TrainerMetrics(dir, header, state.MetricsLengths);
+            resumed = true;
+            Log(dir, $"resumed at step {_step} (t = {_time:R})");
+        }
+        else if (dir is not null)
+        {
+            Directory.CreateDirectory(dir);
+            AtomicFile.WriteText(Path.Combine(dir, "config.yaml"), TrainConfigWriter.ToYaml(Config));
+            metrics = new TrainerMetrics(dir, header, null);
+            Log(dir, $"started: {Config.Algorithm.Name} on {Train.Name} ({Train.N} samples), {Model.ParameterCount} parameters, {Config.DType}, seed {Config.Seed}, threads {Config.Threads}");
+        }
+        Algorithm.Initialize(Objective);
+
+        var clock = Stopwatch.StartNew();
+        double Wall() => _wallOffset + clock.Elapsed.TotalSeconds;
+        void Probe(bool last)
+        {
+            _trainEval.Run();
+            _testEval?.Run();
+            context.Step = _step; context.Time = _time; context.WallSeconds = Wall(); context.IsLast = last;
+            row.Clear();
+            foreach (var p in Probes) p.Measure(context, row);
+            var copy = new Dictionary<string, double>(row.Keys.Count);
+            foreach (var k in row.Keys) copy[k] = row.Get(k)!.Value;
+            rows.Add(copy);
+            metrics?.Append(row);
+            options.Progress?.Invoke(new TrainerProgress(_step, Config.Stop.Steps, _time, Config.Stop.Time, _trainEval.L, _trainEval.LogL, _trainEval.Accuracy));
+        }
+        void SaveCheckpoint()
+        {
+            if (dir is null) return;
+            Checkpoint.Save(dir, hash, CaptureState(Wall(), metrics!.Lengths), Config.Probes.KeepCheckpoints);
+        }
+
+        try
+        {
+            if (!resumed) { Probe(last: false); SaveCheckpoint(); }
+            long probedAt = _step;
+            string? reason = null;
+            bool full = BatchSize == 0;
+            var stop = Config.Stop;
+            double wd = Config.Algorithm.WeightDecay;
+            long progressEvery = options.ProgressEvery;
+            var lastEval = default(LossEval);
+            while (true)
+            {
+                reason = stop.CheckBudget(_step, _time);
+                if (reason is not null) break;
+                if (options.StopAfterSteps is long limit && _step >= limit || options.Cancellation.IsCancellationRequested)
+                {
+                    SaveCheckpoint();
+                    metrics?.Dispose();
+                    if (dir is not null) Log(dir, $"interrupted at step {_step}");
+                    return Result(TrainerStatus.Interrupted, "interrupted", Wall(), rows, row);
+                }
+                var batch = NextBatch();
+                var r = Algorithm.Step(Objective, batch, new StepContext(_step, _schedule.At(_step), wd));
+                lastEval = r.Before;
+                Guard(r.Before);
+                _step++;
+                _time += r.TimeAdvanced;
+
+                if (full && stop.NeedsLoss) reason = stop.CheckLoss(r.Before.L, r.Before.LogL, r.Before.Accuracy, _expType);
+                if (reason is null && (stop.NeedsMargin || (!full && stop.NeedsLoss)) && _step % stop.CheckEvery == 0)
+                {
+                    _trainEval.Run();
+                    reason = stop.CheckLoss(_trainEval.L, _trainEval.LogL, _trainEval.Accuracy, _expType) ?? stop.CheckMargin(_trainEval.MinMargin, _trainEval.Gamma);
+                }
+                reason ??= stop.CheckBudget(_step, _time);
+                bool isLast = reason is not null;
+                if (!isLast && _probeSchedule.Contains(_step)) { Probe(last: false); probedAt = _step; }
+                else if (progressEvery > 0 && _step % progressEvery == 0 && options.Progress is { } progress)
+                    progress(new TrainerProgress(_step, stop.Steps, _time, stop.Time, lastEval.L, lastEval.LogL, lastEval.Accuracy));
+                if (!isLast && Config.Probes.CheckpointEvery > 0 && _step % Config.Probes.CheckpointEvery == 0) SaveCheckpoint();
+                if (isLast) break;
+            }
+            if (probedAt != _step || rows.Count == 0) Probe(last: true);
+            SaveCheckpoint();
+            var result = Result(TrainerStatus.Completed, reason, Wall(), rows, row);
+            if (dir is not null)
+            {
+                StateDict.Save(Model, Path.Combine(dir, "model.safetensors"));
+                WriteFinal(dir, result);
+                Log(dir, $"completed at step {_step} (t = {_time:R}), stop rule: {reason}");
+            }
+            return result;
+        }
+        catch (TrainerNonFiniteException e)
+        {
+            var result = Result(TrainerStatus.NonFinite, e.Message, Wall(), rows, row);
+            if (dir is not null)
+            {
+                WriteFinal(dir, result);
+                Log(dir, "stopped: " + e.Message + " (the last good checkpoint is kept)");
+            }
+            return result;
+        }
+        finally { metrics?.Dispose(); }
+    }
+
+    // NaN/Inf guard: the loss of the step, then the gradient it used and the weights it produced.
+    // A non-finite sum flags a possible NaN/Inf (or an overflowing sum); the scan then names the tensor.
+    private void Guard(in LossEval before)
+    {
+        bool badLoss = double.IsNaN(before.L) || double.IsNaN(before.LogL) || double.IsPositiveInfinity(before.LogL)
+            || (double.IsInfinity(before.L) && !_expType);
+        if (badLoss)
+            throw new TrainerNonFiniteException($"non-finite loss at step {_step}: L = {before.L}, log L = {before.LogL}", _step, "loss");
+        if (!T.IsFinite(TensorPrimitives.Sum<T>(Model.FlatGrad))) Locate(Model.FlatGrad, "gradient");
+        if (!T.IsFinite(TensorPrimitives.Sum<T>(Model.Flat))) Locate(Model.Flat, "weight");
+    }
+
+    private void Locate(T[] values, string what)
+    {
+        foreach (var p in Model.NamedParameters)
+        {
+            var s = values.AsSpan(p.Offset, p.Value.Length);
+            for (int i = 0; i < s.Length; i++)
+                if (!T.IsFinite(s[i]))
+                    throw new TrainerNonFiniteException($"non-finite {what} at step {_step}: {what} of parameter '{p.Name}' holds {s[i]} at flat index {i}", _step, $"{what} {p.Name}");
+        }
+    }
+
+    private TrainerResult Result(TrainerStatus status, string? reason, double wall, List<IReadOnlyDictionary<string, double>> rows, MetricRow last)
+    {
+        var final = new Dictionary<string, double>();
+        foreach (var k in last.Keys) final[k] = last.Get(k)!.Value;
+        final["train_loss"] = _trainEval.L;
+        final["train_log_loss"] = _trainEval.LogL;
+        final["train_acc"] = _trainEval.Accuracy;
+        if (_testEval is not null) final["test_acc"] = _testEval.Accuracy;
+        final["steps"] = _step;
+        final["time"] = _time;
+        final["wall_s"] = wall;
+        return new TrainerResult { Status = status, Reason = reason, Steps = _step, Time = _time, WallSeconds = wall, Final = final, Rows = rows };
+    }
+
+    private static void WriteFinal(string dir, TrainerResult result)
+    {
+        var o = new JsonObject();
+        foreach (var (k, v) in result.Final) o[k] = double.IsFinite(v) ? JsonValue.Create(v) : null;
+        o["status"] = result.Status switch { TrainerStatus.Completed => "completed", TrainerStatus.NonFinite => "non_finite", _ => "interrupted" };
+        o["reason"] = result.Reason;
+        AtomicFile.WriteText(Path.Combine(dir, "final.json"), o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+
+    internal static void Log(string dir, string line) =>
+        File.AppendAllText(Path.Combine(dir, "log.txt"), $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss}Z {line}\n");
+
+    /// <summary>The complete state for a checkpoint.</summary>
+    public TrainerState CaptureState(double wallSeconds, (long Csv, long Jsonl) metricsLengths)
+    {
+        var alg = new Dictionary<string, double[]>();
+        Algorithm.SaveState(alg);
+        return new TrainerState
+        {
+            Step = _step, Time = _time, WallSeconds = wallSeconds, Epoch = _epoch, Cursor = _cursor,
+            Order = (int[])_order.Clone(), Rng = _orderRng.State,
+            Weights = StateDict.From(Model), AlgorithmState = alg, MetricsLengths = metricsLengths,
+        };
+    }
+
+    /// <summary>Restores a checkpointed state (weights, algorithm, order, RNG, counters); throws naming what does not fit.</summary>
+    public void Restore(TrainerState s, string source)
+    {
+        if (s.Order.Length != _order.Length)
+            throw new InvalidDataException($"'{source}': checkpoint has a sample order of length {s.Order.Length}, this run needs {_order.Length}.");
+        if (s.Order.Length > 0)
+        {
+            var seen = new bool[s.Order.Length];
+            foreach (int i in s.Order) { if (seen[i]) throw new InvalidDataException($"'{source}': checkpoint sample order repeats index {i}."); seen[i] = true; }
+        }
+        if (s.Cursor < 0 || s.Cursor > Math.Max(s.Order.Length, 0) && s.Order.Length > 0)
+            throw new InvalidDataException($"'{source}': checkpoint cursor {s.Cursor} is outside the order of {s.Order.Length}.");
+        StateDict.Load(Model, s.Weights, source);
+        Algorithm.LoadState(s.AlgorithmState);
+        s.Order.CopyTo(_order, 0);
+        _cursor = s.Order.Length == 0 ? 0 : s.Cursor;
+        _epoch = s.Epoch; _step = s.Step; _time = s.Time; _wallOffset = s.WallSeconds;
+        _orderRng.State = s.Rng;
+    }
+}

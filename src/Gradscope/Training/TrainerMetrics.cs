@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Gradscope.Training;
+
+/// <summary>
+/// Writes probe rows as they are measured to metrics.csv (header = the union of every probe's
+/// declared keys, known at start; a key a probe did not set in a row is an empty cell; keys not
+/// declared at start appear only in metrics.jsonl) and metrics.jsonl (one JSON object per row with
+/// every key set in that row; non-finite values as null). Files are flushed after every row, and a
+/// resume truncates them to the lengths recorded in the checkpoint, so rows are never duplicated.
+/// </summary>
+public sealed class TrainerMetrics : IDisposable
+{
+    private readonly string[] _header;
+    private readonly FileStream _csv, _jsonl;
+    private readonly StringBuilder _line = new();
+
+    /// <summary>Opens the files in <paramref name="dir"/>: new files with a header, or (resume) existing files cut to the recorded lengths.</summary>
+    public TrainerMetrics(string dir, IReadOnlyList<string> header, (long Csv, long Jsonl)? resumeAt)
+    {
+        _header = header.ToArray();
+        string csv = Path.Combine(dir, "metrics.csv"), jsonl = Path.Combine(dir, "metrics.jsonl");
+        if (resumeAt is { } at)
+        {
+            if (!File.Exists(csv) || new FileInfo(csv).Length < at.Csv || !File.Exists(jsonl) || new FileInfo(jsonl).Length < at.Jsonl)
+                throw new InvalidDataException($"'{dir}': metrics.csv/metrics.jsonl are shorter than the checkpoint recorded ({at.Csv}/{at.Jsonl} bytes); the run directory was altered.");
+            _csv = new FileStream(csv, FileMode.Open, FileAccess.Write, FileShare.Read);
+            _csv.SetLength(at.Csv); _csv.Position = at.Csv;
+            _jsonl = new FileStream(jsonl, FileMode.Open, FileAccess.Write, FileShare.Read);
+            _jsonl.SetLength(at.Jsonl); _jsonl.Position = at.Jsonl;
+        }
+        else
+        {
+            _csv = new FileStream(csv, FileMode.Create, FileAccess.Write, FileShare.Read);
+            _jsonl = new FileStream(jsonl, FileMode.Create, FileAccess.Write, FileShare.Read);
+            Write(_csv, string.Join(",", _header.Select(Csv)) + "\n");
+        }
+    }
+
+    /// <summary>The CSV header keys.</summary>
+    public IReadOnlyList<string> Header => _header;
+
+    /// <summary>Bytes written so far to metrics.csv and metrics.jsonl (recorded in checkpoints).</summary>
+    public (long Csv, long Jsonl) Lengths => (_csv.Position, _jsonl.Position);
+
+    /// <summary>Appends one row to both files and flushes them.</summary>
+    public void Append(MetricRow row)
+    {
+        _line.Clear();
+        for (int i = 0; i < _header.Length; i++)
+        {
+            if (i > 0) _line.Append(',');
+            if (row.Get(_header[i]) is double v) _line.Append(Number(v));
+        }
+        _line.Append('\n');
+        Write(_csv, _line.ToString());
+        _line.Clear().Append('{');
+        bool first = true;
+        foreach (var k in row.Keys)
+        {
+            if (!first) _line.Append(',');
+            first = false;
+            double v = row.Get(k)!.Value;
+            _line.Append(JsonSerializer.Serialize(k)).Append(':').Append(double.IsFinite(v) ? Number(v) : "null");
+        }
+        _line.Append("}\n");
+        Write(_jsonl, _line.ToString());
+        _csv.Flush(); _jsonl.Flush();
+    }
+
+    /// <summary>Round-trip invariant formatting of a metric value.</summary>
+    public static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string Csv(string s) => s.Contains(',') || s.Contains('"') ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+
+    private static void Write(FileStream f, string s) => f.Write(Encoding.UTF8.GetBytes(s));
+
+    /// <inheritdoc/>
+    public void Dispose() { _csv.Dispose(); _jsonl.Dispose(); }
+}

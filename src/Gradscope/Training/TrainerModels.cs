@@ -1,0 +1,105 @@
+using System.Numerics;
+
+namespace Gradscope.Training;
+
+using Gradscope.Data;
+using Gradscope.Nn;
+using Gradscope.Tensors;
+
+/// <summary>Builds a layer of kind K from its config parameters; register extra kinds with <see cref="TrainerModels.Register"/>.</summary>
+public interface ILayerFactory
+{
+    /// <summary>Creates the layer for per-sample input shape <paramref name="inputShape"/>; reads parameters from <paramref name="options"/>.</summary>
+    Layer<T> Create<T>(TrainerOptions options, int[] inputShape) where T : unmanaged, IFloatingPointIeee754<T>;
+}
+
+/// <summary>
+/// Builds the <see cref="Sequential{T}"/> of a config: the MLP shorthand (dense layers of widths
+/// [d, h_1, ..., outputs] with the activation between them) or an inline layer list, then
+/// initializes it (Nn.Init) from the given generator.
+/// </summary>
+public static class TrainerModels
+{
+    private static readonly Dictionary<string, ILayerFactory> Extra = [];
+
+    /// <summary>Registers a layer kind for inline layer lists (e.g. conv2d from the layers library).</summary>
+    public static void Register(string kind, ILayerFactory factory)
+    {
+        lock (Extra) Extra[kind] = factory;
+    }
+
+    /// <summary>Builds and initializes the model for <paramref name="data"/>.</summary>
+    public static Sequential<T> Build<T>(TrainConfig c, Dataset data, Rng rng) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Sequential<T> model;
+        if (c.Model.Mlp is { } mlp)
+        {
+            if (mlp.Widths[0] != data.D)
+                throw c.Error("model.mlp.widths", $"starts with input width {mlp.Widths[0]} but dataset '{data.Name}' has {data.D} features");
+            var layers = new List<Layer<T>>();
+            for (int i = 0; i + 1 < mlp.Widths.Length; i++)
+            {
+                if (i > 0) layers.Add(mlp.Activation == "identity" ? new Identity<T>() : new Relu<T>());
+                layers.Add(new Dense<T>(mlp.Widths[i], mlp.Widths[i + 1], mlp.Bias));
+            }
+            model = new Sequential<T>(data.SampleShape, layers.ToArray());
+        }
+        else
+        {
+            int[] input = c.Model.Input ?? data.SampleShape;
+            var shape = input;
+            var layers = new List<Layer<T>>();
+            var list = c.Model.Layers!;
+            for (int i = 0; i < list.Count; i++)
+            {
+                var o = new TrainerOptions(c, $"model.layers[{i}]", list[i].Params);
+                Layer<T> layer;
+                try { layer = CreateLayer<T>(c, i, list[i].Kind, o, shape); shape = layer.OutputShape(shape); }
+                catch (ArgumentException e) { throw c.Error($"model.layers[{i}]", $"({list[i].Kind}): {e.Message}"); }
+                o.RejectUnknown($"layer '{list[i].Kind}'");
+                layers.Add(layer);
+            }
+            try { model = new Sequential<T>(input, layers.ToArray()); }
+            catch (ArgumentException e) { throw c.Error("model.layers", e.Message); }
+            int per = input.Aggregate(1, (a, b) => a * b);
+            if (per != data.D) throw c.Error("model.input", $"has {per} features per sample but dataset '{data.Name}' has {data.D}");
+        }
+        int outputs = model.Outputs;
+        if (outputs == 1 ? data.Classes != 2 : outputs != data.Classes)
+            throw c.Error("model", $"has {outputs} outputs but dataset '{data.Name}' has {data.Classes} classes (binary tasks use 1 output, C classes use C)");
+        var scheme = c.Model.Init.Scheme switch
+        {
+            "lecun" => InitScheme.LeCun,
+            "gaussian" => InitScheme.Gaussian,
+            "pytorch" => InitScheme.PyTorchDefault,
+            "orthogonal" => InitScheme.Orthogonal,
+            "balanced" => InitScheme.Balanced,
+            _ => InitScheme.He,
+        };
+        try { Init.Apply(model, scheme, rng, c.Model.Init.Scale, c.Model.Init.Std); }
+        catch (ArgumentException e) { throw c.Error("model.init", e.Message); }
+        return model;
+    }
+
+    private static Layer<T> CreateLayer<T>(TrainConfig c, int i, string kind, TrainerOptions o, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (kind)
+        {
+            case "dense":
+            case "linear":
+                {
+                    int inFeatures = shape.Aggregate(1, (a, b) => a * b);
+                    int declared = o.Int("in", inFeatures, 1);
+                    if (declared != inFeatures) throw o.Error("in", $"is {declared} but the previous layer gives {inFeatures} features");
+                    return new Dense<T>(inFeatures, o.Int("out", -1) is int outF and >= 1 ? outF : throw o.Error("out", "must be given as an integer >= 1"), o.Bool("bias", false));
+                }
+            case "relu": return new Relu<T>();
+            case "identity": return new Identity<T>();
+        }
+        ILayerFactory? f;
+        lock (Extra) Extra.TryGetValue(kind, out f);
+        if (f is null)
+            throw c.Error($"model.layers[{i}]", $"has unknown layer type '{kind}' (known: dense, relu, identity{(Extra.Count > 0 ? ", " + string.Join(", ", Extra.Keys.Order()) : "")})");
+        return f.Create<T>(o, shape);
+    }
+}
