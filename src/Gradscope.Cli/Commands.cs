@@ -10,7 +10,9 @@ internal static class Commands
         // one line per command; keep in the order shown by --help
         yield return TrainCommand.Create();
         yield return SweepCommand.Create();
+        yield return ReportCommand.Create();
         yield return SweepWorkerCommand.Create();
         yield return RankMeasuresCommand.Create();
+        yield return BenchCommand.Create();
     }
 }

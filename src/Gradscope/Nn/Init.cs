@@ -36,8 +36,15 @@ public static class Init
         foreach (var np in model.NamedParameters)
         {
             var p = np.Parameter;
-            int fanIn = p.Shape.Length > 1 ? p.Length / p.Shape[0] : 1;
+            var layer = model.Layers[np.LayerIndex];
+            int fanIn = layer.FanIn;
             var span = p.Value.Span;
+            if (layer.IsNormalization)
+            {
+                // batch norm affine parameters start as in PyTorch: weight 1, bias 0
+                span.Fill(p.Name == "weight" ? T.One : T.Zero);
+                continue;
+            }
             if (p.Name != "weight")
             {
                 if (scheme == InitScheme.PyTorchDefault)
@@ -67,11 +74,7 @@ public static class Init
     }
 
     private static int FanInOfLayer<T>(Sequential<T> model, int layer) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        foreach (var np in model.NamedParameters)
-            if (np.LayerIndex == layer && np.Parameter.Name == "weight") return Math.Max(1, np.Parameter.Length / np.Parameter.Shape[0]);
-        return 1;
-    }
+        => model.Layers[layer].FanIn;
 
     /// <summary>Fills with N(0, std^2) draws.</summary>
     public static void FillNormal<T>(Span<T> span, Rng rng, double std) where T : unmanaged, IFloatingPointIeee754<T>

@@ -24,13 +24,16 @@ public sealed class Sequential<T> where T : unmanaged, IFloatingPointIeee754<T>
         var shape = InputShape;
         var named = new List<NamedParameter<T>>();
         var shapes = new List<int[]>();
+        var buffers = new List<NamedParameter<T>>();
         for (int i = 0; i < layers.Length; i++)
         {
             shapes.Add(shape);
             try { shape = layers[i].OutputShape(shape); }
             catch (ArgumentException e) { throw new ArgumentException($"Layer {i} ({layers[i].Kind}): {e.Message}", e); }
             foreach (var p in layers[i].Parameters) named.Add(new NamedParameter<T>($"{i}.{p.Name}", i, p));
+            foreach (var b in layers[i].Buffers) buffers.Add(new NamedParameter<T>($"{i}.{b.Name}", i, b));
         }
+        NamedBuffers = buffers.ToArray();
         LayerInputShapes = shapes;
         OutputShape = shape;
         _named = named.ToArray();
@@ -59,6 +62,10 @@ public sealed class Sequential<T> where T : unmanaged, IFloatingPointIeee754<T>
     public IReadOnlyList<int[]> LayerInputShapes { get; }
     /// <summary>Parameters with their state_dict names, in order.</summary>
     public IReadOnlyList<NamedParameter<T>> NamedParameters => _named;
+    /// <summary>
+    /// Non-trainable state with state_dict names ("1.running_mean", "1.running_var"), in order; not in <see cref="Flat"/>.
+    /// </summary>
+    public IReadOnlyList<NamedParameter<T>> NamedBuffers { get; }
     /// <summary>All parameter values as one vector (views of every parameter point into it).</summary>
     public T[] Flat { get; }
     /// <summary>All parameter gradients as one vector, aligned with <see cref="Flat"/>.</summary>
@@ -70,8 +77,8 @@ public sealed class Sequential<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Whether every layer is homogeneous (no biases, no batch norm).</summary>
     public bool IsHomogeneous => _layers.All(l => l.IsHomogeneous);
 
-    /// <summary>The weight parameters W_1..W_L (every parameter named "weight", in order).</summary>
-    public IReadOnlyList<NamedParameter<T>> Weights => _named.Where(p => p.Parameter.Name == "weight").ToArray();
+    /// <summary>The weight parameters W_1..W_L (every parameter named "weight", in order; batch norm scales excluded).</summary>
+    public IReadOnlyList<NamedParameter<T>> Weights => _named.Where(p => p.Parameter.Name == "weight" && !_layers[p.LayerIndex].IsNormalization).ToArray();
 
     /// <summary>The parameter with state_dict name <paramref name="name"/>.</summary>
     public NamedParameter<T> this[string name] =>
@@ -87,7 +94,7 @@ public sealed class Sequential<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Node<T> Forward(Tape<T> tape, Node<T> x, bool training = true)
     {
         CheckInput(x.Value);
-        var h = x;
+        var h = ToInputShape(tape, x);
         for (int i = 0; i < _layers.Length; i++) h = _layers[i].Forward(tape, h, training);
         if (h.Value.Rank != 2) h = tape.Reshape(h, h.Value.Shape[0], h.Value.Length / Math.Max(1, h.Value.Shape[0]));
         return h;
@@ -97,9 +104,19 @@ public sealed class Sequential<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Node<T> ForwardTo(Tape<T> tape, Node<T> x, int stop, bool training = false)
     {
         CheckInput(x.Value);
-        var h = x;
+        var h = ToInputShape(tape, x);
         for (int i = 0; i < stop; i++) h = _layers[i].Forward(tape, h, training);
         return h;
+    }
+
+    // A flattened (B, D) input of a model with per-sample shape (C, H, W) is viewed as (B, C, H, W).
+    private Node<T> ToInputShape(Tape<T> tape, Node<T> x)
+    {
+        if (x.Value.Rank == InputShape.Length + 1) return x;
+        var shape = new int[InputShape.Length + 1];
+        shape[0] = x.Value.Shape[0];
+        InputShape.CopyTo(shape, 1);
+        return tape.Reshape(x, shape);
     }
 
     private void CheckInput(Tensor<T> x)

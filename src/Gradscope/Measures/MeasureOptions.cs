@@ -1,0 +1,40 @@
+namespace Gradscope.Measures;
+
+using Gradscope.Losses;
+
+/// <summary>What <see cref="MeasureSuite"/> computes and how (defaults: a cheap probe).</summary>
+public sealed record MeasureOptions
+{
+    /// <summary>Full SVD per layer: adds effective rank, numerical rank and SVD spectral norms (costly on wide layers).</summary>
+    public bool FullSvd { get; init; }
+    /// <summary>Relative tolerance of the power iteration for spectral norms (probe default 1e-6).</summary>
+    public double PowerTolerance { get; init; } = 1e-6;
+    /// <summary>Relative tolerance of the numerical rank #{s_i &gt; tol s_1}.</summary>
+    public double NumericalRankTolerance { get; init; } = NumericalRank.DefaultTolerance;
+    /// <summary>At most this many training samples (evenly spaced, deterministic) for margins and neural collapse; null = all.</summary>
+    public int? MaxSamples { get; init; }
+    /// <summary>Quantiles of the margin distributions to report (keys "margin.q10" for 0.10).</summary>
+    public IReadOnlyList<double> MarginQuantiles { get; init; } = [0.05, 0.10, 0.25, 0.50];
+    /// <summary>Quantile of the raw margins used as gamma in the bounds (0 = the minimum margin).</summary>
+    public double BoundMarginQuantile { get; init; }
+    /// <summary>Confidence parameter delta of the BFT bound.</summary>
+    public double Delta { get; init; } = 0.05;
+    /// <summary>Whether to compute neural collapse (multiclass nets only).</summary>
+    public bool NeuralCollapse { get; init; } = true;
+    /// <summary>Feature layer for neural collapse (default: the input of the last weight layer).</summary>
+    public int? NeuralCollapseLayer { get; init; }
+    /// <summary>Loss for Hessian measures; null skips them.</summary>
+    public LossKind? Loss { get; init; }
+    /// <summary>Target scale of the square loss.</summary>
+    public double TargetScale { get; init; } = 1.0;
+    /// <summary>How many top Hessian eigenvalues (0 = none).</summary>
+    public int HessianTopK { get; init; }
+    /// <summary>Rademacher vectors for Hutchinson's trace estimate (0 = none).</summary>
+    public int HutchinsonSamples { get; init; }
+    /// <summary>Seed of the Hessian measures' random vectors.</summary>
+    public ulong Seed { get; init; } = 1;
+    /// <summary>Hard-margin SVM direction (d) for the distance to max margin of binary deep linear nets; null skips it.</summary>
+    public double[]? MaxMarginDirection { get; init; }
+    /// <summary>Parameters at initialization (flat) for the relative weight change; null skips it.</summary>
+    public double[]? InitialParameters { get; init; }
+}

@@ -1,0 +1,252 @@
+using System.Numerics;
+
+namespace Gradscope.Measures;
+
+using Gradscope.Data;
+using Gradscope.Nn;
+using Gradscope.Tensors;
+
+/// <summary>Every applicable measure as a flat dictionary, and the measures left out with the reason.</summary>
+public sealed record MeasureReport(IReadOnlyDictionary<string, double> Values, IReadOnlyList<OmittedMeasure> Omitted);
+
+/// <summary>A measure that was not computed, and why (never a faked value).</summary>
+public sealed record OmittedMeasure(string Key, string Reason);
+
+/// <summary>
+/// Computes every applicable measure of THEORY.md sections 3 and 5 for a model and a training set
+/// (and optionally a test set) into flat keys. Keys (k = 0-based index of the weight W_{k+1}; q = percent):
+/// <list type="bullet">
+/// <item>"n_params", "depth" (number of weight layers L), "train_error", "test_error", "generalization_gap" (test - train error; train error on the measured samples, see MaxSamples);</item>
+/// <item>"margin.min", "margin.q{q}" raw margins; "gamma_min", "margin_rho.q{q}" rho-normalized; "margin_spectral.q{q}" spectrally normalized;</item>
+/// <item>"rho", "spectral_complexity", "path_norm";</item>
+/// <item>"layer.{k}.frobenius", "layer.{k}.spectral", "layer.{k}.stable_rank", and with FullSvd "layer.{k}.effective_rank", "layer.{k}.numerical_rank";</item>
+/// <item>"layer.{k}.balance" (b_k = ||W_{k+2}||_F^2 - ||W_{k+1}||_F^2), "layer.{k}.alignment";</item>
+/// <item>"nc1", "nc2_equinorm", "nc2_equiangularity", "nc3", "nc4";</item>
+/// <item>"bound.vc", "bound.bft", "bound.frobenius_product", "bound.conv_kernel_norm", "bound.conv_dense_equivalent", "bound.conv_ratio";</item>
+/// <item>"hessian.top.{j}", "hessian.trace"; "distance_to_max_margin" (radians); "relative_weight_change".</item>
+/// </list>
+/// Spectral norms use power iteration warm-started from the previous call's singular vectors, so repeated
+/// probes during training are cheap; measures needing homogeneity are omitted for nets with biases or batch norm.
+/// </summary>
+public sealed class MeasureSuite(MeasureOptions? options = null)
+{
+    private readonly Dictionary<string, double[]> _warm = new();
+
+    /// <summary>The options in use.</summary>
+    public MeasureOptions Options { get; } = options ?? new MeasureOptions();
+
+    /// <summary>Computes the report for <paramref name="model"/> on <paramref name="train"/> (and <paramref name="test"/>).</summary>
+    public MeasureReport Compute<T>(Sequential<T> model, Dataset train, Dataset? test = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var o = Options;
+        var v = new Dictionary<string, double>();
+        var omitted = new List<OmittedMeasure>();
+        void Omit(string key, string reason) => omitted.Add(new OmittedMeasure(key, reason));
+        bool homogeneous = model.IsHomogeneous;
+        const string notHomogeneous = "the net has biases or batch norm (not homogeneous)";
+
+        var ws = WeightMatrix.Of(model);
+        int L = ws.Count;
+        v["n_params"] = model.ParameterCount;
+        v["depth"] = L;
+
+        // Per-layer norms and ranks.
+        var fro = new double[L]; var spec = new double[L];
+        for (int k = 0; k < L; k++)
+        {
+            var w = ws[k];
+            fro[k] = FrobeniusNorm.Of(w);
+            _warm.TryGetValue(w.Name, out var start);
+            var top = SpectralNorm.PowerIteration(w, o.PowerTolerance, start: start);
+            _warm[w.Name] = top.Right;
+            spec[k] = top.Value;
+            if (o.FullSvd)
+            {
+                var s = SingularSpectrum.Of(w);
+                spec[k] = s[0];
+                v[$"layer.{k}.effective_rank"] = s[0] > 0 ? EffectiveRank.FromSpectrum(s) : 0;
+                v[$"layer.{k}.numerical_rank"] = NumericalRank.FromSpectrum(s, o.NumericalRankTolerance);
+            }
+            v[$"layer.{k}.frobenius"] = fro[k];
+            v[$"layer.{k}.spectral"] = spec[k];
+            if (spec[k] > 0) v[$"layer.{k}.stable_rank"] = fro[k] * fro[k] / (spec[k] * spec[k]);
+            else Omit($"layer.{k}.stable_rank", "the layer is zero");
+        }
+        if (!o.FullSvd) { Omit("layer.*.effective_rank", "needs the full spectrum (MeasureOptions.FullSvd)"); Omit("layer.*.numerical_rank", "needs the full spectrum (MeasureOptions.FullSvd)"); }
+        for (int k = 0; k + 1 < L; k++)
+        {
+            v[$"layer.{k}.balance"] = fro[k + 1] * fro[k + 1] - fro[k] * fro[k];
+            if (ws[k + 1].Cols == ws[k].Rows)
+            {
+                var u = SpectralNorm.PowerIteration(ws[k], o.PowerTolerance, start: _warm[ws[k].Name]).Left;
+                var r = SpectralNorm.PowerIteration(ws[k + 1], o.PowerTolerance, start: _warm[ws[k + 1].Name]).Right;
+                v[$"layer.{k}.alignment"] = Math.Abs(System.Numerics.Tensors.TensorPrimitives.Dot<double>(u, r));
+            }
+            else Omit($"layer.{k}.alignment", $"{ws[k + 1].Name} has {ws[k + 1].Cols} columns but {ws[k].Name} has {ws[k].Rows} rows (conv or reshaped layers)");
+        }
+
+        double rho = fro.Aggregate(1.0, (a, b) => a * b);
+        double r21Sum = 0;
+        bool anyZero = spec.Any(s => s == 0);
+        for (int k = 0; k < L && !anyZero; k++) r21Sum += Math.Pow(FrobeniusNorm.RowSum21(ws[k]) / spec[k], 2.0 / 3.0);
+        double complexity = anyZero ? 0 : spec.Aggregate(1.0, (a, b) => a * b) * Math.Pow(r21Sum, 1.5);
+        if (homogeneous) { v["rho"] = rho; v["spectral_complexity"] = complexity; }
+        else { Omit("rho", notHomogeneous); Omit("spectral_complexity", notHomogeneous); }
+
+        if (!homogeneous) Omit("path_norm", notHomogeneous);
+        else if (model.Layers.All(l => l is Dense<T> || l.IsActivation && l is Relu<T> or Identity<T>)) v["path_norm"] = PathNorm.OfChain(ws);
+        else Omit("path_norm", "implemented for dense nets with relu/identity activations only");
+
+        // Margins on the (possibly subsampled) training set.
+        var sample = Subsample(train, o.MaxSamples);
+        // NC features of the last weight layer also give the outputs with one matrix product (one forward pass, not two).
+        bool ncApplies = o.NeuralCollapse && model.Outputs >= 2;
+        int lastLayer = model.Weights[^1].LayerIndex;
+        int ncLayer = o.NeuralCollapseLayer ?? lastLayer;
+        double[]? ncFeatures = null;
+        double[] outputs;
+        if (ncApplies && ncLayer == lastLayer && lastLayer == model.Layers.Count - 1 && model.Layers[lastLayer] is Dense<T> head)
+        {
+            ncFeatures = ModelEval.Features(model, sample, ncLayer);
+            outputs = DenseHead(ncFeatures, sample.N, ws[^1], head.Bias is null ? default : head.Bias.Value.Span);
+        }
+        else outputs = ModelEval.Outputs(model, sample);
+        var raw = Margins.Raw(outputs, sample.Y);
+        var rawDist = new MarginDistribution(raw);
+        v["train_error"] = Error(outputs, sample.Y);
+        v["margin.min"] = rawDist.Quantile(0);
+        foreach (double q in o.MarginQuantiles) v[$"margin.q{Pct(q)}"] = rawDist.Quantile(q);
+        double xf = Margins.InputFrobenius(sample), bx = Margins.MaxInputNorm(sample);
+        if (homogeneous && rho > 0)
+        {
+            v["gamma_min"] = Margins.GammaMin(raw, rho);
+            var rd = new MarginDistribution(Margins.RhoNormalized(raw, rho));
+            foreach (double q in o.MarginQuantiles) v[$"margin_rho.q{Pct(q)}"] = rd.Quantile(q);
+        }
+        else { Omit("gamma_min", homogeneous ? "rho = 0" : notHomogeneous); Omit("margin_rho.*", homogeneous ? "rho = 0" : notHomogeneous); }
+        if (homogeneous && complexity > 0 && xf > 0)
+        {
+            var sd = new MarginDistribution(Margins.SpectrallyNormalized(raw, complexity, xf));
+            foreach (double q in o.MarginQuantiles) v[$"margin_spectral.q{Pct(q)}"] = sd.Quantile(q);
+        }
+        else Omit("margin_spectral.*", homogeneous ? "R or ||X||_F is 0" : notHomogeneous);
+
+        // Bounds.
+        int n = sample.N;
+        v["bound.vc"] = VcBound.Of(model.ParameterCount, L, train.N);
+        double gamma = rawDist.Quantile(o.BoundMarginQuantile);
+        if (!homogeneous)
+        {
+            Omit("bound.bft", notHomogeneous); Omit("bound.frobenius_product", notHomogeneous); Omit("bound.conv_*", notHomogeneous);
+        }
+        else if (!(gamma > 0))
+        {
+            const string why = "the bound margin gamma is not positive (training points misclassified)";
+            Omit("bound.bft", why); Omit("bound.frobenius_product", why); Omit("bound.conv_*", why);
+        }
+        else
+        {
+            double viol = raw.Count(m => m < gamma) / (double)n;
+            int width = ws.Max(w => Math.Max(w.Rows, w.Cols));
+            if (n >= 2) v["bound.bft"] = BftBound.Of(viol, complexity, xf, gamma, n, width, o.Delta);
+            else Omit("bound.bft", "needs n >= 2");
+            v["bound.frobenius_product"] = FrobeniusProductBound.Of(bx, L, rho, n, gamma);
+            if (model.Layers.Any(l => l is Conv2d<T>))
+            {
+                try
+                {
+                    var cb = ConvKernelNormBound.Of(model, bx, n, gamma);
+                    v["bound.conv_kernel_norm"] = cb.KernelNorm;
+                    v["bound.conv_dense_equivalent"] = cb.DenseEquivalent;
+                    v["bound.conv_ratio"] = cb.Ratio;
+                }
+                catch (NotSupportedException e) { Omit("bound.conv_*", e.Message); }
+            }
+            else Omit("bound.conv_*", "the net has no conv layers");
+        }
+
+        // Neural collapse.
+        if (!o.NeuralCollapse) Omit("nc*", "disabled in the options");
+        else if (model.Outputs < 2) Omit("nc*", "binary net (1 output): neural collapse needs C >= 2 class means and a C-row classifier");
+        else
+        {
+            int layer = ncLayer;
+            var h = ncFeatures ?? ModelEval.Features(model, sample, layer);
+            var pred = ModelEval.Predictions(outputs, n);
+            var nc = NeuralCollapse.Compute(h, sample.Y, sample.Classes, layer == lastLayer ? ws[^1].Data : null, pred);
+            v["nc1"] = nc.NC1; v["nc2_equinorm"] = nc.NC2Equinorm; v["nc2_equiangularity"] = nc.NC2Equiangularity;
+            if (nc.NC3 is double nc3) v["nc3"] = nc3; else Omit("nc3", $"features of layer {layer} do not feed the last weight layer");
+            v["nc4"] = nc.NC4!.Value;
+        }
+
+        // Test error.
+        if (test is not null)
+        {
+            var to = ModelEval.Outputs(model, test);
+            v["test_error"] = Error(to, test.Y);
+            v["generalization_gap"] = v["test_error"] - v["train_error"];
+        }
+        else { Omit("test_error", "no test set given"); Omit("generalization_gap", "no test set given"); }
+
+        // Hessian.
+        if (o.Loss is null || (o.HessianTopK <= 0 && o.HutchinsonSamples <= 0)) Omit("hessian.*", "no loss or Hessian counts in the options");
+        else if (DenseNet.TryCreate(model, out var reason) is null) Omit("hessian.*", reason);
+        else
+        {
+            var hvp = HessianVectorProduct.Create(model, sample, o.Loss.Value, o.TargetScale);
+            var rng = new Rng(o.Seed);
+            if (o.HessianTopK > 0)
+            {
+                var top = HessianSpectrum.TopEigenvalues(hvp, Math.Min(o.HessianTopK, hvp.Dimension), rng, tolerance: o.PowerTolerance);
+                for (int j = 0; j < top.Length; j++) v[$"hessian.top.{j}"] = top[j];
+            }
+            if (o.HutchinsonSamples > 0) v["hessian.trace"] = HessianSpectrum.HutchinsonTrace(hvp, o.HutchinsonSamples, rng);
+        }
+
+        // Linear-net direction and weight change.
+        if (o.MaxMarginDirection is { } dir)
+        {
+            try { v["distance_to_max_margin"] = EndToEnd.Angle(EndToEnd.Vector(model), dir); }
+            catch (ArgumentException e) { Omit("distance_to_max_margin", e.Message); }
+        }
+        else Omit("distance_to_max_margin", "no max-margin direction given");
+        if (o.InitialParameters is { } w0)
+        {
+            var wt = model.Flat.Select(x => double.CreateChecked(x)).ToArray();
+            v["relative_weight_change"] = EmpiricalNtk.RelativeWeightChange(w0, wt);
+        }
+        else Omit("relative_weight_change", "no initial parameters given");
+        Omit("ntk", "an n x n matrix, not a scalar: use EmpiricalNtk / AnalyticNtk");
+        return new MeasureReport(v, omitted);
+    }
+
+    private static string Pct(double q) => Math.Round(q * 100, 4).ToString(System.Globalization.CultureInfo.InvariantCulture).Replace('.', '_').PadLeft(2, '0');
+
+    private static double[] DenseHead<T>(double[] h, int n, WeightMatrix w, ReadOnlySpan<T> bias) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var z = new double[(long)n * w.Rows];
+        // z (n, C) = h (n, p) W^T (p, C) + b
+        Gemm.Multiply(false, true, n, w.Rows, w.Cols, 1.0, h, w.Cols, w.Data, w.Cols, 0.0, z, w.Rows);
+        if (!bias.IsEmpty)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < w.Rows; j++) z[i * w.Rows + j] += double.CreateChecked(bias[j]);
+        return z;
+    }
+
+    private static double Error(double[] outputs, int[] labels)
+    {
+        var p = ModelEval.Predictions(outputs, labels.Length);
+        int wrong = 0;
+        for (int i = 0; i < p.Length; i++) if (p[i] != labels[i]) wrong++;
+        return labels.Length == 0 ? 0 : (double)wrong / labels.Length;
+    }
+
+    private static Dataset Subsample(Dataset d, int? max)
+    {
+        if (max is not int m || m >= d.N) return d;
+        if (m < 1) throw new ArgumentException($"MeasureOptions.MaxSamples must be >= 1, got {m}.");
+        var idx = new int[m];
+        for (int i = 0; i < m; i++) idx[i] = (int)((long)i * d.N / m);
+        return d.Subset(idx);
+    }
+}

@@ -1,0 +1,143 @@
+using System.Text.Json.Nodes;
+
+namespace Gradscope.Report;
+
+// The report model: what `gradscope reproduce` writes to summary.json and what report.html is
+// rendered from. Plain records so that System.Text.Json reads and writes them without custom code
+// (see SummaryFile for the serializer options: camelCase names, kebab-case enum values).
+
+/// <summary>Outcome of one claim (THEORY.md section 6): the verdict follows from the measurement.</summary>
+public enum Verdict
+{
+    /// <summary>Every check the claim's verdict rule makes passed.</summary>
+    Reproduced,
+    /// <summary>The measurement does not support the claim.</summary>
+    NotReproduced,
+    /// <summary>The experiment failed to run (exception, divergence); see <see cref="ClaimResult.Error"/>.</summary>
+    Error,
+}
+
+/// <summary>Size of a reproduction run: quick (minutes, small sizes) or full (the sizes of the papers).</summary>
+public enum RunScale
+{
+    /// <summary>Reduced sizes and step counts.</summary>
+    Quick,
+    /// <summary>Full sizes and step counts.</summary>
+    Full,
+}
+
+/// <summary>The facts of one reproduction run and the result of each claim; the content of summary.json.</summary>
+public sealed record RunSummary
+{
+    /// <summary>Gradscope version that produced the run (e.g. "0.1.0+abc1234").</summary>
+    public required string ToolVersion { get; init; }
+    /// <summary>When the run started.</summary>
+    public required DateTimeOffset Started { get; init; }
+    /// <summary>When the run finished.</summary>
+    public required DateTimeOffset Finished { get; init; }
+    /// <summary>Quick or full sizes.</summary>
+    public required RunScale Scale { get; init; }
+    /// <summary>Master seed; same seed and same thread count give bit-identical results.</summary>
+    public required ulong Seed { get; init; }
+    /// <summary>Worker threads used.</summary>
+    public required int Threads { get; init; }
+    /// <summary>One-line description of the machine (CPU model, cores, OS, .NET version).</summary>
+    public required string Machine { get; init; }
+    /// <summary>Wall-clock duration of the whole run, in seconds.</summary>
+    public required double WallSeconds { get; init; }
+    /// <summary>The claims in the order they ran.</summary>
+    public required IReadOnlyList<ClaimResult> Claims { get; init; }
+}
+
+/// <summary>The result of one claim: verdict, the numbers behind it, and its figures.</summary>
+public sealed record ClaimResult
+{
+    /// <summary>Claim id from THEORY.md section 6 (e.g. "linear-max-margin"); also the HTML anchor of its section.</summary>
+    public required string Id { get; init; }
+    /// <summary>The claim in one or two sentences.</summary>
+    public required string Statement { get; init; }
+    /// <summary>The paper(s) the claim comes from.</summary>
+    public required string Paper { get; init; }
+    /// <summary>Reproduced, not reproduced, or error.</summary>
+    public required Verdict Verdict { get; init; }
+    /// <summary>Error message (and where it arose) when <see cref="Verdict"/> is <see cref="Verdict.Error"/>; otherwise null.</summary>
+    public string? Error { get; init; }
+    /// <summary>Wall-clock time the claim took, in seconds.</summary>
+    public double WallSeconds { get; init; }
+    /// <summary>The measured numbers, each with its threshold and whether it passed.</summary>
+    public IReadOnlyList<Evidence> Numbers { get; init; } = [];
+    /// <summary>The figures (Vega-Lite specs with inline data).</summary>
+    public IReadOnlyList<ChartSpec> Charts { get; init; } = [];
+    /// <summary>Free-text remarks (settings, caveats); null if none.</summary>
+    public string? Notes { get; init; }
+}
+
+/// <summary>
+/// One measured number behind a verdict: <c>Value Comparison Threshold</c> (e.g. angle(T) &lt;= 0.05),
+/// or a plain reported number when <see cref="Threshold"/> is null. Build with <see cref="Check"/> or
+/// <see cref="Info"/>.
+/// </summary>
+public sealed record Evidence
+{
+    /// <summary>Name of the quantity, with its symbol (e.g. "angle(w(T), w_svm) [rad]").</summary>
+    public required string Name { get; init; }
+    /// <summary>Measured value (may be NaN or infinite; summary.json writes those as "NaN", "Infinity").</summary>
+    public required double Value { get; init; }
+    /// <summary>Threshold the value is compared with; null for a plain number.</summary>
+    public double? Threshold { get; init; }
+    /// <summary>One of "&lt;=", "&gt;=", "&lt;", "&gt;", "="; null for a plain number.</summary>
+    public string? Comparison { get; init; }
+    /// <summary>Whether the check passed; null for a plain number.</summary>
+    public bool? Passed { get; init; }
+    /// <summary>One line: why this check and threshold decide the claim.</summary>
+    public string Justification { get; init; } = "";
+
+    /// <summary>The comparison operators <see cref="Check"/> accepts.</summary>
+    public static IReadOnlyList<string> Comparisons { get; } = ["<=", ">=", "<", ">", "="];
+
+    /// <summary>
+    /// A checked number: Passed = (value comparison threshold). NaN never passes. "=" is exact
+    /// equality (use it for counts, e.g. training errors = 0).
+    /// </summary>
+    /// <exception cref="ArgumentException">The comparison is not one of <see cref="Comparisons"/>.</exception>
+    public static Evidence Check(string name, double value, string comparison, double threshold, string justification) => new()
+    {
+        Name = name, Value = value, Comparison = comparison, Threshold = threshold,
+        Passed = Compare(value, comparison, threshold), Justification = justification,
+    };
+
+    /// <summary>A reported number without a threshold (context for the reader, not part of the verdict).</summary>
+    public static Evidence Info(string name, double value, string justification = "") => new()
+    {
+        Name = name, Value = value, Justification = justification,
+    };
+
+    /// <summary>Evaluates <c>value comparison threshold</c>; false when either side is NaN.</summary>
+    /// <exception cref="ArgumentException">The comparison is not one of <see cref="Comparisons"/>.</exception>
+    public static bool Compare(double value, string comparison, double threshold) => comparison switch
+    {
+        "<=" => value <= threshold,
+        ">=" => value >= threshold,
+        "<" => value < threshold,
+        ">" => value > threshold,
+        "=" => value == threshold,
+        _ => throw new ArgumentException(
+            $"Evidence comparison '{comparison}' is not one of {string.Join(", ", Comparisons)}.", nameof(comparison)),
+    };
+}
+
+/// <summary>
+/// One figure of a claim: a Vega-Lite spec with its data inline (see <see cref="Charts"/> for
+/// builders), rendered in the report with vega-embed.
+/// </summary>
+public sealed record ChartSpec
+{
+    /// <summary>Id unique within the claim (e.g. "angle"); the chart's element id is "{claim id}--{chart id}".</summary>
+    public required string Id { get; init; }
+    /// <summary>Title shown above the chart.</summary>
+    public required string Title { get; init; }
+    /// <summary>Caption below the chart: what is plotted and what the claim predicts.</summary>
+    public string Caption { get; init; } = "";
+    /// <summary>The Vega-Lite spec, data values inline.</summary>
+    public required JsonObject VegaLite { get; init; }
+}

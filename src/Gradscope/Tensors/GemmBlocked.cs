@@ -1,0 +1,130 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Gradscope.Tensors;
+
+/// <summary>
+/// The blocked GEMM driver (BLIS loop order jc -> pc -> ir -> jr). For each NC-column block and
+/// KC-deep slice, op(B) is packed once into an L2-resident panel; each MR-row micro-panel of
+/// op(A) is packed into L1 and swept across the panel by the micro-kernel. Threads split C into
+/// contiguous ranges of whole tiles along its larger dimension (a fixed split, so every element
+/// sees the same packed data and k order whatever the thread count); each thread packs what its
+/// range needs into its own reused, 64-byte aligned buffers.
+/// </summary>
+internal static unsafe class GemmBlocked
+{
+    /// <summary>Products with fewer multiply-adds than this run on one thread.</summary>
+    private const long ParallelMacs = 1L << 20;
+
+    private struct Job<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public GemmArgs<T> Args;
+        public T* A, B, C;
+        public bool SplitN;
+        public int Units;
+    }
+
+    public static void Run<T, TKernel>(in GemmArgs<T> g, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmKernel<T>
+    {
+        fixed (T* pa = a) fixed (T* pb = b) fixed (T* pc = c)
+        {
+            bool splitN = g.N >= g.M;
+            var job = new Job<T>
+            {
+                Args = g, A = pa, B = pb, C = pc, SplitN = splitN,
+                Units = splitN ? (g.N + TKernel.NR - 1) / TKernel.NR : (g.M + TKernel.MR - 1) / TKernel.MR,
+            };
+            int maxParts = (long)g.M * g.N * g.K < ParallelMacs ? 1 : job.Units;
+            Parallelism.For(maxParts, &Part<T, TKernel>, &job);
+        }
+    }
+
+    private static void Part<T, TKernel>(void* state, int part, int parts)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmKernel<T>
+    {
+        ref var job = ref Unsafe.AsRef<Job<T>>(state);
+        var (u0, u1) = Parallelism.Range(job.Units, part, parts);
+        if (u0 >= u1) return;
+        var g = job.Args;
+        if (job.SplitN)
+            Compute<T, TKernel>(job, 0, g.M, u0 * TKernel.NR, Math.Min(g.N, u1 * TKernel.NR));
+        else
+            Compute<T, TKernel>(job, u0 * TKernel.MR, Math.Min(g.M, u1 * TKernel.MR), 0, g.N);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Compute<T, TKernel>(in Job<T> job, int i0, int i1, int j0, int j1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmKernel<T>
+    {
+        int MR = TKernel.MR, NR = TKernel.NR, KC = TKernel.KC, NC = TKernel.NC;
+        var g = job.Args;
+        nint ldc = g.Ldc;
+        T* packB = Buffers<T>.Get(KC * NC + MR * KC + MR * NR, out T* packA, KC * NC, out T* tile, KC * NC + MR * KC);
+        for (int jc = j0; jc < j1; jc += NC)
+        {
+            int nc = Math.Min(NC, j1 - jc);
+            for (int pc = 0; pc < g.K; pc += KC)
+            {
+                int kc = Math.Min(KC, g.K - pc);
+                int mode = pc == 0 ? g.FirstMode : GemmMode.Accumulate;
+                GemmPacking.PackB(g, job.B, pc, kc, jc, nc, packB, NR);
+                for (int ic = i0; ic < i1; ic += MR)
+                {
+                    int mr = Math.Min(MR, i1 - ic);
+                    GemmPacking.PackA(g, job.A, ic, mr, pc, kc, packA, MR);
+                    for (int jr = 0; jr < nc; jr += NR)
+                    {
+                        int nr = Math.Min(NR, nc - jr);
+                        T* cij = job.C + ic * ldc + jc + jr;
+                        T* bp = packB + (nint)(jr / NR) * kc * NR;
+                        if (mr == MR && nr == NR)
+                            TKernel.Run(kc, packA, bp, cij, ldc, g.Alpha, g.Beta, mode);
+                        else
+                            EdgeTile<T, TKernel>(kc, packA, bp, cij, ldc, mr, nr, tile, g.Alpha, g.Beta, mode);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>A partial tile: the same kernel on a full-size scratch tile, then copy the valid mr x nr part.</summary>
+    private static void EdgeTile<T, TKernel>(int kc, T* pa, T* pb, T* c, nint ldc, int mr, int nr, T* tile, T alpha, T beta, int mode)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmKernel<T>
+    {
+        int NR = TKernel.NR;
+        if (mode != GemmMode.Overwrite)
+            for (int i = 0; i < mr; i++)
+                for (int j = 0; j < nr; j++) tile[i * NR + j] = c[i * ldc + j];
+        TKernel.Run(kc, pa, pb, tile, NR, alpha, beta, mode);
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++) c[i * ldc + j] = tile[i * NR + j];
+    }
+
+    /// <summary>Per-thread packing memory: one pinned array, 64-byte aligned, grown on demand and reused.</summary>
+    private static class Buffers<T> where T : unmanaged
+    {
+        [ThreadStatic] private static T[]? _array;
+
+        public static T* Get(int length, out T* second, int secondOffset, out T* third, int thirdOffset)
+        {
+            int pad = 64 / sizeof(T);
+            // keep each region 64-byte aligned
+            int total = length + 3 * pad;
+            if (_array is null || _array.Length < total) _array = GC.AllocateUninitializedArray<T>(total, pinned: true);
+            nint p = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
+            nint aligned = (p + 63) & ~(nint)63;
+            T* baseP = (T*)aligned;
+            second = AlignUp(baseP + secondOffset);
+            third = AlignUp(second + (thirdOffset - secondOffset));
+            return baseP;
+        }
+
+        private static T* AlignUp(T* p) => (T*)(((nint)p + 63) & ~(nint)63);
+    }
+}
