@@ -14,13 +14,15 @@ internal static class RankMeasuresCommand
         var c = new Command("rank-measures", "Rank generalization measures of a finished sweep against its generalization gaps.");
         var dir = new Argument<DirectoryInfo>("sweep-dir") { Description = "Sweep directory." };
         var minGap = new Option<double>("--min-gap-difference") { Description = "Sign error: ignore pairs whose gaps differ by at most this.", DefaultValueFactory = _ => 0 };
-        c.Arguments.Add(dir); c.Options.Add(minGap);
+        var source = new Option<string>("--source") { Description = "suite: compute the measure suite from each run's final weights and data; files: read measures.json or the final metrics' probe values.", DefaultValueFactory = _ => "suite" };
+        source.AcceptOnlyFromAmong("suite", "files");
+        c.Arguments.Add(dir); c.Options.Add(minGap); c.Options.Add(source);
         c.SetAction(pr =>
         {
             try
             {
                 var d = pr.GetValue(dir)!.FullName;
-                var points = SweepMeasures.Load(d, new MeasuresFileSource());
+                var points = SweepMeasures.Load(d, pr.GetValue(source) == "files" ? new MeasuresFileSource() : new MeasureSuiteSource());
                 if (points.Count == 0) throw new SweepException($"'{d}' has no finished point to rank");
                 var scores = MeasureRanking.Score(points, pr.GetValue(minGap));
                 if (scores.Count == 0) throw new SweepException($"the finished points of '{d}' carry no measure values (measures.json)");

@@ -76,6 +76,20 @@ public class SweepEndToEndTests
         using (var index = SweepIndex.Open(Path.Combine(dir, SweepDirectory.IndexFile)))
             Assert.All(index.Points(), p => Assert.Equal(1, p.Attempts));
 
+        // The suite on the reloaded final weights and data reproduces the trainer's own last probe (rho, min margin):
+        // so the run's model and data sets were rebuilt exactly.
+        var ranked = Gradscope.Sweeps.Ranking.SweepMeasures.Load(dir, new Gradscope.Sweeps.Ranking.MeasureSuiteSource());
+        using (var index = SweepIndex.Open(Path.Combine(dir, SweepDirectory.IndexFile)))
+            foreach (var p in index.Points())
+            {
+                var final = JsonDocument.Parse(p.Metrics!).RootElement;
+                var m = ranked.Single(r => r.Index == p.Index);
+                Assert.Equal(final.GetProperty("rho").GetDouble(), m.Measures["rho"], 1e-9 * final.GetProperty("rho").GetDouble());
+                Assert.Equal(final.GetProperty("min_margin").GetDouble(), m.Measures["margin.min"], 1e-9);
+                Assert.Equal(final.GetProperty("train_acc").GetDouble() - final.GetProperty("test_acc").GetDouble(), m.Gap, 15);
+                Assert.DoesNotContain("generalization_gap", m.Measures.Keys);
+            }
+
         var rank = Cli("rank-measures", dir);
         Assert.True(rank.Code == 0, $"rank-measures exit {rank.Code}: {rank.Out} {rank.Err}");
         var csv = File.ReadAllLines(Path.Combine(dir, "measure-ranking.csv"));
