@@ -12,9 +12,10 @@ internal static class Commands
         yield return ClaimsCommand.Create();
         yield return TrainCommand.Create();
         yield return SweepCommand.Create();
+        yield return RankMeasuresCommand.Create();
         yield return BenchCommand.Create();
         yield return ReportCommand.Create();
-        yield return SweepWorkerCommand.Create();
         yield return DataCommand.Create();
+        yield return SweepWorkerCommand.Create();
     }
 }

@@ -5,14 +5,18 @@ using System.Text.Json;
 namespace Gradscope.Sweeps;
 
 /// <summary>
-/// Claims points through the index and runs each as <c>gradscope train &lt;point&gt;/config.yaml --out &lt;point&gt; --threads T</c>
-/// (or <c>train --resume &lt;point&gt;</c> when the point directory holds a checkpoint), renewing its lease while the run
-/// lasts, until nothing is claimable or <c>maxPoints</c> points were handled.
+/// Claims points through the index and runs each as <c>gradscope train &lt;point&gt;/config.yaml --out &lt;point&gt;/run --threads T</c>
+/// (or <c>train --resume &lt;point&gt;/run --threads T</c> when the run holds a checkpoint; a run directory without one is
+/// removed and started afresh), renewing its lease while the run lasts, until nothing is claimable (waiting while
+/// other workers hold leases) or <c>maxPoints</c> points were handled. Train output goes to &lt;point&gt;/train.out and train.err.
 /// </summary>
 public sealed class SweepWorker(string sweepDir, string workerId)
 {
-    /// <summary>File of final metrics a finished train run leaves in its directory.</summary>
+    /// <summary>File of final metrics a finished train run leaves in its run directory.</summary>
     public const string FinalFile = "final.json";
+
+    /// <summary>The train run directory of a point directory (<c>&lt;point&gt;/run</c>).</summary>
+    public static string RunDirectory(string pointDir) => Path.Combine(pointDir, "run");
 
     readonly string _dir = Path.GetFullPath(sweepDir);
 
@@ -32,7 +36,7 @@ public sealed class SweepWorker(string sweepDir, string workerId)
             {
                 // Points still leased by others: wait for them to finish or for a dead holder's lease to expire.
                 if (index.EarliestLeaseEnd() is not double end) break;
-                Thread.Sleep(TimeSpan.FromSeconds(Math.Clamp(end - SweepIndex.Now() + 0.05, 0.05, lease / 2)));
+                Thread.Sleep(TimeSpan.FromSeconds(Math.Clamp(end - SweepIndex.Now() + 0.05, 0.05, 0.5)));
                 continue;
             }
             handled++;
@@ -40,17 +44,20 @@ public sealed class SweepWorker(string sweepDir, string workerId)
             log?.WriteLine($"{workerId}: point {claim.Index} attempt {claim.Attempt}");
             if (claim.PreviousHost == host && claim.PreviousChildPid is long orphan) StopOrphan((int)orphan, pointDir);
 
-            var final = Path.Combine(pointDir, FinalFile);
+            var runDir = RunDirectory(pointDir);
+            var final = Path.Combine(runDir, FinalFile);
             var watch = Stopwatch.StartNew();
-            if (claim.Attempt > 1 && File.Exists(final))
+            if (claim.Attempt > 1 && Completed(final))
             {
                 // The previous holder's run finished but its worker died before recording it.
                 index.Complete(claim.Index, workerId, ReadMetrics(final), 0);
                 continue;
             }
-            var args = HasCheckpoint(pointDir)
-                ? train.With("train", "--resume", pointDir, "--threads", threads)
-                : train.With("train", Path.Combine(pointDir, "config.yaml"), "--out", pointDir, "--threads", threads);
+            bool resume = HasCheckpoint(runDir);
+            if (!resume && Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true); // killed before its first checkpoint
+            var args = resume
+                ? train.With("train", "--resume", runDir, "--threads", threads)
+                : train.With("train", Path.Combine(pointDir, "config.yaml"), "--out", runDir, "--threads", threads);
             var errPath = Path.Combine(pointDir, "train.err");
             using var child = GradscopeCommandLine.StartLogged(args, Path.Combine(pointDir, "train.out"), errPath);
             index.SetChild(claim.Index, workerId, child.Id);
@@ -67,16 +74,30 @@ public sealed class SweepWorker(string sweepDir, string workerId)
             }
             if (lost) { log?.WriteLine($"{workerId}: lost point {claim.Index}"); continue; }
             double wall = watch.Elapsed.TotalSeconds;
-            if (child.ExitCode == 0 && File.Exists(final)) index.Complete(claim.Index, workerId, ReadMetrics(final), wall);
-            else if (child.ExitCode == 0) index.Fail(claim.Index, workerId, $"train exited 0 but wrote no {FinalFile}", wall);
+            if (child.ExitCode == 0 && Completed(final)) index.Complete(claim.Index, workerId, ReadMetrics(final), wall);
+            else if (child.ExitCode == 0) index.Fail(claim.Index, workerId, File.Exists(final)
+                ? $"train run ended without completing ({FinalFile}: {File.ReadAllText(final).ReplaceLineEndings(" ")}); a re-run resumes it"
+                : $"train exited 0 but wrote no {FinalFile}", wall);
             else index.Fail(claim.Index, workerId, $"train exited with code {child.ExitCode}: {Tail(errPath, 15)}", wall);
         }
         return handled;
     }
 
-    /// <summary>Whether a point directory holds a checkpoint to resume from (a file or folder whose name starts with "checkpoint").</summary>
-    public static bool HasCheckpoint(string pointDir) =>
-        Directory.Exists(pointDir) && Directory.EnumerateFileSystemEntries(pointDir, "checkpoint*").Any();
+    /// <summary>Whether a run directory holds a checkpoint to resume from (<c>checkpoints/latest.json</c>, written by the trainer).</summary>
+    public static bool HasCheckpoint(string runDir) => File.Exists(Path.Combine(runDir, "checkpoints", "latest.json"));
+
+    /// <summary>Whether a final metrics file exists and does not report an unfinished run (its "status", when present, is "completed").</summary>
+    public static bool Completed(string finalPath)
+    {
+        if (!File.Exists(finalPath)) return false;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(finalPath));
+            return !(doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("status", out var st)
+                && st.ValueKind == JsonValueKind.String && st.GetString() != "completed");
+        }
+        catch (JsonException) { return false; }
+    }
 
     static string ReadMetrics(string path)
     {

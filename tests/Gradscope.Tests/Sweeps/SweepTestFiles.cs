@@ -24,13 +24,13 @@ internal sealed class SweepTestFiles : IDisposable
         seed: 0
         """;
 
-    /// <summary>A fake train: `train CFG --out DIR --threads N` or `train --resume DIR --threads N`; fails for configs
-    /// containing "width: 13".</summary>
+    /// <summary>A fake train: `train CFG --out DIR --threads N` or `train --resume DIR --threads N` (copies the config
+    /// into DIR like the trainer); fails for configs containing "width: 13".</summary>
     public GradscopeCommandLine FakeTrain(double sleepSeconds)
     {
         var path = Write("fake-train.sh", $$"""
             #!/bin/sh
-            if [ "$2" = "--resume" ]; then d="$3"; else d="$4"; fi
+            if [ "$2" = "--resume" ]; then d="$3"; else d="$4"; mkdir -p "$d"; cp "$2" "$d/config.yaml"; fi
             if grep -q "width: 13" "$d/config.yaml"; then echo "width 13 is unlucky" >&2; exit 3; fi
             sleep {{sleepSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}}
             echo '{"train_loss":0.1,"train_acc":1.0,"test_acc":0.9,"steps":10,"wall_s":0.3}' > "$d/final.json.tmp"

@@ -80,14 +80,20 @@ public class SweepWorkerTests
     {
         using var t = new SweepTestFiles();
         var log = Path.Combine(t.Root, "argv.log");
-        var script = t.Write("record.sh", $"#!/bin/sh\necho \"$@\" >> {log}\nif [ \"$2\" = \"--resume\" ]; then d=\"$3\"; else d=\"$4\"; fi\necho '{{}}' > \"$d/final.json\"\n");
+        var script = t.Write("record.sh", $"#!/bin/sh\necho \"$@\" >> {log}\nif [ \"$2\" = \"--resume\" ]; then d=\"$3\"; else d=\"$4\"; mkdir -p \"$d\"; fi\necho '{{}}' > \"$d/final.json\"\n");
         SweepTestFiles.MakeExecutable(script);
         var dir = MakeSweep(t, "  model.width: [1, 2]\n", new GradscopeCommandLine(script, []), lease: 5);
+        var first = Directory.GetDirectories(Path.Combine(dir, "points")).Order().First();
         var second = Directory.GetDirectories(Path.Combine(dir, "points")).Order().Last();
-        File.WriteAllText(Path.Combine(second, "checkpoint.bin"), "x");
+        // first: a run killed before its first checkpoint (removed and restarted); second: a checkpointed run (resumed).
+        Directory.CreateDirectory(Path.Combine(first, "run"));
+        File.WriteAllText(Path.Combine(first, "run", "config.yaml"), "stale");
+        Directory.CreateDirectory(Path.Combine(second, "run", "checkpoints"));
+        File.WriteAllText(Path.Combine(second, "run", "checkpoints", "latest.json"), "{}");
         new SweepWorker(dir, "a").Run();
         var lines = File.ReadAllLines(log);
-        Assert.Equal($"train {Directory.GetDirectories(Path.Combine(dir, "points")).Order().First()}/config.yaml --out {Directory.GetDirectories(Path.Combine(dir, "points")).Order().First()} --threads 1", lines[0]);
-        Assert.Equal($"train --resume {second} --threads 1", lines[1]);
+        Assert.Equal($"train {first}/config.yaml --out {first}/run --threads 1", lines[0]);
+        Assert.Equal($"train --resume {second}/run --threads 1", lines[1]);
+        Assert.False(File.Exists(Path.Combine(first, "run", "config.yaml")));
     }
 }

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Gradscope.Sweeps;
+using Gradscope.Sweeps.Ranking;
+using Spectre.Console;
+
+namespace Gradscope.Cli;
+
+/// <summary><c>gradscope rank-measures &lt;sweep-dir&gt;</c>: scores every measure of the finished points against the
+/// generalization gap (Kendall tau, granulated tau, CMI, sign error) and writes a table (console, CSV, JSON, HTML).</summary>
+internal static class RankMeasuresCommand
+{
+    public static Command Create()
+    {
+        var c = new Command("rank-measures", "Rank generalization measures of a finished sweep against its generalization gaps.");
+        var dir = new Argument<DirectoryInfo>("sweep-dir") { Description = "Sweep directory." };
+        var minGap = new Option<double>("--min-gap-difference") { Description = "Sign error: ignore pairs whose gaps differ by at most this.", DefaultValueFactory = _ => 0 };
+        var source = new Option<string>("--source") { Description = "suite: compute the measure suite from each run's final weights and data; files: read measures.json or the final metrics' probe values.", DefaultValueFactory = _ => "suite" };
+        source.AcceptOnlyFromAmong("suite", "files");
+        c.Arguments.Add(dir); c.Options.Add(minGap); c.Options.Add(source);
+        c.SetAction(pr =>
+        {
+            try
+            {
+                var d = pr.GetValue(dir)!.FullName;
+                var points = SweepMeasures.Load(d, pr.GetValue(source) == "files" ? new MeasuresFileSource() : new MeasureSuiteSource());
+                if (points.Count == 0) throw new SweepException($"'{d}' has no finished point to rank");
+                var scores = MeasureRanking.Score(points, pr.GetValue(minGap));
+                if (scores.Count == 0) throw new SweepException($"the finished points of '{d}' carry no measure values (measures.json)");
+                File.WriteAllText(Path.Combine(d, "measure-ranking.csv"), MeasureRanking.ToCsv(scores));
+                File.WriteAllText(Path.Combine(d, "measure-ranking.json"), MeasureRanking.ToJson(scores));
+                File.WriteAllText(Path.Combine(d, "measure-ranking.html"), MeasureRanking.ToHtml(scores, points.Count));
+                var table = new Table();
+                foreach (var col in MeasureRanking.Columns) table.AddColumn(col);
+                foreach (var s in scores) table.AddRow(MeasureRanking.Cells(s).Select(Markup.Escape).ToArray());
+                AnsiConsole.Write(table);
+                Console.WriteLine($"Wrote measure-ranking.csv, .json and .html in {d}");
+                return 0;
+            }
+            catch (SweepException e)
+            {
+                Console.Error.WriteLine($"gradscope rank-measures: {e.Message}");
+                return 2;
+            }
+        });
+        return c;
+    }
+}
