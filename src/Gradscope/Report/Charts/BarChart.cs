@@ -24,6 +24,9 @@ public static partial class Charts
         tooltip.Add(new JsonObject { ["field"] = "y", ["type"] = "quantitative", ["title"] = yTitle, ["format"] = ".4~g" });
         var y = VegaLite.Quantitative("y", yTitle, logY);
         if (!logY) y["scale"] = new JsonObject { ["zero"] = true };
+        // NOTE: bars stack from 0 by default, and 0 has no place on a log axis; unstacked bars on a
+        // log scale grow from the bottom of the plot instead
+        y["stack"] = null;
         var encoding = new JsonObject
         {
             // sort: null keeps the given order ("1", "2", ..., "10" rather than "1", "10", "2")

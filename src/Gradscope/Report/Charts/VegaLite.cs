@@ -12,9 +12,9 @@ public static class VegaLite
     public const string SchemaUrl = "https://vega.github.io/schema/vega-lite/v6.json";
 
     /// <summary>Default plot width in pixels.</summary>
-    public const int Width = 520;
+    public const int Width = 460;
     /// <summary>Default plot height in pixels.</summary>
-    public const int Height = 300;
+    public const int Height = 280;
 
     /// <summary>A spec skeleton: schema, title, description (the caption, read by screen readers), size.</summary>
     public static JsonObject Spec(string title, string caption) => new()
