@@ -77,11 +77,7 @@ public static unsafe class Parallelism
 
         public static void Run(int parts, Action<int, int>? action, delegate*<void*, int, int, void> fn, void* state)
         {
-<<<<<<< HEAD
             if (_isWorker || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
-=======
-            if (_isWorker || Gate.IsHeldByCurrentThread || !Gate.TryEnter())
->>>>>>> h/layers
             {
                 // busy or nested (from a worker, or from part 0 on the calling thread: Lock is re-entrant): same split, run serially here
                 for (int p = 0; p < parts; p++) Invoke(action, fn, state, p, parts);
