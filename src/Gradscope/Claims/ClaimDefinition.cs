@@ -72,6 +72,8 @@ public sealed class ClaimDefinition
         foreach (string scale in new[] { "quick", "full" })
             if (root.Children.TryGetValue(new YamlScalarNode(scale), out var sn))
                 scales[scale] = sn as YamlMappingNode ?? throw new InvalidDataException($"{source}:{sn.Start.Line}: '{scale}' must be a mapping.");
+        if (scales.Count != 2)
+            throw new InvalidDataException($"{source}: a claim needs both a quick and a full parameter mapping (has {(scales.Count == 0 ? "neither" : string.Join(", ", scales.Keys))}).");
         return new ClaimDefinition(Str("id"), Str("statement").Trim(), Str("paper"), thresholds, scales, source);
     }
 }
