@@ -33,6 +33,7 @@ public sealed class Sequential<T> where T : unmanaged, IFloatingPointIeee754<T>
             foreach (var p in layers[i].Parameters) named.Add(new NamedParameter<T>($"{i}.{p.Name}", i, p));
             foreach (var b in layers[i].Buffers) buffers.Add(new NamedParameter<T>($"{i}.{b.Name}", i, b));
         }
+        _chains = LinearChains(layers);
         NamedBuffers = buffers.ToArray();
         LayerInputShapes = shapes;
         OutputShape = shape;
@@ -51,6 +52,37 @@ public sealed class Sequential<T> where T : unmanaged, IFloatingPointIeee754<T>
             offset += np.Parameter.Length;
         }
     }
+
+    // _chains[i]: the bias-free dense weights of the linear run starting at layer i (>= 2 dense layers with only
+    // identity layers between), and the index after the run; null where no such run starts.
+    private readonly (Parameter<T>[] Weights, int End, int[] Dims)?[] _chains;
+
+    private static (Parameter<T>[] Weights, int End, int[] Dims)?[] LinearChains(Layer<T>[] layers)
+    {
+        var chains = new (Parameter<T>[], int, int[])?[layers.Length];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            if (layers[i] is not Dense<T> { Bias: null }) continue;
+            var run = new List<Dense<T>>();
+            int j = i;
+            while (j < layers.Length && (layers[j] is Dense<T> { Bias: null } || layers[j] is Identity<T>))
+            {
+                if (layers[j] is Dense<T> d) run.Add(d);
+                j++;
+            }
+            while (j > i && layers[j - 1] is Identity<T>) j--;   // trailing identities stay ordinary layers
+            if (run.Count >= 2)
+                chains[i] = (run.Select(d => d.Weight).ToArray(), j, [run[0].In, .. run.Select(d => d.Out)]);
+        }
+        return chains;
+    }
+
+    /// <summary>
+    /// Whether <see cref="Forward(Tape{T}, Node{T}, bool)"/> evaluates runs of bias-free dense layers (a deep linear
+    /// net) as one matrix chain when that is cheaper for the batch (<see cref="LinearChainNode{T}"/>). Default true;
+    /// the values and gradients are the same up to rounding.
+    /// </summary>
+    public bool FuseLinearChains { get; set; } = true;
 
     /// <summary>The layers in order.</summary>
     public IReadOnlyList<Layer<T>> Layers => _layers;
@@ -95,7 +127,17 @@ public sealed class Sequential<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckInput(x.Value);
         var h = ToInputShape(tape, x);
-        for (int i = 0; i < _layers.Length; i++) h = _layers[i].Forward(tape, h, training);
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            if (FuseLinearChains && _chains[i] is { } chain && LinearChainNode<T>.IsCheaper(h.Value.Shape[0], chain.Dims))
+            {
+                if (h.Value.Rank != 2) h = tape.Reshape(h, h.Value.Shape[0], h.Value.Length / Math.Max(1, h.Value.Shape[0]));
+                h = tape.LinearChain(h, chain.Weights);
+                i = chain.End - 1;
+                continue;
+            }
+            h = _layers[i].Forward(tape, h, training);
+        }
         if (h.Value.Rank != 2) h = tape.Reshape(h, h.Value.Shape[0], h.Value.Length / Math.Max(1, h.Value.Shape[0]));
         return h;
     }
