@@ -58,6 +58,7 @@ public class SweepEndToEndTests
         var status = Cli("sweep", "--status", dir);
         Assert.Equal(0, status.Code);
         Assert.Contains("done     4", status.Out);
+        Assert.Contains("4 finished points ran", status.Out);
 
         // A second run of the same sweep file skips the finished points.
         var again = Cli("sweep", sweepPath, "--out", dir, "--parallel", "2");
