@@ -101,6 +101,10 @@ internal static class SweepStatus
         var counts = index.Counts();
         Console.WriteLine($"Sweep {dir}: {counts.Values.Sum()} points");
         foreach (var (k, v) in counts) Console.WriteLine($"  {k,-8} {v}");
+        var (finished, sum, span) = index.Timings();
+        if (finished > 0 && span > 0)
+            Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"  time     {finished} finished points ran {sum:F1} s in all, {span:F1} s from first start to last finish ({sum / span:F2} at once on average)"));
         foreach (var p in index.Points().Where(p => p.Status == PointStatus.Failed))
             Console.WriteLine($"  failed point {p.Index} ({p.Directory}, attempt {p.Attempts}): {p.Error}");
         return 0;

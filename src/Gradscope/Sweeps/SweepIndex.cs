@@ -143,6 +143,17 @@ public sealed class SweepIndex : IDisposable
     /// <summary>Earliest lease end (Unix seconds) among running points, or null when none is running.</summary>
     public double? EarliestLeaseEnd() => Scalar("SELECT MIN(lease_until) FROM points WHERE status='running'") is double d ? d : null;
 
+    /// <summary>Timings of the finished (done or failed) points: how many, the sum of their wall seconds, and the span
+    /// from the earliest start to the latest finish (Unix seconds; 0 when none finished).</summary>
+    public (int Finished, double SumWallSeconds, double SpanSeconds) Timings()
+    {
+        using var cmd = Command("SELECT COUNT(*), TOTAL(wall_s), MIN(started_at), MAX(finished_at) FROM points WHERE status IN ('done', 'failed')", null);
+        using var r = cmd.ExecuteReader();
+        r.Read();
+        int n = r.GetInt32(0);
+        return n == 0 ? (0, 0, 0) : (n, r.GetDouble(1), r.GetDouble(3) - r.GetDouble(2));
+    }
+
     /// <summary>Every point, in index order.</summary>
     public IReadOnlyList<PointRecord> Points()
     {

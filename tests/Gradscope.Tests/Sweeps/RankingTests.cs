@@ -51,6 +51,25 @@ public class RankingTests
     }
 
     [Fact]
+    public void AMeasureConstantWithinAGroupScoresZeroThereNotNothing()
+    {
+        // mu depends on A only (like a parameter count on width): within A-groups (only B varies) it is constant while
+        // the gaps differ, so Psi_B = 0 and Psi_A = (1 + 1) / 2 = 1 and Psi = (1 + 0) / 2, not Psi_A alone.
+        RankedPoint[] points =
+        [
+            P(0, 0.1, 1, ("A", "a1"), ("B", "b1")), P(1, 0.2, 2, ("A", "a2"), ("B", "b1")),
+            P(2, 0.3, 1, ("A", "a1"), ("B", "b2")), P(3, 0.4, 2, ("A", "a2"), ("B", "b2")),
+        ];
+        var (psi, per) = GranulatedTau.Compute(points, "m");
+        Assert.Equal(1.0, per["A"], 15);
+        Assert.Equal(0.0, per["B"], 15);
+        Assert.Equal(0.5, psi, 15);
+        // A group whose gaps are all equal has no order to predict and is left out.
+        RankedPoint[] flat = [P(0, 0.1, 1, ("A", "a1")), P(1, 0.1, 2, ("A", "a2"))];
+        Assert.True(double.IsNaN(GranulatedTau.Compute(flat, "m").Psi));
+    }
+
+    [Fact]
     public void SignErrorCountsWrongOrdersOverOneHyperparameterChanges()
     {
         // Environments: (a1b1, a2b1) right = 0, (a1b2, a2b2) wrong = 1, (a1b1, a1b2) right = 0, (a2b1, a2b2) right = 0.

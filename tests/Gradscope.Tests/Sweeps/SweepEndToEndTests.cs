@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Gradscope.Sweeps;
 
@@ -25,17 +24,7 @@ public class SweepEndToEndTests
           steps: 20
         """;
 
-    static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var argv = SweepTestFiles.Cli().With(args);
-        var psi = new ProcessStartInfo(argv[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in argv.Skip(1)) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(120)), "gradscope did not finish");
-        return (p.ExitCode, output, err.Result);
-    }
+    static (int Code, string Out, string Err) Cli(params string[] args) => SweepTestFiles.RunCli(null, args);
 
     [Fact]
     public void SweepTrainsEveryPointWithTheRealTrainerAndRanksItsMeasures()
@@ -69,6 +58,7 @@ public class SweepEndToEndTests
         var status = Cli("sweep", "--status", dir);
         Assert.Equal(0, status.Code);
         Assert.Contains("done     4", status.Out);
+        Assert.Contains("4 finished points ran", status.Out);
 
         // A second run of the same sweep file skips the finished points.
         var again = Cli("sweep", sweepPath, "--out", dir, "--parallel", "2");

@@ -44,6 +44,21 @@ internal sealed class SweepTestFiles : IDisposable
     public static GradscopeCommandLine Cli() =>
         GradscopeCommandLine.ForDll(typeof(Gradscope.Cli.SweepCommand).Assembly.Location);
 
+    /// <summary>Runs the CLI of this build with <paramref name="args"/> (environment variables in <paramref name="env"/>
+    /// replaced); returns exit code, stdout and stderr.</summary>
+    public static (int Code, string Out, string Err) RunCli(IReadOnlyDictionary<string, string>? env, params string[] args)
+    {
+        var argv = Cli().With(args);
+        var psi = new System.Diagnostics.ProcessStartInfo(argv[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in argv.Skip(1)) psi.ArgumentList.Add(a);
+        if (env != null) foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEnd();
+        Xunit.Assert.True(p.WaitForExit(TimeSpan.FromSeconds(120)), "gradscope did not finish");
+        return (p.ExitCode, output, err.Result);
+    }
+
     public static void MakeExecutable(string path)
     {
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

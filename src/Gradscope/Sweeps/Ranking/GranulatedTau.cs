@@ -4,11 +4,14 @@ namespace Gradscope.Sweeps.Ranking;
 /// Granulated Kendall coefficient of Jiang et al. 2020 ("Fantastic generalization measures and where to find them",
 /// eq. 4): for hyperparameter k, Psi_k = mean over the groups of points that agree on every other hyperparameter of
 /// tau_b(measure, gap) within the group (so only k and the seed vary); Psi = mean over k of Psi_k.
+/// A measure that is constant within a group whose gaps differ predicts nothing there: its tau is 0, as in the
+/// paper's tables, where e.g. the parameter count scores 0 for every hyperparameter but depth and width.
 /// </summary>
 public static class GranulatedTau
 {
-    /// <summary>Psi and Psi_k per hyperparameter. Groups of fewer than two points or with an undefined tau (constant
-    /// measure or gap) are left out; a hyperparameter with no usable group is left out of Psi (NaN when none is usable).</summary>
+    /// <summary>Psi and Psi_k per hyperparameter. Groups of fewer than two points or with constant gaps (tau undefined)
+    /// are left out; a constant measure in a group whose gaps differ counts as tau = 0; a hyperparameter with no usable
+    /// group is left out of Psi (NaN when none is usable).</summary>
     public static (double Psi, IReadOnlyDictionary<string, double> PerHyperparameter) Compute(IReadOnlyList<RankedPoint> points, string measure)
     {
         var names = points.SelectMany(p => p.Hyperparameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -21,8 +24,10 @@ public static class GranulatedTau
             {
                 var g = group.ToList();
                 if (g.Count < 2) continue;
-                double tau = KendallTau.TauB(g.Select(p => p.Measures[measure]).ToArray(), g.Select(p => p.Gap).ToArray());
+                var gaps = g.Select(p => p.Gap).ToArray();
+                double tau = KendallTau.TauB(g.Select(p => p.Measures[measure]).ToArray(), gaps);
                 if (!double.IsNaN(tau)) taus.Add(tau);
+                else if (gaps.Distinct().Count() > 1) taus.Add(0); // the measure is constant here: no order predicted
             }
             if (taus.Count > 0) per[k] = taus.Average();
         }

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Gradscope.Sweeps.Slurm;
 
-/// <summary>Runs the Slurm client commands (sbatch, squeue, sinfo) with an optional private <c>SLURM_CONF</c>.</summary>
+/// <summary>Runs the Slurm client commands (sbatch, squeue, scontrol) with an optional private <c>SLURM_CONF</c>.</summary>
 public sealed class SlurmClient(string? slurmConf = null)
 {
     /// <summary>Path of the configuration passed as SLURM_CONF (null = the client's default).</summary>
@@ -32,14 +32,31 @@ public sealed class SlurmClient(string? slurmConf = null)
         }
     }
 
-    /// <summary>Checks that sbatch exists and the controller answers (<c>squeue -h</c> succeeds).</summary>
-    /// <exception cref="SweepException">Slurm missing or the controller not answering.</exception>
+    /// <summary>How long the first client call of <see cref="EnsureAvailable"/> may take: <c>scontrol ping</c> answers
+    /// at once whether the controller is up (squeue and sinfo retry an unreachable controller for about 10 s, and
+    /// every client retries a missing configuration file for 60 s, so those are checked before any of them runs).</summary>
+    public TimeSpan PingTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Checks, failing fast, that the configuration exists, the controller answers (<c>scontrol ping</c>),
+    /// <c>squeue -h</c> succeeds and sbatch runs.</summary>
+    /// <exception cref="SweepException">Slurm missing, its configuration missing, or the controller not answering.</exception>
     public void EnsureAvailable()
     {
+        if (SlurmConf != null && !File.Exists(SlurmConf))
+            throw new SweepException($"Slurm is not available: the configuration SLURM_CONF='{SlurmConf}' does not exist");
+        var (pcode, pout, perr) = Run("scontrol", ["ping"], PingTimeout);
+        if (pcode != 0)
+            throw new SweepException($"Slurm is not answering: 'scontrol ping' says {First(pout, perr)} (exit code {pcode}); start slurmctld or use --executor local");
         var (code, _, err) = Run("squeue", ["-h", "-o", "%i"], TimeSpan.FromSeconds(20));
         if (code != 0) throw new SweepException($"Slurm is not answering (squeue exit code {code}): {err}");
         var (vcode, _, verr) = Run("sbatch", ["--version"], TimeSpan.FromSeconds(10));
         if (vcode != 0) throw new SweepException($"sbatch is not usable (exit code {vcode}): {verr}");
+    }
+
+    static string First(string output, string error)
+    {
+        var line = (output + "\n" + error).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        return line is null ? "nothing" : $"'{line}'";
     }
 
     /// <summary>Submits a batch script with <c>sbatch --parsable</c>; returns the job id.</summary>
