@@ -31,6 +31,7 @@ internal static class MeasureCommand
         var delta = new Option<double>("--delta") { Description = "Confidence parameter delta of the BFT bound.", DefaultValueFactory = _ => 0.05 };
         var maxSamples = new Option<int?>("--max-samples") { Description = "Measure margins and neural collapse on at most this many evenly spaced training samples (default all)." };
         var noSvd = new Option<bool>("--no-svd") { Description = "Skip the full SVD per layer (no effective/numerical rank; spectral norms by power iteration only)." };
+        var margins = new Option<bool>("--margins") { Description = "Also write the full sorted margin distributions (raw, rho- and spectrally normalized) of the training set, for CDF plots." };
         var ntk = new Option<bool>("--ntk") { Description = "Also compute the empirical NTK Gram matrix on --ntk-samples training points (costly; opt-in)." };
         var ntkSamples = new Option<int>("--ntk-samples") { Description = "Training points for --ntk (evenly spaced).", DefaultValueFactory = _ => 128 };
         var loss = new Option<string?>("--loss") { Description = "Loss for the Hessian measures (exponential, logistic, cross_entropy, square, hinge)." };
@@ -38,7 +39,7 @@ internal static class MeasureCommand
         var hutchinson = new Option<int>("--hutchinson") { Description = "Rademacher vectors for Hutchinson's Hessian trace estimate (needs --loss; dense nets).", DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the Hessian measures' random vectors.", DefaultValueFactory = _ => 1 };
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of errors." };
-        foreach (var o in new Option[] { weights, model, data, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, ntk, ntkSamples, loss, hessianTop, hutchinson, seed, verbose })
+        foreach (var o in new Option[] { weights, model, data, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkSamples, loss, hessianTop, hutchinson, seed, verbose })
             c.Options.Add(o);
         c.SetAction(pr =>
         {
@@ -48,7 +49,7 @@ internal static class MeasureCommand
                     pr.GetValue(output)?.ToString() ?? "measures.json", pr.GetValue(penultimate), ParseQuantiles(pr.GetValue(quantiles)!),
                     pr.GetValue(boundQuantile), pr.GetValue(delta), pr.GetValue(maxSamples), !pr.GetValue(noSvd), pr.GetValue(ntk), pr.GetValue(ntkSamples),
                     pr.GetValue(loss) is string l ? Loss.Parse(l) : null, pr.GetValue(hessianTop), pr.GetValue(hutchinson), pr.GetValue(seed),
-                    pr.GetValue(initial)?.ToString());
+                    pr.GetValue(initial)?.ToString(), pr.GetValue(margins));
                 return Run(args);
             }
             catch (Exception e) when (e is InvalidDataException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or KeyNotFoundException or NotSupportedException)
@@ -120,7 +121,8 @@ internal static class MeasureCommand
         foreach (var k in values.Keys.ToList())
             if (!double.IsFinite(values[k])) { omitted[k] = $"not finite ({values[k].ToString(CultureInfo.InvariantCulture)})"; values.Remove(k); }
 
-        var result = new MeasureResult(a, spec, net, train, test, values, omitted, endToEnd);
+        var distributions = a.Margins ? MeasureExtras.MarginDistributions(net, train, values) : null;
+        var result = new MeasureResult(a, spec, net, train, test, values, omitted, endToEnd, distributions);
         AtomicFile.WriteText(a.Out, MeasureOutput.Json(result));
         MeasureOutput.PrintTables(result);
         Console.WriteLine($"wrote {a.Out}");
@@ -130,8 +132,9 @@ internal static class MeasureCommand
 
 /// <summary>Parsed options of <c>gradscope measure</c>.</summary>
 internal sealed record MeasureArgs(string Weights, string Model, string Data, string? Test, string Out, int? Penultimate, double[] Quantiles,
-    double BoundQuantile, double Delta, int? MaxSamples, bool FullSvd, bool Ntk, int NtkSamples, LossKind? Loss, int HessianTop, int Hutchinson, ulong Seed, string? Initial);
+    double BoundQuantile, double Delta, int? MaxSamples, bool FullSvd, bool Ntk, int NtkSamples, LossKind? Loss, int HessianTop, int Hutchinson, ulong Seed, string? Initial, bool Margins);
 
 /// <summary>Everything <c>gradscope measure</c> reports.</summary>
 internal sealed record MeasureResult(MeasureArgs Args, ModelSpec Spec, Sequential<double> Net, Gradscope.Data.Dataset Train, Gradscope.Data.Dataset? Test,
-    IReadOnlyDictionary<string, double> Values, IReadOnlyDictionary<string, string> Omitted, double[][]? EndToEnd);
+    IReadOnlyDictionary<string, double> Values, IReadOnlyDictionary<string, string> Omitted, double[][]? EndToEnd,
+    IReadOnlyDictionary<string, double[]>? MarginDistributions);

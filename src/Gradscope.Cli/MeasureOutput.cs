@@ -12,7 +12,8 @@ internal static class MeasureOutput
     /// <summary>
     /// { "format": "gradscope-measure", "version": 1, "model", "weights", "task", "outputs", "homogeneous",
     /// "train": {name, n, features}, "test": {...} | null, "layers": [{k, tensor, layer, shape, matrix}],
-    /// "measures": {key: number}, "end_to_end": [[...]] (deep linear nets), "omitted": {key: reason} }.
+    /// "measures": {key: number}, "end_to_end": [[...]] (deep linear nets), "margin_distribution": {raw, rho, spectral} (--margins),
+    /// "omitted": {key: reason} }.
     /// </summary>
     public static string Json(MeasureResult r)
     {
@@ -52,6 +53,12 @@ internal static class MeasureOutput
                 w.WriteStartArray("end_to_end");
                 foreach (var row in e2e) { w.WriteStartArray(); foreach (double v in row) w.WriteNumberValue(v); w.WriteEndArray(); }
                 w.WriteEndArray();
+            }
+            if (r.MarginDistributions is { } md)
+            {
+                w.WriteStartObject("margin_distribution");
+                foreach (var (k, arr) in md) { w.WriteStartArray(k); foreach (double x in arr) w.WriteNumberValue(x); w.WriteEndArray(); }
+                w.WriteEndObject();
             }
             w.WriteStartObject("omitted");
             foreach (var (k, v) in r.Omitted.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteString(k, v);

@@ -119,7 +119,7 @@ public class MeasureCommandTests
         WriteSafetensors(w, ("0.weight", [5, 3], w1, false), ("2.weight", [3, 5], w2, false));
         File.WriteAllText(m, MlpYaml);
         WriteCsv(tr, x, y); WriteCsv(te, x, yTest);
-        var (code, output, err) = Run($"measure --weights \"{w}\" --model \"{m}\" --data \"{tr}\" --test \"{te}\" --out \"{o}\"");
+        var (code, output, err) = Run($"measure --weights \"{w}\" --model \"{m}\" --data \"{tr}\" --test \"{te}\" --out \"{o}\" --margins");
         Assert.True(code == 0, err);
         Assert.Contains("rho", output);
         var v = Measures(o);
@@ -146,6 +146,12 @@ public class MeasureCommandTests
         Close(Math.Sqrt(30 * 2 * Math.Log(30) / n), v.GetProperty("bound.vc").GetDouble());
         foreach (var key in new[] { "nc1", "nc2_equinorm", "nc2_equiangularity", "nc3", "nc4", "spectral_complexity", "bound.bft", "margin_spectral.q50" })
             Assert.True(v.TryGetProperty(key, out _), key);
+        // --margins: the sorted margin distributions (empirical CDFs)
+        var dist = JsonDocument.Parse(File.ReadAllText(o)).RootElement.GetProperty("margin_distribution");
+        var sorted = margins.OrderBy(a => a).ToArray();
+        var raw = dist.GetProperty("raw").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var byRho = dist.GetProperty("rho").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        for (int i = 0; i < n; i++) { Close(sorted[i], raw[i]); Close(sorted[i] / rho, byRho[i]); }
         var om = Omitted(o);
         Assert.Contains("conv", om["bound.conv_*"]);
         Assert.Contains("--ntk", om["ntk.*"]);
