@@ -18,7 +18,7 @@ internal static class MeasureCommand
 {
     public static Command Create()
     {
-        var c = new Command("measure", "Measure a trained network (safetensors weights, e.g. a PyTorch nn.Sequential state_dict, + a model description): margins, norms, ranks, rho, spectral complexity, balance, alignment, neural collapse, bounds; JSON + tables (docs/measure.md).");
+        var c = new Command("measure", "Measure a trained network (safetensors weights, e.g. a PyTorch nn.Sequential state_dict, plus a model description): margins, norms, ranks, rho, spectral complexity, balance, alignment, neural collapse and bounds, as JSON (docs/measure.md) and tables.");
         var weights = new Option<FileInfo>("--weights") { Description = "Weights as safetensors (F32/F64), state_dict names such as 0.weight, 2.weight.", Required = true };
         var model = new Option<FileInfo>("--model") { Description = "Model description YAML (docs/model-format.md): layer types, order, state_dict keys, conv stride/padding.", Required = true };
         var data = new Option<string>("--data") { Description = "Training set: a CSV with header x0..x{d-1},y, or a dataset name (gradscope data list).", Required = true };
