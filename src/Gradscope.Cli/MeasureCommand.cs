@@ -95,6 +95,7 @@ internal static class MeasureCommand
         var train = MeasureInputs.Load(a.Data, net, a.Model, "--data", isTest: false);
         var test = a.Test is null ? null : MeasureInputs.Load(a.Test, net, a.Model, "--test", isTest: true);
 
+        var initialNet = a.Initial is null ? null : PretrainedModel.Load(spec, SafeTensors.Read(a.Initial), a.Initial);
         var extra = new Dictionary<string, double>();
         var omitted = new Dictionary<string, string>();
         var endToEnd = MeasureExtras.EndToEnd(net, train, extra, omitted, out double[]? svmDirection);
@@ -103,12 +104,12 @@ internal static class MeasureCommand
             FullSvd = a.FullSvd, MaxSamples = a.MaxSamples, MarginQuantiles = a.Quantiles, BoundMarginQuantile = a.BoundQuantile,
             Delta = a.Delta, NeuralCollapseLayer = a.Penultimate, Loss = a.Loss, HessianTopK = a.HessianTop, HutchinsonSamples = a.Hutchinson,
             Seed = a.Seed, MaxMarginDirection = svmDirection, PowerTolerance = 1e-10,
-            InitialParameters = a.Initial is null ? null : PretrainedModel.Load(spec, SafeTensors.Read(a.Initial), a.Initial).Flat,
+            InitialParameters = initialNet?.Flat,
         };
         if (a.Loss is null) omitted["hessian.*"] = "opt-in: pass --loss with --hessian-top K and/or --hutchinson S";
         if (a.Initial is null) omitted["relative_weight_change"] = "needs the weights at initialization: pass --initial W0.safetensors";
         var report = new MeasureSuite(options).Compute(net, train, test);
-        if (a.Ntk) MeasureExtras.Ntk(net, train, a.NtkSamples, extra, omitted);
+        if (a.Ntk) MeasureExtras.Ntk(net, initialNet, train, a.NtkSamples, extra, omitted);
         else omitted["ntk.*"] = "opt-in: pass --ntk (an n C x n C Gram matrix; costly on large sets)";
 
         var values = new Dictionary<string, double>(report.Values);

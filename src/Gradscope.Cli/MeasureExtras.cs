@@ -12,6 +12,7 @@ internal static class MeasureExtras
     /// For a deep linear net (dense layers without bias, identity activations) the end-to-end matrix W_L ... W_1 (C x d);
     /// for a binary one that separates the training set through the origin also the hard-margin SVM direction (no intercept)
     /// of the training set, whose angle to the end-to-end vector MeasureSuite reports as distance_to_max_margin.
+    /// Also ||B_k||_F of the balance matrices B_k = W_{k+1}^T W_{k+1} - W_k W_k^T ("layer.{k}.balance_matrix").
     /// Null (with reasons in <paramref name="omitted"/>) otherwise.
     /// </summary>
     public static double[][]? EndToEnd(Sequential<double> net, Dataset train, Dictionary<string, double> values, Dictionary<string, string> omitted, out double[]? svmDirection)
@@ -23,9 +24,12 @@ internal static class MeasureExtras
         {
             omitted["end_to_end"] = e.Message;
             omitted["distance_to_max_margin"] = "the net is not deep linear, so it has no end-to-end vector";
+            omitted["layer.*.balance_matrix"] = "the matrix balance B_k is a conserved quantity of deep linear nets only";
             return null;
         }
         var rows = Enumerable.Range(0, m.RowCount).Select(r => m.Row(r).ToArray()).ToArray();
+        var ws = WeightMatrix.Of(net);
+        for (int k = 0; k + 1 < ws.Count; k++) values[$"layer.{k}.balance_matrix"] = LayerBalance.Matrix(ws[k], ws[k + 1]).FrobeniusNorm();
         values["end_to_end.norm"] = m.FrobeniusNorm();
         if (m.RowCount != 1) { omitted["distance_to_max_margin"] = $"the net has {m.RowCount} outputs; the hard-margin SVM direction is defined for binary nets"; return rows; }
         // The SVM solver converges only on data separable through the origin; the net's own separation certifies that.
@@ -48,15 +52,18 @@ internal static class MeasureExtras
 
     /// <summary>
     /// Empirical NTK K_ij = &lt;grad_W f(x_i), grad_W f(x_j)&gt; on at most <paramref name="samples"/> evenly spaced training
-    /// points (nC x nC for C outputs), summarized as "ntk.size", "ntk.trace", "ntk.frobenius", "ntk.lambda_max", "ntk.lambda_min", "ntk.condition".
+    /// points (nC x nC for C outputs), summarized as "ntk.size", "ntk.trace", "ntk.frobenius", "ntk.lambda_max", "ntk.lambda_min", "ntk.condition",
+    /// and with the net at initialization the kernel distance 1 - &lt;K_0, K&gt;_F / (||K_0||_F ||K||_F) as "ntk.kernel_distance".
     /// </summary>
-    public static void Ntk(Sequential<double> net, Dataset train, int samples, Dictionary<string, double> values, Dictionary<string, string> omitted)
+    public static void Ntk(Sequential<double> net, Sequential<double>? initial, Dataset train, int samples, Dictionary<string, double> values, Dictionary<string, string> omitted)
     {
         int m = Math.Min(samples, train.N);
         var idx = new int[m];
         for (int i = 0; i < m; i++) idx[i] = (int)((long)i * train.N / m);
         var sub = train.Subset(idx);
         var k = EmpiricalNtk.Compute(net, sub.X, sub.N);
+        if (initial is not null) values["ntk.kernel_distance"] = EmpiricalNtk.KernelDistance(EmpiricalNtk.Compute(initial, sub.X, sub.N), k);
+        else omitted["ntk.kernel_distance"] = "needs the weights at initialization: pass --initial W0.safetensors";
         var s = NtkSummary.Of(k);
         values["ntk.samples"] = m;
         values["ntk.size"] = s.Size;

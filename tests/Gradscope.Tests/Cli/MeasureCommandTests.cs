@@ -275,15 +275,31 @@ public class MeasureCommandTests
         using var dir = new Gradscope.Tests.Data.TempDir();
         string w = dir.File("lin.safetensors"), m = dir.File("lin.yaml"), tr = dir.File("train.csv"), o = dir.File("r.json");
         // W2 W1 = [1, 0.5]; the hard-margin SVM direction (no intercept) of these four points is (1, 0)
-        WriteSafetensors(w, ("0.weight", [2, 2], [1, 0.5, 0.5, 0], false), ("2.weight", [1, 2], [1, 0], false));
+        double[] w1 = [1, 0.5, 0.5, 0], w2 = [1, 0], w10 = [1, 0, 0, 1], w20 = [0.5, 0.5];
+        WriteSafetensors(w, ("0.weight", [2, 2], w1, false), ("2.weight", [1, 2], w2, false));
+        string w0 = dir.File("init.safetensors");
+        WriteSafetensors(w0, ("0.weight", [2, 2], w10, false), ("2.weight", [1, 2], w20, false));
         File.WriteAllText(m, "input: [2]\nlayers:\n  - {type: dense, out: 2}\n  - {type: identity}\n  - {type: dense, out: 1}\n");
-        WriteCsv(tr, [[1, 0], [-1, 0], [1, 1], [-1, -1]], [1, 0, 1, 0]);
-        var (code, _, err) = Run($"measure --weights \"{w}\" --model \"{m}\" --data \"{tr}\" --out \"{o}\"");
+        double[][] x = [[1, 0], [-1, 0], [1, 1], [-1, -1]];
+        WriteCsv(tr, x, [1, 0, 1, 0]);
+        var (code, _, err) = Run($"measure --weights \"{w}\" --model \"{m}\" --data \"{tr}\" --out \"{o}\" --ntk --initial \"{w0}\"");
         Assert.True(code == 0, err);
         var root = JsonDocument.Parse(File.ReadAllText(o)).RootElement;
         var e2e = root.GetProperty("end_to_end")[0].EnumerateArray().Select(e => e.GetDouble()).ToArray();
         Assert.Equal([1.0, 0.5], e2e);
-        Close(Math.Atan(0.5), root.GetProperty("measures").GetProperty("distance_to_max_margin").GetDouble(), 1e-6);
+        var v = Measures(o);
+        Close(Math.Atan(0.5), v.GetProperty("distance_to_max_margin").GetDouble(), 1e-6);
+        // B = W2^T W2 - W1 W1^T = [[1, 0], [0, 0]] - [[1.25, 0.5], [0.5, 0.25]]
+        Close(Math.Sqrt(2 * 0.25 * 0.25 + 2 * 0.5 * 0.5), v.GetProperty("layer.0.balance_matrix").GetDouble());
+        // f = W2 W1 x: grad_W1 f = W2^T x^T, grad_W2 f = (W1 x)^T, so K_ij = |W2|^2 <x_i, x_j> + <W1 x_i, W1 x_j>
+        double[] Kernel(double[] a1, double[] a2) =>
+            [.. from xi in x from xj in x select a2.Sum(t => t * t) * (xi[0] * xj[0] + xi[1] * xj[1]) + MatVec(a1, 2, 2, xi).Zip(MatVec(a1, 2, 2, xj), (p, q) => p * q).Sum()];
+        double[] k = Kernel(w1, w2), k0 = Kernel(w10, w20);
+        Close(1 - k.Zip(k0, (p, q) => p * q).Sum() / (Norm(k) * Norm(k0)), v.GetProperty("ntk.kernel_distance").GetDouble(), 1e-9);
+        Close(Enumerable.Range(0, 4).Sum(i => k[i * 4 + i]), v.GetProperty("ntk.trace").GetDouble());
+        Close(Norm(k), v.GetProperty("ntk.frobenius").GetDouble());
+        double[] flat = [.. w1, .. w2], flat0 = [.. w10, .. w20];
+        Close(Norm(flat.Zip(flat0, (p, q) => p - q).ToArray()) / Norm(flat0), v.GetProperty("relative_weight_change").GetDouble());
     }
 
     private static (string W, string M, string Train, string Out) GoodMlpFiles(Gradscope.Tests.Data.TempDir dir)
