@@ -12,7 +12,7 @@ namespace Gradscope.Cli;
 /// <c>gradscope measure --weights W.safetensors --model M.yaml --data D [--test T] [--out result.json]</c>: every
 /// applicable measure of THEORY.md sections 3 and 5 for a network trained anywhere (e.g. a PyTorch nn.Sequential
 /// state_dict), written atomically as JSON (keys: docs/measure.md) and printed as tables. Exit codes: 0 success,
-/// 1 bad input (names, shapes, widths, labels, NaN weights, options), 2 an unreadable or unwritable file.
+/// 1 bad input (missing or unreadable input files, names, shapes, widths, labels, NaN weights, options), 2 the output cannot be written.
 /// </summary>
 internal static class MeasureCommand
 {

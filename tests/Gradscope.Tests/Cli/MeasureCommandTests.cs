@@ -30,18 +30,22 @@ public class MeasureCommandTests
     }
 
     /// <summary>8-byte little-endian header length, the JSON header (with torch's "__metadata__"), then the raw little-endian values.</summary>
-    private static void WriteSafetensors(string path, params (string Name, int[] Shape, double[] Values, bool F64)[] tensors)
+    private static void WriteSafetensors(string path, params (string Name, int[] Shape, double[] Values, bool F64)[] tensors) =>
+        WriteSafetensors(path, tensors.Select(t => (t.Name, t.Shape, t.Values, t.F64 ? "F64" : "F32")).ToArray());
+
+    private static void WriteSafetensors(string path, (string Name, int[] Shape, double[] Values, string DType)[] tensors)
     {
         var header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
         var data = new List<byte>();
-        foreach (var (name, shape, values, f64) in tensors)
+        foreach (var (name, shape, values, dtype) in tensors)
         {
-            int size = f64 ? 8 : 4;
+            int size = dtype == "F32" ? 4 : 8;
             var b = new byte[values.Length * size];
             for (int i = 0; i < values.Length; i++)
-                if (f64) BinaryPrimitives.WriteDoubleLittleEndian(b.AsSpan(i * 8), values[i]);
+                if (dtype == "F64") BinaryPrimitives.WriteDoubleLittleEndian(b.AsSpan(i * 8), values[i]);
+                else if (dtype == "I64") BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(i * 8), (long)values[i]);
                 else BinaryPrimitives.WriteSingleLittleEndian(b.AsSpan(i * 4), (float)values[i]);
-            header.Append($",\"{name}\":{{\"dtype\":\"{(f64 ? "F64" : "F32")}\",\"shape\":[{string.Join(",", shape)}],\"data_offsets\":[{data.Count},{data.Count + b.Length}]}}");
+            header.Append($",\"{name}\":{{\"dtype\":\"{dtype}\",\"shape\":[{string.Join(",", shape)}],\"data_offsets\":[{data.Count},{data.Count + b.Length}]}}");
             data.AddRange(b);
         }
         header.Append('}');
@@ -300,6 +304,36 @@ public class MeasureCommandTests
         Close(Norm(k), v.GetProperty("ntk.frobenius").GetDouble());
         double[] flat = [.. w1, .. w2], flat0 = [.. w10, .. w20];
         Close(Norm(flat.Zip(flat0, (p, q) => p - q).ToArray()) / Norm(flat0), v.GetProperty("relative_weight_change").GetDouble());
+    }
+
+    [Fact]
+    public void BatchNormNetWithCustomKeysUsesRunningStatisticsAndIgnoresTheStepCounter()
+    {
+        using var dir = new Gradscope.Tests.Data.TempDir();
+        string w = dir.File("bn.safetensors"), m = dir.File("bn.yaml"), tr = dir.File("train.csv"), o = dir.File("r.json");
+        double[] w1 = [1, -1, 0.5, 2], gamma = [2, 0.5], beta = [0.125, -0.25], mean = [0.375, -0.5], var = [4, 0.25], w2 = [1, -2];
+        // the layout of nn.Sequential(OrderedDict(features=nn.Sequential(Linear, BatchNorm1d, ReLU), classifier=Linear))
+        WriteSafetensors(w, [("features.0.weight", [2, 2], w1, "F32"), ("features.1.weight", [2], gamma, "F32"), ("features.1.bias", [2], beta, "F32"),
+            ("features.1.running_mean", [2], mean, "F32"), ("features.1.running_var", [2], var, "F32"), ("features.1.num_batches_tracked", [], [100], "I64"),
+            ("classifier.weight", [1, 2], w2, "F32")]);
+        File.WriteAllText(m, "input: [2]\nlayers:\n  - {type: dense, out: 2, key: features.0}\n  - {type: batchnorm, key: features.1}\n  - {type: relu, key: features.2}\n  - {type: dense, out: 1, key: classifier}\n");
+        double[][] x = [[1, 2], [-1, 0.5], [0, -1], [2, 1]];
+        double F(double[] xi)
+        {
+            var h = MatVec(w1, 2, 2, xi);
+            for (int c = 0; c < 2; c++) h[c] = Math.Max(0, (h[c] - mean[c]) / Math.Sqrt(var[c] + 1e-5) * gamma[c] + beta[c]);
+            return MatVec(w2, 1, 2, h)[0];
+        }
+        var f = x.Select(F).ToArray();
+        WriteCsv(tr, x, [1, 1, 0, 0]);
+        var (code, _, err) = Run($"measure --weights \"{w}\" --model \"{m}\" --data \"{tr}\" --out \"{o}\"");
+        Assert.True(code == 0, err);
+        var v = Measures(o);
+        Close(f.Select((a, i) => i < 2 ? a : -a).Min(), v.GetProperty("margin.min").GetDouble(), 1e-6);
+        Close(Norm(w2), v.GetProperty("layer.1.frobenius").GetDouble()); // batch norm scales are not weight layers
+        Assert.Contains("batch norm", Omitted(o)["rho"]);
+        var layers = JsonDocument.Parse(File.ReadAllText(o)).RootElement.GetProperty("layers");
+        Assert.Equal(["features.0.weight", "classifier.weight"], layers.EnumerateArray().Select(e => e.GetProperty("tensor").GetString()!).ToArray());
     }
 
     private static (string W, string M, string Train, string Out) GoodMlpFiles(Gradscope.Tests.Data.TempDir dir)

@@ -67,4 +67,22 @@ public class SafeTensorsTests
         Assert.Contains("past the end", Assert.Throws<InvalidDataException>(() => SafeTensors.Parse(bytes, "f", out _)).Message);
         Assert.Contains("shorter", Assert.Throws<InvalidDataException>(() => SafeTensors.Parse(new byte[3], "f", out _)).Message);
     }
+
+    [Fact]
+    public void RoundTripsI64ScalarsSuchAsTheBatchNormStepCounter()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"gs-st-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            SafeTensors.Write(path, [new SafeTensor("1.num_batches_tracked", SafeTensorDType.I64, [], [123456789])]);
+            var raw = File.ReadAllBytes(path);
+            int dataStart = 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(raw);
+            Assert.Equal(123456789L, BinaryPrimitives.ReadInt64LittleEndian(raw.AsSpan(dataStart)));
+            Assert.Contains("\"dtype\":\"I64\",\"shape\":[]", Encoding.UTF8.GetString(raw, 8, dataStart - 8));
+            var back = SafeTensors.Read(path);
+            Assert.Equal(SafeTensorDType.I64, back[0].DType);
+            Assert.Equal([123456789.0], back[0].Data);
+        }
+        finally { File.Delete(path); }
+    }
 }
