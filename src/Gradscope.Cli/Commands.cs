@@ -11,6 +11,7 @@ internal static class Commands
         yield return ReproduceCommand.Create();
         yield return ClaimsCommand.Create();
         yield return TrainCommand.Create();
+        yield return MeasureCommand.Create();
         yield return SweepCommand.Create();
         yield return RankMeasuresCommand.Create();
         yield return BenchCommand.Create();

@@ -12,9 +12,11 @@ public enum SafeTensorDType
     F32,
     /// <summary>IEEE 754 binary64, little-endian ("F64").</summary>
     F64,
+    /// <summary>Signed 64-bit integer, little-endian ("I64"), e.g. PyTorch's batch-norm step counter; held as doubles (exact up to 2^53).</summary>
+    I64,
 }
 
-/// <summary>One tensor of a safetensors file, held as doubles (exact for F32 and F64) with its stored dtype.</summary>
+/// <summary>One tensor of a safetensors file, held as doubles (exact for F32, F64 and I64 up to 2^53) with its stored dtype.</summary>
 public sealed record SafeTensor(string Name, SafeTensorDType DType, int[] Shape, double[] Data)
 {
     /// <summary>Number of elements.</summary>
@@ -81,6 +83,7 @@ public static class SafeTensors
                 {
                     if (k + size > buffer.Length) { stream.Write(buffer, 0, k); k = 0; }
                     if (t.DType == SafeTensorDType.F32) BinaryPrimitives.WriteSingleLittleEndian(buffer.AsSpan(k), (float)v);
+                    else if (t.DType == SafeTensorDType.I64) BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(k), checked((long)v));
                     else BinaryPrimitives.WriteDoubleLittleEndian(buffer.AsSpan(k), v);
                     k += size;
                 }
@@ -89,7 +92,7 @@ public static class SafeTensors
         });
     }
 
-    /// <summary>Reads every tensor of a safetensors file (F32 and F64; other dtypes are rejected by name).</summary>
+    /// <summary>Reads every tensor of a safetensors file (F32, F64 and I64; other dtypes are rejected by name).</summary>
     public static IReadOnlyList<SafeTensor> Read(string path) => Read(path, out _);
 
     /// <summary>Reads every tensor and the "__metadata__" map.</summary>
@@ -132,7 +135,8 @@ public static class SafeTensors
             {
                 "F32" => SafeTensorDType.F32,
                 "F64" => SafeTensorDType.F64,
-                _ => throw Bad(source, $"tensor '{name}' has dtype {dt}; Gradscope reads F32 and F64"),
+                "I64" => SafeTensorDType.I64,
+                _ => throw Bad(source, $"tensor '{name}' has dtype {dt}; Gradscope reads F32, F64 and I64"),
             };
             if (o["shape"] is not JsonArray sa) throw Bad(source, $"tensor '{name}' has no shape array");
             var shape = new int[sa.Count];
@@ -170,7 +174,12 @@ public static class SafeTensors
             var values = new double[(e.End - e.Begin) / ElementSize(e.DType)];
             var src = data.Slice((int)e.Begin, (int)(e.End - e.Begin));
             for (int i = 0; i < values.Length; i++)
-                values[i] = e.DType == SafeTensorDType.F32 ? BinaryPrimitives.ReadSingleLittleEndian(src.Slice(i * 4)) : BinaryPrimitives.ReadDoubleLittleEndian(src.Slice(i * 8));
+                values[i] = e.DType switch
+                {
+                    SafeTensorDType.F32 => BinaryPrimitives.ReadSingleLittleEndian(src.Slice(i * 4)),
+                    SafeTensorDType.I64 => BinaryPrimitives.ReadInt64LittleEndian(src.Slice(i * 8)),
+                    _ => BinaryPrimitives.ReadDoubleLittleEndian(src.Slice(i * 8)),
+                };
             result.Add(new SafeTensor(e.Name, e.DType, e.Shape, values));
         }
         metadata = meta;

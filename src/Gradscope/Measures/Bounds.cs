@@ -12,13 +12,20 @@ public static class VcBound
 }
 
 /// <summary>
-/// The Bartlett-Foster-Telgarsky (2017) spectrally-normalized margin bound. Implemented form: the
-/// fixed-margin, fixed-norm statement behind Theorem 1.1 (Lemma A.8 of the paper, reference matrices 0,
-/// 1-Lipschitz activations): with probability at least 1 - delta,
+/// The Bartlett-Foster-Telgarsky spectrally-normalized margin bound (P. Bartlett, D. Foster, M. Telgarsky,
+/// "Spectrally-normalized margin bounds for neural networks", NeurIPS 2017, arXiv:1706.08498). Theorem 1.1 of the paper
+/// states the bound only up to constants and log factors:
+/// Pr[argmax_j f(x)_j != y] &lt;= R_gamma + O~( ||X||_F R ln(W) / (gamma n) + sqrt(ln(1/delta) / n) ).
+/// The explicit constants are those of the fixed-margin, fixed-norm statement in the paper's appendix (Lemma A.8,
+/// reference matrices 0, 1-Lipschitz activations), implemented here: with probability at least 1 - delta,
 /// Pr[error] &lt;= R_gamma + 8/n + 72 ||X||_F R ln(2W) ln(n) / (gamma n) + 3 sqrt(ln(1/delta) / (2n)),
-/// where R_gamma is the fraction of training points with margin &lt;= gamma, R the spectral complexity,
-/// ||X||_F the Frobenius norm of the n x d input matrix and W the largest layer width. Theorem 1.1 itself
-/// adds union-bound terms over gamma and the norms, which this number leaves out.
+/// where R_gamma is the fraction of training points with margin &lt; gamma, R the spectral complexity (THEORY.md section 3),
+/// ||X||_F the Frobenius norm of the n x d input matrix and W the largest layer width. Its 8/n and 72 are twice the
+/// 4/n and 36 of the ramp-loss Rademacher complexity 4/n + 36 ||X||_F R ln(n) sqrt(ln 2W') / (gamma n) in an independent
+/// implementation of the same lemma (Graf et al., "Measuring excess capacity in neural networks", NeurIPS 2022, code
+/// rkwitt/excess_capacity), which keeps sqrt(ln(2 W')) with W' the parameter count of a layer; ln(2W) used here is the larger
+/// of the two for W &gt;= 4, so the number is never below that form. The union bound over gamma and the layer norms that turns
+/// the lemma into Theorem 1.1 adds further terms, which this number leaves out.
 /// </summary>
 public static class BftBound
 {

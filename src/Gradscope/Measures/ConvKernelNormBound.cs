@@ -20,7 +20,7 @@ public sealed record ConvBoundResult(double KernelNorm, double DenseEquivalent, 
 /// </summary>
 public static class ConvKernelNormBound
 {
-    /// <summary>Both bounds for <paramref name="model"/>; throws NotSupportedException for layers other than dense/conv2d/activations.</summary>
+    /// <summary>Both bounds for <paramref name="model"/>; throws NotSupportedException for layers other than dense/conv2d/flatten/activations.</summary>
     public static ConvBoundResult Of<T>(Sequential<T> model, double maxInputNorm, int n, double gamma) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double kernelRho = 1, denseRho = 1;
@@ -41,8 +41,10 @@ public static class ConvKernelNormBound
                     denseRho *= DenseEquivalentFrobenius(c, model.LayerInputShapes[i]);
                     layers++;
                     break;
+                case Flatten<T>:
+                    break; // a reshape: no weights, the same vector
                 default:
-                    if (!l.IsActivation) throw new NotSupportedException($"ConvKernelNormBound: layer {i} is '{l.Kind}'; supported: dense, conv2d and activations.");
+                    if (!l.IsActivation) throw new NotSupportedException($"ConvKernelNormBound: layer {i} is '{l.Kind}'; supported: dense, conv2d, flatten and activations.");
                     break;
             }
         }

@@ -182,10 +182,16 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
             int layer = ncLayer;
             var h = ncFeatures ?? ev.Features(sample, layer);
             var pred = ModelEval.Predictions(outputs, n);
-            var nc = NeuralCollapse.Compute(h, sample.Y, sample.Classes, layer == lastLayer ? ws[^1].Data : null, pred);
-            v["nc1"] = nc.NC1; v["nc2_equinorm"] = nc.NC2Equinorm; v["nc2_equiangularity"] = nc.NC2Equiangularity;
-            if (nc.NC3 is double nc3) v["nc3"] = nc3; else Omit("nc3", $"features of layer {layer} do not feed the last weight layer");
-            v["nc4"] = nc.NC4!.Value;
+            NeuralCollapseResult? nc = null;
+            // An empty class (a label no measured sample carries) leaves its mean undefined: omitted, not faked.
+            try { nc = NeuralCollapse.Compute(h, sample.Y, sample.Classes, layer == lastLayer ? ws[^1].Data : null, pred); }
+            catch (ArgumentException e) { Omit("nc*", e.Message); }
+            if (nc is not null)
+            {
+                v["nc1"] = nc.NC1; v["nc2_equinorm"] = nc.NC2Equinorm; v["nc2_equiangularity"] = nc.NC2Equiangularity;
+                if (nc.NC3 is double nc3) v["nc3"] = nc3; else Omit("nc3", $"features of layer {layer} do not feed the last weight layer");
+                v["nc4"] = nc.NC4!.Value;
+            }
         }
 
         // Test error.

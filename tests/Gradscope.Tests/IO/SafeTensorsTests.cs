@@ -44,7 +44,7 @@ public class SafeTensorsTests
     [Theory]
     [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,16]}}", 8, "offsets")]
     [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, "needs 12")]
-    [InlineData("{\"w\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8, "I64")]
+    [InlineData("{\"w\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[0,2]}}", 2, "BF16")]
     [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"v\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "overlapping")]
     [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4, "shape")]
     [InlineData("not json", 0, "JSON")]
@@ -66,5 +66,23 @@ public class SafeTensorsTests
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, 100);
         Assert.Contains("past the end", Assert.Throws<InvalidDataException>(() => SafeTensors.Parse(bytes, "f", out _)).Message);
         Assert.Contains("shorter", Assert.Throws<InvalidDataException>(() => SafeTensors.Parse(new byte[3], "f", out _)).Message);
+    }
+
+    [Fact]
+    public void RoundTripsI64ScalarsSuchAsTheBatchNormStepCounter()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"gs-st-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            SafeTensors.Write(path, [new SafeTensor("1.num_batches_tracked", SafeTensorDType.I64, [], [123456789])]);
+            var raw = File.ReadAllBytes(path);
+            int dataStart = 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(raw);
+            Assert.Equal(123456789L, BinaryPrimitives.ReadInt64LittleEndian(raw.AsSpan(dataStart)));
+            Assert.Contains("\"dtype\":\"I64\",\"shape\":[]", Encoding.UTF8.GetString(raw, 8, dataStart - 8));
+            var back = SafeTensors.Read(path);
+            Assert.Equal(SafeTensorDType.I64, back[0].DType);
+            Assert.Equal([123456789.0], back[0].Data);
+        }
+        finally { File.Delete(path); }
     }
 }

@@ -52,6 +52,18 @@ public class MeasureSuiteTests
     }
 
     [Fact]
+    public void EmptyClassOmitsNeuralCollapseWithReasonInsteadOfThrowing()
+    {
+        var m = MeasureTestNets.Mlp([4, 6, 3], bias: false, seed: 63);
+        var g = MeasureTestNets.Gaussian(12, 4, 2, 64); // labels 0/1 only
+        var train = new Dataset(g.Name, g.X, g.Y, g.SampleShape, 3); // C = 3: class 2 has no samples, its mean is undefined
+        var r = new MeasureSuite().Compute(m, train);
+        Assert.False(r.Values.ContainsKey("nc1"));
+        Assert.Contains(r.Omitted, x => x.Key == "nc*" && x.Reason.Contains("class 2 has no samples"));
+        Assert.True(r.Values.ContainsKey("rho"));
+    }
+
+    [Fact]
     public void SubsamplingAndWarmStartsGiveTheSameNorms()
     {
         var m = MeasureTestNets.Mlp([5, 8, 3], bias: false, seed: 71);

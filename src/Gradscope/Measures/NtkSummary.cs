@@ -1,0 +1,28 @@
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Gradscope.Measures;
+
+/// <summary>
+/// Scalar summaries of an empirical NTK Gram matrix K (m x m, symmetric positive semi-definite; m = n C for C outputs):
+/// trace(K), ||K||_F, and the extreme eigenvalues lambda_max(K), lambda_min(K) with condition number
+/// lambda_max / lambda_min (infinite when lambda_min &lt;= 0 numerically).
+/// </summary>
+public sealed record NtkSummary(int Size, double Trace, double Frobenius, double LambdaMax, double LambdaMin)
+{
+    /// <summary>lambda_max / lambda_min, or +infinity when lambda_min is not positive.</summary>
+    public double Condition => LambdaMin > 0 ? LambdaMax / LambdaMin : double.PositiveInfinity;
+
+    /// <summary>Summarizes K given row-major; throws unless it is square. Eigenvalues of (K + K^T)/2 by a symmetric eigendecomposition (MathNet).</summary>
+    public static NtkSummary Of(ReadOnlySpan<double> k)
+    {
+        int m = (int)Math.Round(Math.Sqrt(k.Length));
+        if (m == 0 || (long)m * m != k.Length) throw new ArgumentException($"NtkSummary: {k.Length} entries do not make a square matrix.");
+        var a = k.ToArray();
+        double trace = 0;
+        for (int i = 0; i < m; i++) trace += a[i * m + i];
+        double fro = System.Numerics.Tensors.TensorPrimitives.Norm<double>(a);
+        var sym = Matrix<double>.Build.Dense(m, m, (i, j) => 0.5 * (a[i * m + j] + a[j * m + i]));
+        var eig = sym.Evd(Symmetricity.Symmetric).EigenValues.Select(e => e.Real).ToArray();
+        return new NtkSummary(m, trace, fro, eig.Max(), eig.Min());
+    }
+}
