@@ -44,7 +44,7 @@ public sealed class SquareLossLmWd : IClaimRule
         for (int i = 0; i < n; i++)
             for (int j = 0; j < c; j++)
             {
-                double t = c == 1 ? (trainer.Train.Y[i] == 1 ? 1 : -1) : (trainer.Train.Y[i] == j ? ts : 0);
+                double t = c == 1 ? ts * (trainer.Train.Y[i] == 1 ? 1 : -1) : (trainer.Train.Y[i] == j ? ts : 0);
                 s += (t - z[i * c + j]) * z[i * c + j];
             }
         s *= 2.0 / n;
