@@ -67,6 +67,8 @@ public sealed class SgdNoise : IClaimRule
         outcome.Numbers.Add(ctx.Check("noise_at_stationary_point", $"at GD's endpoint: mean_S ||grad L_S + lambda W|| (B = {b}) / ||grad L + lambda W||", gd.Batch[^1] / gd.Full[^1]));
         outcome.Numbers.Add(ctx.Check("sgd_noise_floor", "SGD + weight decay: min / max of the mean minibatch norm over the probes of the last half", lateBatch.Min() / lateBatch.Max()));
         outcome.Numbers.Add(ctx.Check("sgd_full_vs_batch", "SGD + weight decay, last half: mean over probes of ||grad L + lambda W|| / mean_S ||grad L_S + lambda W||", fullVsBatch));
+        int gdHalf = Enumerable.Range(0, gd.Steps.Count).MinBy(i => Math.Abs(gd.Steps[i] - gd.Steps[^1] / 2));
+        outcome.Numbers.Add(Evidence.Info("GD + weight decay: ||grad L + lambda W|| at T / at T/2 (still falling when well below 1)", gd.Full[^1] / gd.Full[gdHalf]));
         outcome.Numbers.Add(Evidence.Info("GD endpoint: ||grad L + lambda W||", gd.Full[^1]));
         outcome.Numbers.Add(Evidence.Info("GD endpoint: mean_S ||grad L_S + lambda W||", gd.Batch[^1]));
         outcome.Numbers.Add(Evidence.Info("GD endpoint: lambda ||W|| (= ||grad L|| at a stationary point)", lambda * weightNormGd));
