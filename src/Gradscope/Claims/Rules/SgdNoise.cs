@@ -33,6 +33,7 @@ public sealed class SgdNoise : IClaimRule
             ("sgd-no-wd", baseCfg with { Algorithm = baseCfg.Algorithm with { Name = "sgd", BatchSize = b, WeightDecay = 0 } }),
         };
         var curves = new Dictionary<string, Curve>();
+        var accuracy = new Dictionary<string, double>();
         double weightNormGd = 0;
         int n = 0;
         foreach (var (name, cfg) in runs)
@@ -53,7 +54,7 @@ public sealed class SgdNoise : IClaimRule
                 curve.Steps.Add(c.Step); curve.Full.Add(full); curve.Batch.Add(batch);
             }));
             ctx.Progress($"{name}: training");
-            ctx.Run(trainer, name);
+            accuracy[name] = ctx.Run(trainer, name).Final["train_acc"];
             curves[name] = curve;
             if (name == "gd") weightNormGd = Math.Sqrt(trainer.Model.Flat.Sum(v => v * v));
         }
@@ -76,6 +77,7 @@ public sealed class SgdNoise : IClaimRule
         outcome.Numbers.Add(Evidence.Info("SGD + weight decay at T: ||grad L + lambda W||", sgd.Full[^1]));
         outcome.Numbers.Add(Evidence.Info("SGD without weight decay: mean_S ||grad L_S|| at T / at step 0", free.Batch[^1] / free.Batch[0]));
         outcome.Numbers.Add(Evidence.Info("SGD without weight decay at T: mean_S ||grad L_S||", free.Batch[^1]));
+        foreach (var (name, _) in runs) outcome.Numbers.Add(Evidence.Info($"{name}: training accuracy at T", accuracy[name]));
         outcome.Notes.Add($"{n} training points, minibatches of B = {b} (a fixed partition at every probe), eta = {ClaimContext.Fmt(baseCfg.Algorithm.Eta)}, lambda = {ClaimContext.Fmt(lambda)}, "
             + $"{baseCfg.Stop.Steps:N0} steps per run (eta lambda T = {ClaimContext.Fmt(baseCfg.Algorithm.Eta * lambda * (baseCfg.Stop.Steps ?? 0))}). "
             + "The SGD run without weight decay is context: with an interpolating square loss every per-sample gradient can vanish, so no noise floor is predicted there.");
