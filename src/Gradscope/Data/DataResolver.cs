@@ -4,7 +4,8 @@ namespace Gradscope.Data;
 
 /// <summary>
 /// Turns a dataset name with string parameters (as written in a run config) into a <see cref="Dataset"/>:
-/// every <see cref="DataRegistry"/> name (optional parameter <c>scale</c>: multiply every feature), and the generators
+/// every <see cref="DataRegistry"/> name (optional parameters <c>scale</c>: multiply every feature; <c>per_class</c>: keep a
+/// seeded random <c>per_class</c> samples of every class, <see cref="Transforms.SubsamplePerClass"/>), and the generators
 /// <list type="bullet">
 /// <item><c>separable_svm</c>: n, d, gamma, sigma, spread, support_pairs, seed (<see cref="SyntheticSeparable"/>);</item>
 /// <item><c>relu_teacher</c>: n, d, hidden (e.g. "[32, 32]"), classes, seed (<see cref="SyntheticTeacher"/>);</item>
@@ -44,6 +45,8 @@ public static class DataResolver
             result = reg.Load(name);
             double scale = p.Double("scale", 1.0);
             if (scale != 1.0) result = Transforms.Scale(result, scale);
+            int perClass = p.Int("per_class", 0);
+            if (perClass > 0) result = Transforms.SubsamplePerClass(result, perClass, sampleSeed);
         }
         p.RejectUnknown();
         return result;

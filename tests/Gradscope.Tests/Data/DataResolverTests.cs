@@ -18,6 +18,20 @@ public class DataResolverTests
     }
 
     [Fact]
+    public void PerClassKeepsThatManySamplesOfEveryClassFromTheSet()
+    {
+        var full = DataResolver.Resolve("digits", None, false, 1)!;
+        var sub = DataResolver.Resolve("digits", new Dictionary<string, string> { ["per_class"] = "7" }, false, 1)!;
+        Assert.Equal(70, sub.N);
+        Assert.All(Enumerable.Range(0, 10), c => Assert.Equal(7, sub.Y.Count(y => y == c)));
+        // every kept sample is a row of the full set with the same label
+        var rows = Enumerable.Range(0, full.N).Select(i => (string.Join(",", full.Row(i).ToArray()), full.Y[i])).ToHashSet();
+        Assert.All(Enumerable.Range(0, sub.N), i => Assert.Contains((string.Join(",", sub.Row(i).ToArray()), sub.Y[i]), rows));
+        Assert.Throws<ArgumentException>(() => DataResolver.Resolve("iris", new Dictionary<string, string> { ["per_class"] = "51" }, false, 1));
+        Assert.Throws<ArgumentException>(() => DataResolver.Resolve("iris", new Dictionary<string, string> { ["per_class"] = "0" }, false, 1));
+    }
+
+    [Fact]
     public void GeneratedTrainAndTestShareTheStructureButNotTheSamples()
     {
         var p = new Dictionary<string, string> { ["n"] = "60", ["d"] = "4", ["gamma"] = "0.25", ["seed"] = "17" };
