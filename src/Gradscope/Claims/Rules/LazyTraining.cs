@@ -81,7 +81,10 @@ public sealed class LazyTraining : IClaimRule
         return outcome;
     }
 
-    // c_k = sqrt(2 / fan_in_k): W_k = c_k theta_k with theta_k ~ N(0, 1) under He init.
-    private static double[] HeScales(Sequential<double> model) =>
+    /// <summary>
+    /// Parameter scales c_k = sqrt(2 / fan_in_k) of the dense layers: under He init W_k = c_k theta_k with theta_k ~ N(0, 1),
+    /// and the empirical NTK with these scales (the NTK with respect to theta) converges to 2 Theta^L as the widths grow.
+    /// </summary>
+    public static double[] HeScales(Sequential<double> model) =>
         model.Layers.OfType<Dense<double>>().Select(d => Math.Sqrt(2.0 / d.In)).ToArray();
 }
