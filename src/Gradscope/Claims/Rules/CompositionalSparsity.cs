@@ -61,6 +61,7 @@ public sealed class CompositionalSparsity : IClaimRule
         outcome.Charts.Add(Charts.Lines("error-vs-n", "Test error vs number of training samples",
             $"Deep locally connected net matching the tree vs one-hidden-layer dense net, same training; the claim: the deep net needs far fewer samples (target error {ClaimContext.Fmt(target)}).",
             "training samples n", "test error", [new Series("deep locally connected", ns, deep), new Series("shallow dense", ns, shallow)], logX: true));
+        outcome.Notes.Add("The deep net: locally connected layers (kernel 2 x 2, stride 2, no weight sharing, ReLU) down to one position, then a dense output; with the Z-order layout each layer's receptive fields are exactly the subtrees two tree levels higher. The shallow net: one dense ReLU hidden layer.");
         outcome.Notes.Add("Node functions tanh(w1 a + w2 b) are odd and the inputs uniform on [-1, 1]^d, so f(-x) = -f(x) and both labels are equally likely: the chance-level test error is 1/2.");
         outcome.Notes.Add("Training sets are nested (the first n samples of one stream); both nets see the same samples at each n and are trained with the same loss, step size and number of full-batch GD steps.");
         return outcome;
