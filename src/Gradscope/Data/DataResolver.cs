@@ -9,7 +9,7 @@ namespace Gradscope.Data;
 /// <list type="bullet">
 /// <item><c>separable_svm</c>: n, d, gamma, sigma, spread, support_pairs, seed (<see cref="SyntheticSeparable"/>);</item>
 /// <item><c>relu_teacher</c>: n, d, hidden (e.g. "[32, 32]"), classes, seed (<see cref="SyntheticTeacher"/>);</item>
-/// <item><c>compositional</c>: n, depth, node (tanh | polynomial), rule (sign | quantile), classes, seed (<see cref="SyntheticCompositional"/>).</item>
+/// <item><c>compositional</c>: n, depth, node (tanh | polynomial), rule (sign | quantile), classes, layout (leaves | grid), seed (<see cref="SyntheticCompositional"/>).</item>
 /// </list>
 /// Generators draw their structure (u, teacher, tree) from <c>seed</c> (default: the run's seed), so the train and test
 /// sets share it; the samples of the test set come from a different stream than the training samples.
@@ -35,7 +35,8 @@ public static class DataResolver
             "compositional" => SyntheticCompositional.Generate(p.Int("n", 256), p.Int("depth", 3),
                 p.Choice("node", "tanh", ["tanh", "polynomial"]) == "tanh" ? NodeFunction.Tanh : NodeFunction.Polynomial, seed,
                 p.Choice("rule", "sign", ["sign", "quantile"]) == "sign" ? TargetToClass.Sign : TargetToClass.Quantile,
-                p.Int("classes", 2), sampleSeed).Data,
+                p.Int("classes", 2), sampleSeed,
+                p.Choice("layout", "leaves", ["leaves", "grid"]) == "grid" ? LeafLayout.Grid : LeafLayout.Leaves).Data,
             _ => null,
         };
         if (result is null)

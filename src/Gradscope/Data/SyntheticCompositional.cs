@@ -81,6 +81,19 @@ public sealed class CompositionalTree
     }
 }
 
+/// <summary>How the d = 2^k leaves of a <see cref="CompositionalTree"/> are laid out as features.</summary>
+public enum LeafLayout
+{
+    /// <summary>Feature j is leaf x_j (sample shape (d)).</summary>
+    Leaves,
+    /// <summary>
+    /// For even depth k: a 2^(k/2) x 2^(k/2) image (sample shape (1, s, s)) in Z order: pixel (r, c) holds the leaf whose
+    /// index interleaves the bits of c (even bits) and r (odd bits), so every subtree of even depth 2j fills a 2^j x 2^j
+    /// block. A locally connected layer with kernel 2 and stride 2 then sees exactly the leaves of a depth-2 subtree.
+    /// </summary>
+    Grid,
+}
+
 /// <summary>A compositional-target dataset with its real-valued targets and the tree.</summary>
 public sealed record CompositionalData(Dataset Data, double[] Targets, CompositionalTree Tree);
 
@@ -93,9 +106,13 @@ public static class SyntheticCompositional
     /// <summary>
     /// Generates n samples; <paramref name="classes"/> must be 2 for <see cref="TargetToClass.Sign"/>. The tree comes from
     /// <paramref name="seed"/>, the inputs from <paramref name="sampleSeed"/> when given. Quantile thresholds are those of this sample.
+    /// <paramref name="layout"/> only permutes the features (<see cref="LeafLayout.Grid"/> needs an even depth); inputs, targets and
+    /// labels are the same for both layouts.
     /// </summary>
-    public static CompositionalData Generate(int n, int depth, NodeFunction kind, ulong seed, TargetToClass rule = TargetToClass.Sign, int classes = 2, ulong? sampleSeed = null)
+    public static CompositionalData Generate(int n, int depth, NodeFunction kind, ulong seed, TargetToClass rule = TargetToClass.Sign, int classes = 2, ulong? sampleSeed = null,
+        LeafLayout layout = LeafLayout.Leaves)
     {
+        if (layout == LeafLayout.Grid && depth % 2 != 0) throw new ArgumentException($"SyntheticCompositional: the grid layout needs an even depth, got {depth}.");
         if (rule == TargetToClass.Sign && classes != 2) throw new ArgumentException($"SyntheticCompositional: the sign rule makes 2 classes, asked for {classes}.");
         if (classes < 2 || n < classes) throw new ArgumentException($"SyntheticCompositional: need classes >= 2 and n >= classes, got n={n}, classes={classes}.");
         var rng = new Rng(seed);
@@ -115,7 +132,36 @@ public static class SyntheticCompositional
             Array.Sort(f.ToArray(), order); // stable enough: ties broken by the sort, deterministic
             for (int r = 0; r < n; r++) y[order[r]] = (int)((long)r * classes / n);
         }
+        if (layout == LeafLayout.Grid)
+        {
+            int side = 1 << (depth / 2);
+            var leafOf = GridLeaves(depth);
+            var image = new double[x.Length];
+            for (int i = 0; i < n; i++)
+                for (int p = 0; p < d; p++) image[i * d + p] = x[i * d + leafOf[p]];
+            var grid = new Dataset($"compositional(n={n}, d={d}, {kind}, {rule}, grid)", image, y, [1, side, side], classes);
+            return new CompositionalData(grid, f, tree);
+        }
         var data = new Dataset($"compositional(n={n}, d={d}, {kind}, {rule})", x, y, [d], classes);
         return new CompositionalData(data, f, tree);
+    }
+
+    /// <summary>
+    /// The leaf shown at each pixel p = r s + c of the <see cref="LeafLayout.Grid"/> layout (s = 2^(depth/2)): the Z-order index
+    /// whose bit 2b is bit b of c and bit 2b + 1 is bit b of r.
+    /// </summary>
+    public static int[] GridLeaves(int depth)
+    {
+        if (depth < 2 || depth % 2 != 0) throw new ArgumentException($"SyntheticCompositional: the grid layout needs an even depth >= 2, got {depth}.");
+        int half = depth / 2, side = 1 << half;
+        var leaf = new int[side * side];
+        for (int r = 0; r < side; r++)
+            for (int c = 0; c < side; c++)
+            {
+                int z = 0;
+                for (int b = 0; b < half; b++) z |= (((c >> b) & 1) << (2 * b)) | (((r >> b) & 1) << (2 * b + 1));
+                leaf[r * side + c] = z;
+            }
+        return leaf;
     }
 }

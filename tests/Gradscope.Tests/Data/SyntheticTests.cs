@@ -120,6 +120,23 @@ public class SyntheticTests
     }
 
     [Fact]
+    public void CompositionalGridLayoutPutsEachDepthTwoSubtreeInATwoByTwoBlock()
+    {
+        var leaves = SyntheticCompositional.Generate(20, depth: 4, NodeFunction.Tanh, seed: 3, sampleSeed: 9);
+        var grid = SyntheticCompositional.Generate(20, depth: 4, NodeFunction.Tanh, seed: 3, sampleSeed: 9, layout: LeafLayout.Grid);
+        Assert.Equal(new[] { 1, 4, 4 }, grid.Data.SampleShape);
+        Assert.Equal(leaves.Data.Y, grid.Data.Y);
+        Assert.Equal(leaves.Targets, grid.Targets);
+        // Z order on a 4 x 4 image, written out by hand: block (rows 0-1, cols 0-1) holds leaves 0..3, block (0-1, 2-3) leaves 4..7,
+        // block (2-3, 0-1) leaves 8..11, block (2-3, 2-3) leaves 12..15; inside a block the siblings (2j, 2j + 1) are side by side.
+        int[] expected = [0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15];
+        Assert.Equal(expected, SyntheticCompositional.GridLeaves(4));
+        for (int i = 0; i < 20; i++)
+            for (int p = 0; p < 16; p++) Assert.Equal(leaves.Data.Row(i)[expected[p]], grid.Data.Row(i)[p]);
+        Assert.Throws<ArgumentException>(() => SyntheticCompositional.Generate(10, 3, NodeFunction.Tanh, 1, layout: LeafLayout.Grid));
+    }
+
+    [Fact]
     public void LeastSquaresMinNormSolutionMatchesPseudoInverse()
     {
         var p = SyntheticLeastSquares.Generate(10, 30, seed: 4, noise: 0.1);
