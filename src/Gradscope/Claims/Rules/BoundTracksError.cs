@@ -58,6 +58,7 @@ public sealed class BoundTracksError : IClaimRule
         outcome.Numbers.Add(ctx.Check("vc_vacuous", "smallest VC term sqrt(p L ln p / n) of the nets", nets.Min(x => x.Vc)));
         outcome.Numbers.Add(Evidence.Info("Kendall tau(BFT bound with constants, test error)", ClaimMath.KendallTau(nets.Select(x => x.Bft).ToList(), err)));
         outcome.Numbers.Add(Evidence.Info($"Kendall tau(1 / gamma_{q:G3} raw margin, test error)", ClaimMath.KendallTau(nets.Select(x => 1 / x.GammaQ).ToList(), err), "the unnormalized margin alone, for comparison"));
+        outcome.Numbers.Add(Evidence.Info("Kendall tau(R, test error)", ClaimMath.KendallTau(nets.Select(x => x.R).ToList(), err), "the spectral complexity alone, without the margin"));
         outcome.Numbers.Add(Evidence.Info("Kendall tau(label noise, test error)", ClaimMath.KendallTau(nets.Select(x => x.Noise).ToList(), err)));
         foreach (var x in nets)
         {
