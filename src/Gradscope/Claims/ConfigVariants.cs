@@ -42,4 +42,11 @@ public static class ConfigVariants
         var p = new Dictionary<string, string>(c.Data.Train.Params) { [key] = value.ToString(CultureInfo.InvariantCulture) };
         return c with { Data = c.Data with { Train = c.Data.Train with { Params = p } } };
     }
+
+    /// <summary>The config with label noise <paramref name="fraction"/> (docs/config.md data.label_noise: that fraction of training labels replaced by another random class).</summary>
+    /// <exception cref="InvalidDataException">The fraction lies outside [0, 1].</exception>
+    public static TrainConfig WithLabelNoise(TrainConfig c, double fraction) =>
+        fraction is >= 0 and <= 1
+            ? c with { Data = c.Data with { LabelNoise = fraction } }
+            : throw new InvalidDataException($"{c.Source}: label noise must lie in [0, 1], got {fraction}.");
 }

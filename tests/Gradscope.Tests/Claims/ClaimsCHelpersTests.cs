@@ -50,6 +50,21 @@ public class ConfigVariantsTests
         Assert.Equal(17, t.Train.N);
         Assert.Throws<InvalidDataException>(() => ConfigVariants.WithLayerParameter(c, "locally_connected2d", "out_channels", 5));
     }
+
+    [Fact]
+    public void LabelNoiseFlipsThatFractionOfTheSameTrainingSet()
+    {
+        var c = TrainConfigYaml.Parse(Mlp.Replace("n: 40, d: 10", "n: 40, d: 10, classes: 4").Replace("widths: [10, 32, 32, 1]", "widths: [10, 32, 32, 4]"), "t");
+        var clean = new Trainer<double>(c).Train;
+        foreach (double p in new[] { 0.25, 1.0 })
+        {
+            var noisy = new Trainer<double>(ConfigVariants.WithLabelNoise(c, p)).Train;
+            Assert.Equal(clean.X, noisy.X);
+            Assert.Equal((int)Math.Round(p * 40), Enumerable.Range(0, 40).Count(i => clean.Y[i] != noisy.Y[i]));
+        }
+        Assert.Equal(0, c.Data.LabelNoise);
+        Assert.Throws<InvalidDataException>(() => ConfigVariants.WithLabelNoise(c, 1.5));
+    }
 }
 
 public class LazyTrainingScaleTests
