@@ -37,4 +37,15 @@ public sealed class MarginDistribution
         int hi = Math.Min(lo + 1, _sorted.Length - 1);
         return _sorted[lo] + (h - lo) * (_sorted[hi] - _sorted[lo]);
     }
+
+    /// <summary>
+    /// Kolmogorov-Smirnov distance sup_t |F_a(t) - F_b(t)| between two empirical distributions (the sup is
+    /// attained at a sample value, so both CDFs are evaluated at every value of either set).
+    /// </summary>
+    public static double KolmogorovSmirnov(MarginDistribution a, MarginDistribution b)
+    {
+        double d = 0;
+        foreach (double t in a._sorted.Concat(b._sorted)) d = Math.Max(d, Math.Abs(a.Cdf(t) - b.Cdf(t)));
+        return d;
+    }
 }
