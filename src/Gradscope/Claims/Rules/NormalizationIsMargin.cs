@@ -30,7 +30,7 @@ public sealed class NormalizationIsMargin : IClaimRule
     {
         var outcome = new ClaimOutcome();
         var runs = new Dictionary<string, (List<double> Steps, List<double> Gamma, List<double> Tangential, double FinalTangential, long T)>();
-        foreach (string method in MethodNames(ctx))
+        foreach (string method in ctx.Parameters.Strings("methods"))
         {
             var cfg = method == "batchnorm" ? ctx.Config("train_batchnorm", "net") : ctx.Config("train", "net");
             cfg = method switch
@@ -87,12 +87,6 @@ public sealed class NormalizationIsMargin : IClaimRule
         outcome.Notes.Add("Every run starts from the same He-initialized weights rescaled to ||W_k||_F = 1 per layer (rho_k = 1), where GD, WN and LM take the same first step; step size and step count are shared.");
         outcome.Notes.Add("Batch norm breaks homogeneity (THEORY.md section 1): its gamma is a proxy, the margin of the evaluation-mode net divided by the product of the Frobenius norms of the folded affine layers [W~_k | b~_k].");
         return outcome;
-    }
-
-    private static IEnumerable<string> MethodNames(ClaimContext ctx)
-    {
-        var node = ctx.Parameters.Map.Children[new YamlDotNet.RepresentationModel.YamlScalarNode("methods")];
-        return ((YamlDotNet.RepresentationModel.YamlSequenceNode)node).Children.Select(c => ((YamlDotNet.RepresentationModel.YamlScalarNode)c).Value!);
     }
 
     // Every weight matrix W_k <- W_k / ||W_k||_F (a positive rescaling per layer: the homogeneous net's function only changes scale).
