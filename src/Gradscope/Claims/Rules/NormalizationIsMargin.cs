@@ -55,6 +55,12 @@ public sealed class NormalizationIsMargin : IClaimRule
             var (steps, gamma) = Rows.Series(result.Rows, "gamma_eff");
             var (_, tang) = Rows.Series(result.Rows, "tangential");
             runs[method] = (steps, gamma, tang, bn ? double.NaN : Tangential(trainer), result.Steps);
+            if (bn)
+            {
+                // Context for the proxy: the same margin over the folded weight norms alone (batch-norm shifts left out).
+                double rhoW = FoldedNet.Layers(trainer.Model).Aggregate(1.0, (a, l) => a * Math.Sqrt(l.W.Sum(v => v * v)));
+                outcome.Numbers.Add(Evidence.Info("batchnorm: gamma(T) with the folded shifts b~_k left out of rho", MinMargin(trainer) / rhoW));
+            }
         }
         if (!runs.TryGetValue("gd", out var gd)) throw new InvalidDataException($"{ctx.Definition.Source}: methods must include gd (the reference).");
         double target = gd.Gamma[^1];
@@ -88,6 +94,9 @@ public sealed class NormalizationIsMargin : IClaimRule
         outcome.Notes.Add("Batch norm breaks homogeneity (THEORY.md section 1): its gamma is a proxy, the margin of the evaluation-mode net divided by the product of the Frobenius norms of the folded affine layers [W~_k | b~_k].");
         return outcome;
     }
+
+    private static double MinMargin(Trainer<double> trainer) =>
+        Margins.Raw(trainer.Model, trainer.Train).Min();
 
     // Every weight matrix W_k <- W_k / ||W_k||_F (a positive rescaling per layer: the homogeneous net's function only changes scale).
     private static void UnitNormLayers(Sequential<double> model)
