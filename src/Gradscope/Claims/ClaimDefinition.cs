@@ -119,6 +119,9 @@ public sealed class ClaimParameters(YamlMappingNode map, string source)
     public double[] Doubles(string key) => Seq(key).Select(s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
         : throw new InvalidDataException($"{source}: parameter '{key}' must be a list of numbers, has '{s}'.")).ToArray();
 
+    /// <summary>A list of strings.</summary>
+    public string[] Strings(string key) => Seq(key).ToArray();
+
     private IEnumerable<string> Seq(string key)
     {
         var n = Node(key);

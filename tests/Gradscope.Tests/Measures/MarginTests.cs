@@ -65,3 +65,18 @@ public class MarginTests
         Assert.Throws<ArgumentException>(() => BftBound.Of(0, 1, 1, 0, 10, 10));
     }
 }
+
+public class KolmogorovSmirnovTests
+{
+    [Fact]
+    public void DistanceByHand()
+    {
+        var a = new MarginDistribution([1.0, 2.0, 3.0, 4.0]);
+        var b = new MarginDistribution([3.5, 5.0]);
+        // at t = 3: F_a = 3/4, F_b = 0
+        Assert.Equal(0.75, MarginSeparation.Ks(a, b), 12);
+        Assert.Equal(0.0, MarginSeparation.Ks(a, new MarginDistribution([4.0, 3.0, 2.0, 1.0])), 12);
+        // disjoint supports: distance 1
+        Assert.Equal(1.0, MarginSeparation.Ks(new MarginDistribution([0.0, 0.1]), new MarginDistribution([1.0])), 12);
+    }
+}

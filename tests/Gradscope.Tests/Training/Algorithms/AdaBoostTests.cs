@@ -7,7 +7,7 @@ namespace Gradscope.Tests.Training.Algorithms;
 public class AdaBoostTests
 {
     /// <summary>Every distinct stump (constant ones, and thresholds at midpoints of distinct values, both signs).</summary>
-    private static List<DecisionStump> AllStumps(Dataset data)
+    internal static List<DecisionStump> AllStumps(Dataset data)
     {
         var list = new List<DecisionStump> { new(0, double.NegativeInfinity, 1), new(0, double.NegativeInfinity, -1) };
         for (int j = 0; j < data.D; j++)
@@ -22,7 +22,7 @@ public class AdaBoostTests
     private static double Y(Dataset data, int i) => data.Y[i] == 1 ? 1 : -1;
 
     /// <summary>Points in [-1, 1]^dim labelled by sign(sum_j x_j + 0.3 sin(3 x1)): no single stump separates them, sums of stumps do.</summary>
-    private static Dataset Diagonal(int n, ulong seed, int dim = 2)
+    internal static Dataset Diagonal(int n, ulong seed, int dim = 2)
     {
         var rng = new Rng(seed);
         var x = new double[dim * n]; var y = new int[n];
@@ -104,7 +104,7 @@ public class AdaBoostTests
     /// Value of the zero-sum game M[i, j] = y_i h_j(x_i): with A = M + 2 &gt; 0, max 1^T p s.t. A^T p &lt;= 1, p &gt;= 0
     /// has optimum 1/v(A), and v(M) = v(A) - 2. Dense tableau simplex with Bland's rule.
     /// </summary>
-    private static double GameValue(Dataset data, List<DecisionStump> stumps)
+    internal static double GameValue(Dataset data, List<DecisionStump> stumps)
     {
         int n = data.N, m = stumps.Count, cols = n + m + 1;
         var tab = new double[m + 1, cols];   // rows 0..m-1 constraints, row m objective (reduced costs)
