@@ -59,15 +59,24 @@ public static class ClaimRunner
             }
             results.Add(result);
             observer?.Finished(result);
+            // NOTE: summary and report are rewritten after every claim, so an interrupted reproduction keeps what finished.
+            if (i + 1 < claims.Count) Write(outDir, Summary(results.ToList()));
         }
-        var summary = new RunSummary
+        var summary = Summary(results);
+        Write(outDir, summary);
+        return summary;
+
+        RunSummary Summary(List<ClaimResult> done) => new()
         {
             ToolVersion = Version, Started = started, Finished = DateTimeOffset.Now, Scale = scale, Seed = seed, Threads = threads,
-            Machine = Machine(), WallSeconds = total.Elapsed.TotalSeconds, Claims = results,
+            Machine = Machine(), WallSeconds = total.Elapsed.TotalSeconds, Claims = done,
         };
+    }
+
+    private static void Write(string outDir, RunSummary summary)
+    {
         SummaryFile.Write(Path.Combine(outDir, "summary.json"), summary);
         HtmlReport.Write(Path.Combine(outDir, "report.html"), summary);
-        return summary;
     }
 
     /// <summary>The Gradscope version string.</summary>

@@ -37,7 +37,7 @@ public static class HtmlReport
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        File.WriteAllText(path, Render(summary), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        Gradscope.IO.AtomicFile.WriteText(path, Render(summary));
     }
 
     /// <summary>

@@ -60,7 +60,7 @@ public static class SummaryFile
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        File.WriteAllText(path, ToJson(summary) + "\n");
+        Gradscope.IO.AtomicFile.WriteText(path, ToJson(summary) + "\n");
     }
 
     /// <summary>Reads a summary from <paramref name="path"/>.</summary>

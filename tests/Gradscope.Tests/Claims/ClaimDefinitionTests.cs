@@ -123,6 +123,28 @@ public class ClaimDefinitionTests
     }
 
     [Fact]
+    public void SummaryAndReportAreWrittenAfterEveryClaimSoAnInterruptedRunKeepsWhatFinished()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"gs-claims-{Guid.NewGuid():N}");
+        try
+        {
+            var def = ClaimDefinition.Parse(Minimal, "demo.yaml");
+            var first = new FixedRule("demo", ctx => { var o = new ClaimOutcome(); o.Numbers.Add(ctx.Check("small", "first number", 0.125)); return o; });
+            string? seen = null;
+            var second = new FixedRule("demo", ctx =>
+            {
+                seen = File.ReadAllText(Path.Combine(dir, "summary.json"));
+                Assert.True(File.Exists(Path.Combine(dir, "report.html")));
+                throw new OperationCanceledException("interrupted");
+            });
+            ClaimRunner.Run([(def, first), (def, second)], RunScale.Quick, 1, 1, dir);
+            Assert.NotNull(seen);
+            Assert.Contains("first number", seen);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void CheckingAnUndeclaredThresholdIsAnError()
     {
         string dir = Path.Combine(Path.GetTempPath(), $"gs-claims-{Guid.NewGuid():N}");
