@@ -59,8 +59,10 @@ internal static class BenchCommand
                         {
                             int seed = 1234 + i;   // train_mlp.py's SEED + repetition
                             ours.Add(wl.Run(bc, settings, seed));
-                            if (peer is not null) theirs.Add(peer.Run(bc.Peer, seed));
+                            if (peer is not null && bc.Peer.Count > 0) theirs.Add(peer.Run(bc.Peer, seed));   // an empty request: no peer twin
                         }
+                        if (peer is not null && wl is IPeerCheckedWorkload checkedWl)
+                            (asJson ? Console.Error : Console.Out).WriteLine(checkedWl.CrossCheck(bc, peer, 1234));
                         var result = Summarize(wl, bc, settings, ours, theirs);
                         results.Add(result);
                         if (!asJson) Console.WriteLine(Format(result));

@@ -11,6 +11,7 @@ internal static class BenchRegistry
         new DeepLinearWorkload(),
         new CnnWorkload(),
         new NtkWorkload(),
+        new ProbeWorkload(),
     ];
 
     /// <summary>The workload named <paramref name="name"/>, or null.</summary>

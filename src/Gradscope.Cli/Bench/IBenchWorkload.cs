@@ -37,3 +37,13 @@ internal interface IBenchWorkload
     /// <summary>Runs one repetition of <paramref name="benchCase"/> (seed varies per repetition).</summary>
     BenchSample Run(BenchCase benchCase, BenchSettings settings, int seed);
 }
+
+/// <summary>
+/// A workload whose result can be cross-checked against the peer's on identical inputs (with --compare-peer):
+/// the check runs once per case and prints one line.
+/// </summary>
+internal interface IPeerCheckedWorkload
+{
+    /// <summary>Runs the cross-check for <paramref name="benchCase"/> against <paramref name="peer"/>; returns the line to print.</summary>
+    string CrossCheck(BenchCase benchCase, PeerDriver peer, int seed);
+}

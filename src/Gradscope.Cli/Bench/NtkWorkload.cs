@@ -11,8 +11,11 @@ namespace Gradscope.Cli.Bench;
 /// per-layer Gram products, no n x P Jacobian). One untimed call, then one timed call -> Gram matrices/s
 /// (1 / seconds, so higher is better like every other workload).
 /// </summary>
-internal sealed class NtkWorkload : IBenchWorkload
+internal sealed class NtkWorkload : IBenchWorkload, IPeerCheckedWorkload
 {
+    /// <summary>Largest accepted max |K - K_peer| / max |K_peer| (float64 sums of 313,856 products in different orders).</summary>
+    public const double CrossCheckTolerance = 1e-10;
+
     private const int N = 256, D = 100, Width = 512;
 
     public string Name => "ntk";
@@ -37,5 +40,41 @@ internal sealed class NtkWorkload : IBenchWorkload
         double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         long bytes = GC.GetTotalAllocatedBytes(true) - bytes0;
         return new BenchSample(1 / seconds, bytes, null);
+    }
+
+    /// <summary>
+    /// K of <see cref="EmpiricalNtk"/> on the peer's own network (its initial weights) and inputs for this seed,
+    /// against functorch's K: max |K - K_peer| / max |K_peer| must be &lt;= <see cref="CrossCheckTolerance"/>.
+    /// </summary>
+    public string CrossCheck(BenchCase benchCase, PeerDriver peer, int seed)
+    {
+        using var doc = peer.Request(new Dictionary<string, object> { ["workload"] = "ntk_check", ["threads"] = benchCase.Peer["threads"] }, seed);
+        var root = doc.RootElement;
+        int n = root.GetProperty("n").GetInt32();
+        double[] x = root.GetProperty("x").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        double[] kPeer = root.GetProperty("K").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var weights = root.GetProperty("weights").EnumerateArray().ToArray();
+        if (weights.Length != 3 || x.Length != n * D || kPeer.Length != n * n)
+            throw new InvalidOperationException($"ntk cross-check: the peer sent {weights.Length} weight matrices, {x.Length} inputs and {kPeer.Length} K entries; expected 3, {n * D} and {n * n}.");
+        var model = new Sequential<double>([D], new Dense<double>(D, Width), new Relu<double>(), new Dense<double>(Width, Width), new Relu<double>(), new Dense<double>(Width, 1));
+        var dense = model.Layers.OfType<Dense<double>>().ToArray();
+        for (int l = 0; l < 3; l++)
+        {
+            var data = weights[l].GetProperty("data").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            var w = dense[l].Weight.Value.Span;
+            if (data.Length != w.Length)
+                throw new InvalidOperationException($"ntk cross-check: peer weight {l} has {data.Length} entries, expected {w.Length}.");
+            data.CopyTo(w);   // both (out, in) row-major
+        }
+        var k = EmpiricalNtk.Compute(model, x, n);
+        double maxDiff = 0, maxPeer = 0;
+        for (int i = 0; i < k.Length; i++)
+        {
+            maxDiff = Math.Max(maxDiff, Math.Abs(k[i] - kPeer[i]));
+            maxPeer = Math.Max(maxPeer, Math.Abs(kPeer[i]));
+        }
+        double rel = maxDiff / maxPeer;
+        string verdict = rel <= CrossCheckTolerance ? "ok" : "MISMATCH";
+        return $"ntk        cross-check vs functorch (seed {seed}): max |K - K_peer| / max |K_peer| = {rel:E2} (tolerance {CrossCheckTolerance:E0}) {verdict}";
     }
 }

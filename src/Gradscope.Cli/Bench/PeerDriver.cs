@@ -59,6 +59,23 @@ internal sealed class PeerDriver : IDisposable
         return doc.RootElement.GetProperty("value").GetDouble();
     }
 
+    /// <summary>Sends one request and returns the peer's whole answer (parsed). Throws InvalidOperationException when the peer fails.</summary>
+    public JsonDocument Request(Dictionary<string, object> request, int seed)
+    {
+        var req = new Dictionary<string, object>(request) { ["seed"] = seed };
+        _process.StandardInput.WriteLine(JsonSerializer.Serialize(req));
+        _process.StandardInput.Flush();
+        string line = _process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("The peer driver exited.");
+        var doc = JsonDocument.Parse(line);
+        if (doc.RootElement.TryGetProperty("error", out var err))
+        {
+            string message = $"Peer request {request["workload"]} failed: {err.GetString()}";
+            doc.Dispose();
+            throw new InvalidOperationException(message);
+        }
+        return doc;
+    }
+
     /// <summary>Ends the python process (closing its input lets it exit).</summary>
     public void Dispose()
     {

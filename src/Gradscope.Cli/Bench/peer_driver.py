@@ -8,6 +8,7 @@ reads one JSON request per line on stdin and answers one JSON line on stdout:
   {"workload": "deeplinear", "threads": 2, "seed": 1}
   {"workload": "cnn", "threads": 2, "seed": 1}
   {"workload": "ntk", "threads": 2, "seed": 1}   (value: Gram matrices per second, 1 / seconds)
+  {"workload": "ntk_check", "threads": 2, "seed": 1}   (x, the weights and functorch's K of (e), row-major)
 The first line written is {"ready": true, ...} or {"ready": false, "error": ...}.
 """
 import importlib.util
@@ -59,6 +60,14 @@ def main():
                 elif w == "ntk":
                     res, _ = train.run_ntk_functorch(seed)
                     out = {"value": 1.0 / res["time_s"], "time_s": res["time_s"]}
+                elif w == "ntk_check":
+                    # the network and inputs of (e) for this seed, and functorch's K, to cross-check Gradscope's K
+                    net, x = train.ntk_setup(seed)
+                    _, K = train.run_ntk_functorch(seed)
+                    weights = [m.weight.detach() for m in net if hasattr(m, "weight")]
+                    out = {"x": x.reshape(-1).tolist(), "n": x.shape[0],
+                           "weights": [{"shape": list(wt.shape), "data": wt.reshape(-1).tolist()} for wt in weights],
+                           "K": K.reshape(-1).tolist()}
                 else:
                     raise ValueError(f"unknown workload {w!r}")
         except Exception as e:  # noqa: BLE001

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Gradscope.Tensors;
 
@@ -19,13 +20,8 @@ internal static unsafe class GemmPacking
         nint lda = g.Lda;
         if (!g.TransA)
         {
-            // A(i, p) = a[i*lda + p]: read rows, write with stride MR
-            for (int i = 0; i < mr; i++)
-            {
-                T* src = a + (ic + i) * lda + pc;
-                T* d = dst + i;
-                for (int p = 0; p < kc; p++) d[p * MR] = src[p];
-            }
+            // A(i, p) = a[i*lda + p]: read rows, write with stride MR (a transpose)
+            Transpose(a + (ic * lda) + pc, lda, mr, kc, dst, MR);
             for (int i = mr; i < MR; i++)
                 for (int p = 0; p < kc; p++) dst[p * MR + i] = T.Zero;
         }
@@ -66,16 +62,62 @@ internal static unsafe class GemmPacking
             }
             else
             {
-                // B(p, j) = b[j*ldb + p]: read rows of the stored B, write with stride NR
-                for (int j = 0; j < nr; j++)
-                {
-                    T* src = b + (j0 + j) * ldb + pc;
-                    T* d = panel + j;
-                    for (int p = 0; p < kc; p++) d[p * NR] = src[p];
-                }
+                // B(p, j) = b[j*ldb + p]: read rows of the stored B, write with stride NR (a transpose)
+                Transpose(b + (j0 * ldb) + pc, ldb, nr, kc, panel, NR);
                 for (int j = nr; j < NR; j++)
                     for (int p = 0; p < kc; p++) panel[p * NR + j] = T.Zero;
             }
         }
+    }
+
+    /// <summary>
+    /// dst[p*ldd + r] = src[r*lds + p] for r &lt; rows, p &lt; cols. float takes 8 x 8 AVX register transposes
+    /// (a plain copy of each element, so the packed values are the same as the scalar loop's).
+    /// </summary>
+    private static void Transpose<T>(T* src, nint lds, int rows, int cols, T* dst, int ldd) where T : unmanaged
+    {
+        int r0 = 0;
+        if (typeof(T) == typeof(float) && Avx.IsSupported)
+        {
+            float* s = (float*)src, d = (float*)dst;
+            for (; r0 + 8 <= rows; r0 += 8)
+            {
+                int p = 0;
+                for (; p + 8 <= cols; p += 8) Transpose8x8(s + r0 * lds + p, lds, d + (nint)p * ldd + r0, ldd);
+                for (; p < cols; p++)
+                    for (int r = r0; r < r0 + 8; r++) d[(nint)p * ldd + r] = s[r * lds + p];
+            }
+        }
+        for (int r = r0; r < rows; r++)
+        {
+            T* sr = src + r * lds;
+            T* dr = dst + r;
+            for (int p = 0; p < cols; p++) dr[(nint)p * ldd] = sr[p];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* s, nint lds, float* d, nint ldd)
+    {
+        var a0 = Avx.LoadVector256(s); var a1 = Avx.LoadVector256(s + lds);
+        var a2 = Avx.LoadVector256(s + 2 * lds); var a3 = Avx.LoadVector256(s + 3 * lds);
+        var a4 = Avx.LoadVector256(s + 4 * lds); var a5 = Avx.LoadVector256(s + 5 * lds);
+        var a6 = Avx.LoadVector256(s + 6 * lds); var a7 = Avx.LoadVector256(s + 7 * lds);
+        var t0 = Avx.UnpackLow(a0, a1); var t1 = Avx.UnpackHigh(a0, a1);
+        var t2 = Avx.UnpackLow(a2, a3); var t3 = Avx.UnpackHigh(a2, a3);
+        var t4 = Avx.UnpackLow(a4, a5); var t5 = Avx.UnpackHigh(a4, a5);
+        var t6 = Avx.UnpackLow(a6, a7); var t7 = Avx.UnpackHigh(a6, a7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(d + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(d + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(d + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(d + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(d + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(d + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(d + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 }

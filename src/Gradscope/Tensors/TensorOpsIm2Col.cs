@@ -38,14 +38,23 @@ public static partial class TensorOps
     /// </summary>
     /// <exception cref="ArgumentException">x or col has the wrong length.</exception>
     public static void Im2Col<T>(ReadOnlySpan<T> x, in ConvGeometry g, Span<T> col) where T : unmanaged, IFloatingPointIeee754<T>
+        => Im2Col(x, g, col, g.Positions);
+
+    /// <summary>
+    /// <see cref="Im2Col{T}(ReadOnlySpan{T}, in ConvGeometry, Span{T})"/> into a (K, P) block of a wider
+    /// row-major matrix with row stride <paramref name="ldcol"/> &gt;= P: row r starts at col[r ldcol]
+    /// (used to lay several samples side by side, columns n P .. n P + P - 1 for sample n).
+    /// </summary>
+    /// <exception cref="ArgumentException">x or col has the wrong length, or ldcol &lt; P.</exception>
+    public static void Im2Col<T>(ReadOnlySpan<T> x, in ConvGeometry g, Span<T> col, int ldcol) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        CheckIm2Col(x.Length, col.Length, g, "Im2Col");
+        CheckIm2Col(x.Length, col.Length, ldcol, g, "Im2Col");
         int oh = g.OutH, ow = g.OutW, P = oh * ow, s = g.Stride, p = g.Padding;
         for (int c = 0; c < g.Channels; c++)
             for (int u = 0; u < g.KernelH; u++)
                 for (int v = 0; v < g.KernelW; v++)
                 {
-                    var dst = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * P, P);
+                    var dst = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * ldcol, P);
                     var (j0, j1) = ValidRange(ow, g.Width, s, p, v);
                     for (int i = 0; i < oh; i++)
                     {
@@ -62,19 +71,27 @@ public static partial class TensorOps
     }
 
     /// <summary>
-    /// The adjoint of <see cref="Im2Col{T}"/>: gx[c, i s - p + u, j s - p + v] += col[(c kh + u) kw + v, i outW + j]
+    /// The adjoint of <see cref="Im2Col{T}(ReadOnlySpan{T}, in ConvGeometry, Span{T})"/>: gx[c, i s - p + u, j s - p + v] += col[(c kh + u) kw + v, i outW + j]
     /// (entries that fall in the padding are dropped). Accumulates into gx.
     /// </summary>
     /// <exception cref="ArgumentException">gx or col has the wrong length.</exception>
     public static void Col2ImAdd<T>(ReadOnlySpan<T> col, in ConvGeometry g, Span<T> gx) where T : unmanaged, IFloatingPointIeee754<T>
+        => Col2ImAdd(col, g, gx, g.Positions);
+
+    /// <summary>
+    /// <see cref="Col2ImAdd{T}(ReadOnlySpan{T}, in ConvGeometry, Span{T})"/> from a (K, P) block of a wider
+    /// row-major matrix with row stride <paramref name="ldcol"/> &gt;= P (row r starts at col[r ldcol]).
+    /// </summary>
+    /// <exception cref="ArgumentException">gx or col has the wrong length, or ldcol &lt; P.</exception>
+    public static void Col2ImAdd<T>(ReadOnlySpan<T> col, in ConvGeometry g, Span<T> gx, int ldcol) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        CheckIm2Col(gx.Length, col.Length, g, "Col2ImAdd");
+        CheckIm2Col(gx.Length, col.Length, ldcol, g, "Col2ImAdd");
         int oh = g.OutH, ow = g.OutW, P = oh * ow, s = g.Stride, p = g.Padding;
         for (int c = 0; c < g.Channels; c++)
             for (int u = 0; u < g.KernelH; u++)
                 for (int v = 0; v < g.KernelW; v++)
                 {
-                    var src = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * P, P);
+                    var src = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * ldcol, P);
                     var (j0, j1) = ValidRange(ow, g.Width, s, p, v);
                     for (int i = 0; i < oh; i++)
                     {
@@ -103,13 +120,17 @@ public static partial class TensorOps
     private static int CeilDiv(int a, int b) => a <= 0 ? -(-a / b) : (a + b - 1) / b;
     private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
-    private static void CheckIm2Col(int xLength, int colLength, in ConvGeometry g, string op)
+    private static void CheckIm2Col(int xLength, int colLength, int ldcol, in ConvGeometry g, string op)
     {
         g.Validate(op);
         if (xLength != g.InputLength)
             throw new ArgumentException($"{op}: the sample has {xLength} elements, expected C*H*W = {g.InputLength}.");
-        long need = (long)g.PatchLength * g.Positions;
+        if (ldcol < g.Positions)
+            throw new ArgumentException($"{op}: the column row stride {ldcol} is smaller than P = {g.Positions}.");
+        long need = (long)(g.PatchLength - 1) * ldcol + g.Positions;
         if (colLength < need)
-            throw new ArgumentException($"{op}: the column buffer has {colLength} elements, expected at least K*P = {need}.");
+            throw new ArgumentException(ldcol == g.Positions
+                ? $"{op}: the column buffer has {colLength} elements, expected at least K*P = {need}."
+                : $"{op}: the column buffer has {colLength} elements, expected at least (K-1)*ldcol + P = {need}.");
     }
 }

@@ -127,4 +127,64 @@ public class Conv2dOpTests
         Assert.Same(y1, y2);
         Assert.Same(v1, y2.Value);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void SampleGroupsSmallerThanTheBatchGiveFiniteDifferenceGradients(int samplesPerGroup)
+    {
+        // B = 5 samples in groups of 1 or 2 (the last group partial)
+        long saved = Conv2dNode<double>.GroupBytes;
+        try
+        {
+            var rng = new Rng(24);
+            var x = GradCheck.Random(rng, 0, 5, 2, 6, 5);
+            var w = GradCheck.Random(rng, 0, 3, 2, 3, 3);
+            var b = GradCheck.Random(rng, 0, 3);
+            // K = 18, P = 3 * 3 at stride 2, padding 1: one sample needs max(K, O) P = 162 elements of 8 bytes
+            Conv2dNode<double>.GroupBytes = 162 * 8 * samplesPerGroup;
+            double err = GradCheck.MaxRelativeError((t, l) => t.Conv2d(l[0], l[1], l[2], 2, 1), [x, w, b]);
+            Assert.True(err < 1e-6, $"relative error {err}");
+            var tape = new Tape<double>();
+            var y = tape.Conv2d(tape.Input(x), tape.Input(w), tape.Input(b), 2, 1);
+            var expected = ConvReference.Conv2d(x.Span.ToArray(), 5, 2, 6, 5, w.Span.ToArray(), 3, 3, b.Span.ToArray(), 2, 1, out _, out _);
+            for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], y.Value.Span[i], 12);
+        }
+        finally { Conv2dNode<double>.GroupBytes = saved; }
+    }
+
+    [Fact]
+    public void Im2ColWithRowStridePlacesSamplesSideBySide()
+    {
+        // two samples at columns [0, P) and [P, 2P) of a (K, 2P + 3) matrix; the last 3 columns stay untouched
+        var g = new ConvGeometry(2, 4, 5, 3, 2, 2, 1);
+        int K = g.PatchLength, P = g.Positions, ld = 2 * P + 3;
+        var rng = new Rng(25);
+        var x = GradCheck.Random(rng, 0, 2, g.InputLength);
+        var col = Enumerable.Repeat(-7.0, K * ld).ToArray();
+        for (int n = 0; n < 2; n++) TensorOps.Im2Col<double>(x.Span.Slice(n * g.InputLength, g.InputLength), g, col.AsSpan(n * P), ld);
+        for (int n = 0; n < 2; n++)
+            for (int c = 0; c < 2; c++)
+                for (int u = 0; u < 3; u++)
+                    for (int v = 0; v < 2; v++)
+                        for (int i = 0; i < g.OutH; i++)
+                            for (int j = 0; j < g.OutW; j++)
+                            {
+                                int hi = i * 2 - 1 + u, wj = j * 2 - 1 + v;
+                                double want = hi < 0 || hi >= 4 || wj < 0 || wj >= 5 ? 0 : x[n * g.InputLength + (c * 4 + hi) * 5 + wj];
+                                Assert.Equal(want, col[((c * 3 + u) * 2 + v) * ld + n * P + i * g.OutW + j]);
+                            }
+        for (int r = 0; r < K; r++)
+            for (int q = 2 * P; q < ld; q++) Assert.Equal(-7.0, col[r * ld + q]);
+        // the adjoint: <col2im(d), x> = <d, im2col(x)> for the same strided block
+        var d = GradCheck.Random(rng, 0, K * ld);
+        var gx = new double[g.InputLength];
+        TensorOps.Col2ImAdd<double>(d.Span.Slice(P), g, gx, ld);
+        double lhs = 0, rhs = 0;
+        for (int i = 0; i < gx.Length; i++) lhs += gx[i] * x[g.InputLength + i];
+        for (int r = 0; r < K; r++)
+            for (int q = 0; q < P; q++) rhs += d[r * ld + P + q] * col[r * ld + P + q];
+        Assert.Equal(rhs, lhs, 10);
+        Assert.Throws<ArgumentException>(() => TensorOps.Im2Col<double>(x.Span.Slice(0, g.InputLength), g, col, P - 1));
+    }
 }

@@ -8,16 +8,27 @@ using Gradscope.Tensors;
 /// 2-d convolution (cross-correlation, as PyTorch's nn.Conv2d), NCHW:
 /// y[n, o, i, j] = b[o] + sum_{c,u,v} W[o, c, u, v] x[n, c, i s - p + u, j s - p + v]
 /// with zero padding p and stride s. x (B, C, H, W), W (O, C, kh, kw), b (O) optional, y (B, O, outH, outW).
-/// Computed per sample as im2col + Gemm: y_n (O, P) = W (O, K) col_n (K, P); the column buffers
-/// belong to the node and are reused after a tape reset.
 /// </summary>
+/// <remarks>
+/// Samples are processed in groups of G, chosen so that a group's (K, G P) column matrix stays within
+/// <see cref="GroupBytes"/> (about half an L2 cache): the im2col blocks of a group's samples lie side by side,
+/// so each direction is one Gemm per group, with G times wider products than per sample:
+/// Y' (O, G P) = W (O, K) col; dW (O, K) += dY' (O, G P) col^T; dcol (K, G P) = W^T dY'.
+/// Groups are split over the threads in fixed contiguous ranges; weight and bias gradients are summed
+/// per thread, then over threads in thread order, so results depend only on the thread count.
+/// Buffers belong to the node and are reused after a tape reset.
+/// </remarks>
 public sealed class Conv2dNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>Bytes of one group's column (or transposed-output) matrix to aim for (tests lower it).</summary>
+    internal static long GroupBytes { get; set; } = 512 * 1024;
+
     private Node<T> _x = null!, _w = null!;
     private Node<T>? _b;
     private ConvGeometry _g;
-    private int _batch, _out;
-    private T[][] _cols = [], _dcols = [], _dw = [];
+    private int _batch, _out, _group, _groups;
+    private bool _dw, _dx, _db;
+    private T[][] _cols = [], _yt = [], _dcols = [], _dwParts = [], _dbParts = [];
     private readonly Action<int, int> _forwardPart, _backwardPart;
 
     /// <summary>Creates an empty node (the tape reuses it).</summary>
@@ -40,85 +51,111 @@ public sealed class Conv2dNode<T> : Node<T> where T : unmanaged, IFloatingPointI
         _batch = xs.Shape[0]; _out = ws.Shape[0];
         EnsureValue(_batch, _out, _g.OutH, _g.OutW);
         RequiresGrad = x.RequiresGrad || w.RequiresGrad || (b?.RequiresGrad ?? false);
-        int parts = Math.Max(1, Math.Min(Parallelism.Threads, _batch));
-        int colLen = _g.PatchLength * _g.Positions;
-        _cols = EnsureBuffers(_cols, parts, colLen);
-        Parallelism.For(_batch, _forwardPart);
+        int K = _g.PatchLength, P = _g.Positions;
+        long perSample = (long)Math.Max(K, _out) * P * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        int threads = Math.Max(1, Math.Min(Parallelism.Threads, _batch));
+        // at least one group per thread
+        _group = (int)Math.Clamp(GroupBytes / perSample, 1, Math.Max(1, _batch / threads));
+        _groups = (_batch + _group - 1) / _group;
+        int parts = Math.Max(1, Math.Min(Parallelism.Threads, _groups));
+        _cols = EnsureBuffers(_cols, parts, K * _group * P);
+        _yt = EnsureBuffers(_yt, parts, _out * _group * P);
+        Parallelism.For(_groups, _forwardPart);
     }
 
     private void ForwardPart(int part, int parts)
     {
-        var (start, end) = Parallelism.Range(_batch, part, parts);
-        int K = _g.PatchLength, P = _g.Positions, xLen = _g.InputLength, yLen = _out * P;
-        var col = _cols[part].AsSpan(0, K * P);
-        var xs = _x.Value.Span; var ws = _w.Value.Span; var ys = Value.Span;
-        for (int n = start; n < end; n++)
+        var (start, end) = Parallelism.Range(_groups, part, parts);
+        int K = _g.PatchLength, P = _g.Positions, O = _out;
+        var ws = _w.Value.Span;
+        for (int grp = start; grp < end; grp++)
         {
-            TensorOps.Im2Col(xs.Slice(n * xLen, xLen), _g, col);
-            var y = ys.Slice(n * yLen, yLen);
-            Gemm.Multiply(false, false, _out, P, K, T.One, ws, K, col, P, T.Zero, y, P);
-            if (_b is not null)
-            {
-                var bs = _b.Value.Span;
-                for (int o = 0; o < _out; o++)
+            int n0 = grp * _group, gn = Math.Min(_group, _batch - n0), ld = gn * P;
+            var cols = _cols[part].AsSpan(0, K * ld); var yt = _yt[part].AsSpan(0, O * ld);
+            Im2ColGroup(n0, gn, cols);
+            Gemm.Multiply(false, false, O, ld, K, T.One, ws, K, cols, ld, T.Zero, yt, ld);
+            // y[n0 + j, o, :] = Y'[o, j P .. j P + P - 1] + b[o]
+            var ys = Value.Span;
+            var bs = _b is null ? default : _b.Value.Span;
+            for (int j = 0; j < gn; j++)
+                for (int o = 0; o < O; o++)
                 {
-                    var row = y.Slice(o * P, P);
-                    System.Numerics.Tensors.TensorPrimitives.Add(row, bs[o], row);
+                    var src = yt.Slice(o * ld + j * P, P);
+                    var dst = ys.Slice(((n0 + j) * O + o) * P, P);
+                    if (_b is null) src.CopyTo(dst);
+                    else System.Numerics.Tensors.TensorPrimitives.Add(src, bs[o], dst);
                 }
-            }
         }
     }
 
     /// <inheritdoc/>
     protected internal override void Backward()
     {
-        int parts = Math.Max(1, Math.Min(Parallelism.Threads, _batch));
-        int K = _g.PatchLength, P = _g.Positions;
-        if (_x.RequiresGrad) _dcols = EnsureBuffers(_dcols, parts, K * P);
-        if (_w.RequiresGrad)
-        {
-            _dw = EnsureBuffers(_dw, parts, _out * K);
-            for (int i = 0; i < parts; i++) Array.Clear(_dw[i]);
-        }
-        if (_x.RequiresGrad || _w.RequiresGrad) Parallelism.For(_batch, _backwardPart);
-        // NOTE: per-part weight gradients are summed in part order, so results depend only on the thread count.
-        if (_w.RequiresGrad)
+        _dw = _w.RequiresGrad; _dx = _x.RequiresGrad; _db = _b is not null && _b.RequiresGrad;
+        if (!_dw && !_dx && !_db) return;
+        int K = _g.PatchLength, P = _g.Positions, O = _out;
+        int parts = Math.Max(1, Math.Min(Parallelism.Threads, _groups));
+        _cols = EnsureBuffers(_cols, parts, K * _group * P);
+        _yt = EnsureBuffers(_yt, parts, O * _group * P);
+        if (_dx) _dcols = EnsureBuffers(_dcols, parts, K * _group * P);
+        if (_dw) { _dwParts = EnsureBuffers(_dwParts, parts, O * K); for (int i = 0; i < parts; i++) Array.Clear(_dwParts[i], 0, O * K); }
+        if (_db) { _dbParts = EnsureBuffers(_dbParts, parts, O); for (int i = 0; i < parts; i++) Array.Clear(_dbParts[i], 0, O); }
+        Parallelism.For(_groups, _backwardPart);
+        // NOTE: per-part gradients are summed in part order, so results depend only on the thread count.
+        if (_dw)
         {
             var gw = _w.Grad!.Span;
-            for (int i = 0; i < parts; i++) System.Numerics.Tensors.TensorPrimitives.Add(gw, _dw[i].AsSpan(0, gw.Length), gw);
+            for (int i = 0; i < parts; i++) System.Numerics.Tensors.TensorPrimitives.Add(gw, _dwParts[i].AsSpan(0, gw.Length), gw);
         }
-        if (_b is not null && _b.RequiresGrad)
+        if (_db)
         {
-            var gy = Grad!.Span; var gb = _b.Grad!.Span;
-            for (int n = 0; n < _batch; n++)
-                for (int o = 0; o < _out; o++)
-                    gb[o] += System.Numerics.Tensors.TensorPrimitives.Sum<T>(gy.Slice((n * _out + o) * P, P));
+            var gb = _b!.Grad!.Span;
+            for (int i = 0; i < parts; i++) System.Numerics.Tensors.TensorPrimitives.Add(gb, _dbParts[i].AsSpan(0, O), gb);
         }
     }
 
     private void BackwardPart(int part, int parts)
     {
-        var (start, end) = Parallelism.Range(_batch, part, parts);
-        int K = _g.PatchLength, P = _g.Positions, xLen = _g.InputLength, yLen = _out * P;
-        var xs = _x.Value.Span; var ws = _w.Value.Span; var gys = Grad!.Span;
-        for (int n = start; n < end; n++)
+        var (start, end) = Parallelism.Range(_groups, part, parts);
+        int K = _g.PatchLength, P = _g.Positions, O = _out, xLen = _g.InputLength;
+        var ws = _w.Value.Span; var gys = Grad!.Span;
+        for (int grp = start; grp < end; grp++)
         {
-            var gy = gys.Slice(n * yLen, yLen);   // (O, P)
-            if (_w.RequiresGrad)
+            int n0 = grp * _group, gn = Math.Min(_group, _batch - n0), ld = gn * P;
+            var gyt = _yt[part].AsSpan(0, O * ld);
+            // dY'[o, j P .. j P + P - 1] = dy[n0 + j, o, :]
+            for (int j = 0; j < gn; j++)
+                for (int o = 0; o < O; o++)
+                    gys.Slice(((n0 + j) * O + o) * P, P).CopyTo(gyt.Slice(o * ld + j * P, P));
+            if (_db)
             {
-                var col = _cols[part].AsSpan(0, K * P);
-                TensorOps.Im2Col(xs.Slice(n * xLen, xLen), _g, col);
-                // dW (O, K) += gy (O, P) col^T (P, K)
-                Gemm.Multiply(false, true, _out, K, P, T.One, gy, P, col, P, T.One, _dw[part].AsSpan(0, _out * K), K);
+                var db = _dbParts[part];
+                for (int o = 0; o < O; o++) db[o] += System.Numerics.Tensors.TensorPrimitives.Sum<T>(gyt.Slice(o * ld, ld));
             }
-            if (_x.RequiresGrad)
+            if (_dw)
             {
-                var dcol = _dcols[part].AsSpan(0, K * P);
-                // dcol (K, P) = W^T (K, O) gy (O, P); dx += col2im(dcol)
-                Gemm.Multiply(true, false, K, P, _out, T.One, ws, K, gy, P, T.Zero, dcol, P);
-                TensorOps.Col2ImAdd<T>(dcol, _g, _x.Grad!.Span.Slice(n * xLen, xLen));
+                var cols = _cols[part].AsSpan(0, K * ld);
+                Im2ColGroup(n0, gn, cols);
+                Gemm.Multiply(false, true, O, K, ld, T.One, gyt, ld, cols, ld, T.One, _dwParts[part].AsSpan(0, O * K), K);
+            }
+            if (_dx)
+            {
+                var dcols = _dcols[part].AsSpan(0, K * ld);
+                Gemm.Multiply(true, false, K, ld, O, T.One, ws, K, gyt, ld, T.Zero, dcols, ld);
+                var gx = _x.Grad!.Span;
+                for (int j = 0; j < gn; j++)
+                    TensorOps.Col2ImAdd<T>(dcols[(j * P)..], _g, gx.Slice((n0 + j) * xLen, xLen), ld);
             }
         }
+    }
+
+    // samples n0 .. n0 + gn - 1 side by side: sample n0 + j in columns j P .. j P + P - 1
+    private void Im2ColGroup(int n0, int gn, Span<T> cols)
+    {
+        int P = _g.Positions, xLen = _g.InputLength, ld = gn * P;
+        var xs = _x.Value.Span;
+        for (int j = 0; j < gn; j++)
+            TensorOps.Im2Col(xs.Slice((n0 + j) * xLen, xLen), _g, cols[(j * P)..], ld);
     }
 
     internal static T[][] EnsureBuffers(T[][] buffers, int parts, int length)

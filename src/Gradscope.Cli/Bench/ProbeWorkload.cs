@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Numerics;
+using Gradscope.Data;
+using Gradscope.Losses;
+using Gradscope.Measures;
+using Gradscope.Nn;
+using Gradscope.Tensors;
+using Gradscope.Training;
+
+namespace Gradscope.Cli.Bench;
+
+/// <summary>
+/// Probe cost on the MLP of train_mlp.py (a)/(b) (784-1024-1024-10, batch 256, SGD lr 0.01, CE):
+/// after 20 warm-up steps and one untimed probe, three rounds of (10 timed training steps, one
+/// timed probe) -> (time of 10 steps) / (time of one probe), the median of the rounds; the target
+/// is &gt;= 1 (a probe costs less than 10 steps). The probe is <see cref="MeasureSuite"/> with
+/// <see cref="MeasureOptions.Probe"/> (norms, stable ranks, margins on 1024 samples, bounds; spectral
+/// norms warm-started as during training); the "+svd" case adds FullSvd (effective and numerical ranks).
+/// No peer twin: --compare-peer leaves it out.
+/// </summary>
+internal sealed class ProbeWorkload : IBenchWorkload
+{
+    private const int Batch = 256, Pool = 20, Warmup = 20, Steps = 10, Rounds = 3, In = 784, Hidden = 1024, Classes = 10;
+
+    public string Name => "probe";
+    public string Description => "measure-suite probe vs 10 training steps on the MLP 784-1024-1024-10 of peer (a)/(b)";
+    public string Metric => "x (10 steps / probe)";
+
+    public IReadOnlyList<BenchCase> Cases(BenchSettings settings)
+    {
+        string dtype = settings.Dtype ?? "f32";
+        return [new BenchCase($"probe {dtype}", dtype, []), new BenchCase($"probe+svd {dtype}", dtype, [])];
+    }
+
+    public BenchSample Run(BenchCase benchCase, BenchSettings settings, int seed)
+    {
+        var options = benchCase.Label.StartsWith("probe+svd", StringComparison.Ordinal) ? MeasureOptions.Probe with { FullSvd = true } : MeasureOptions.Probe;
+        return benchCase.Dtype == "f32" ? Run<float>(seed, options) : Run<double>(seed, options);
+    }
+
+    private static BenchSample Run<T>(int seed, MeasureOptions options) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var rng = new Rng((ulong)seed);
+        int n = Pool * Batch;
+        var x = new double[n * In];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextNormal();
+        var teacher = new double[In * Classes];
+        for (int i = 0; i < teacher.Length; i++) teacher[i] = rng.NextNormal();
+        var y = new int[n];
+        for (int s = 0; s < n; s++)
+        {
+            int best = 0; double bestZ = double.NegativeInfinity;
+            for (int c = 0; c < Classes; c++)
+            {
+                double z = 0;
+                for (int d = 0; d < In; d++) z += x[s * In + d] * teacher[d * Classes + c];
+                if (z > bestZ) { bestZ = z; best = c; }
+            }
+            y[s] = best;
+        }
+        var data = new Dataset("probe-bench", x, y, [In], Classes);
+        var model = new Sequential<T>([In], new Dense<T>(In, Hidden), new Relu<T>(), new Dense<T>(Hidden, Hidden), new Relu<T>(), new Dense<T>(Hidden, Classes));
+        Init.Apply(model, InitScheme.PyTorchDefault, rng);
+        var objective = new Objective<T>(model, data, LossKind.CrossEntropy);
+        var gd = new Gd<T>();
+        gd.Initialize(objective);
+        var batches = new int[Pool][];
+        for (int b = 0; b < Pool; b++) batches[b] = Enumerable.Range(b * Batch, Batch).ToArray();
+        var suite = new MeasureSuite(options);
+
+        int step = 0;
+        for (; step < Warmup; step++) gd.Step(objective, batches[step % Pool], new StepContext(step, 0.01, 0));
+        suite.Compute(model, data);
+        var ratios = new double[Rounds];
+        double probeBytes = 0;
+        for (int r = 0; r < Rounds; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < Steps; i++, step++) gd.Step(objective, batches[step % Pool], new StepContext(step, 0.01, 0));
+            double steps = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            long bytes0 = GC.GetTotalAllocatedBytes(true);
+            long t1 = Stopwatch.GetTimestamp();
+            suite.Compute(model, data);
+            double probe = Stopwatch.GetElapsedTime(t1).TotalSeconds;
+            probeBytes += GC.GetTotalAllocatedBytes(true) - bytes0;
+            ratios[r] = steps / probe;
+        }
+        return new BenchSample(BenchTiming.Median(ratios), probeBytes / Rounds, null);
+    }
+}
