@@ -8,4 +8,6 @@ var root = new Command("gradscope", "gradscope: train homogeneous deep networks 
     new HelpOption(), new VersionOption(),
 };
 foreach (var command in Commands.All()) root.Subcommands.Add(command);
+// NOTE: redirected output has no terminal width; wide tables (rank-measures, measure) would wrap at 80 columns.
+if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 240;
 return await root.Parse(args).InvokeAsync();
