@@ -79,7 +79,7 @@ public static unsafe class Parallelism
         {
             if (_isWorker || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
             {
-                // busy or nested (from a worker, or from part 0 on the calling thread: Lock is re-entrant): same split, run serially here
+                // busy or nested (from a worker, or from part 0 on the calling thread): same split, run serially here
                 for (int p = 0; p < parts; p++) Invoke(action, fn, state, p, parts);
                 return;
             }
@@ -96,7 +96,14 @@ public static unsafe class Parallelism
                 while (Volatile.Read(ref _pending) != 0)
                 {
                     if (spin.Count < 50) spin.SpinOnce(sleep1Threshold: -1);
-                    else { Done.Wait(); }
+                    else
+                    {
+                        // NOTE: a worker sets Done after its decrement, so a Set from the previous job can land after this
+                        // job's Reset; a stale Set would make Wait return at once and this loop spin hot on the core the
+                        // worker needs. Re-arm and re-check (the loop condition re-reads _pending, so no Set is lost).
+                        Done.Wait();
+                        if (Volatile.Read(ref _pending) != 0) Done.Reset();
+                    }
                 }
                 _action = null; _fn = null; _state = null;
                 var err = _error; _error = null;
