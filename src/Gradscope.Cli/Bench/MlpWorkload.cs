@@ -35,6 +35,22 @@ internal sealed class MlpWorkload : IBenchWorkload
 
     private static BenchSample Run<T>(int seed) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var (_, objective, gd, batches) = Setup<T>(seed, "mlp-bench");
+
+        for (int i = 0; i < Warmup; i++) gd.Step(objective, batches[i % Pool], new StepContext(i, 0.01, 0));
+        long bytes0 = GC.GetTotalAllocatedBytes(true);
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = Warmup; i < Warmup + Steps; i++) gd.Step(objective, batches[i % Pool], new StepContext(i, 0.01, 0));
+        double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        long bytes = GC.GetTotalAllocatedBytes(true) - bytes0;
+        return new BenchSample(Steps * Batch / seconds, (double)bytes / Steps, null);
+    }
+    /// <summary>
+    /// The workload's problem: a pool of 20 batches of N(0,1) inputs labelled by a random linear teacher, the
+    /// MLP 784-1024-1024-10 with PyTorch's default init, its cross-entropy objective and GD on it (shared with the probe workload).
+    /// </summary>
+    internal static (Dataset Data, Objective<T> Objective, Gd<T> Gd, int[][] Batches) Setup<T>(int seed, string name) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var rng = new Rng((ulong)seed);
         int n = Pool * Batch;
         var x = new double[n * In];
@@ -53,7 +69,7 @@ internal sealed class MlpWorkload : IBenchWorkload
             }
             y[s] = best;
         }
-        var data = new Dataset("mlp-bench", x, y, [In], Classes);
+        var data = new Dataset(name, x, y, [In], Classes);
         var model = new Sequential<T>([In], new Dense<T>(In, Hidden), new Relu<T>(), new Dense<T>(Hidden, Hidden), new Relu<T>(), new Dense<T>(Hidden, Classes));
         Init.Apply(model, InitScheme.PyTorchDefault, rng);
         var objective = new Objective<T>(model, data, LossKind.CrossEntropy);
@@ -61,13 +77,6 @@ internal sealed class MlpWorkload : IBenchWorkload
         gd.Initialize(objective);
         var batches = new int[Pool][];
         for (int b = 0; b < Pool; b++) batches[b] = Enumerable.Range(b * Batch, Batch).ToArray();
-
-        for (int i = 0; i < Warmup; i++) gd.Step(objective, batches[i % Pool], new StepContext(i, 0.01, 0));
-        long bytes0 = GC.GetTotalAllocatedBytes(true);
-        long t0 = Stopwatch.GetTimestamp();
-        for (int i = Warmup; i < Warmup + Steps; i++) gd.Step(objective, batches[i % Pool], new StepContext(i, 0.01, 0));
-        double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        long bytes = GC.GetTotalAllocatedBytes(true) - bytes0;
-        return new BenchSample(Steps * Batch / seconds, (double)bytes / Steps, null);
+        return (data, objective, gd, batches);
     }
 }

@@ -40,32 +40,8 @@ internal sealed class ProbeWorkload : IBenchWorkload
 
     private static BenchSample Run<T>(int seed, MeasureOptions options) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var rng = new Rng((ulong)seed);
-        int n = Pool * Batch;
-        var x = new double[n * In];
-        for (int i = 0; i < x.Length; i++) x[i] = rng.NextNormal();
-        var teacher = new double[In * Classes];
-        for (int i = 0; i < teacher.Length; i++) teacher[i] = rng.NextNormal();
-        var y = new int[n];
-        for (int s = 0; s < n; s++)
-        {
-            int best = 0; double bestZ = double.NegativeInfinity;
-            for (int c = 0; c < Classes; c++)
-            {
-                double z = 0;
-                for (int d = 0; d < In; d++) z += x[s * In + d] * teacher[d * Classes + c];
-                if (z > bestZ) { bestZ = z; best = c; }
-            }
-            y[s] = best;
-        }
-        var data = new Dataset("probe-bench", x, y, [In], Classes);
-        var model = new Sequential<T>([In], new Dense<T>(In, Hidden), new Relu<T>(), new Dense<T>(Hidden, Hidden), new Relu<T>(), new Dense<T>(Hidden, Classes));
-        Init.Apply(model, InitScheme.PyTorchDefault, rng);
-        var objective = new Objective<T>(model, data, LossKind.CrossEntropy);
-        var gd = new Gd<T>();
-        gd.Initialize(objective);
-        var batches = new int[Pool][];
-        for (int b = 0; b < Pool; b++) batches[b] = Enumerable.Range(b * Batch, Batch).ToArray();
+        var (data, objective, gd, batches) = MlpWorkload.Setup<T>(seed, "probe-bench");
+        var model = objective.Model;
         var suite = new MeasureSuite(options);
 
         int step = 0;
