@@ -38,11 +38,18 @@ public sealed class Objective<T> where T : unmanaged, IFloatingPointIeee754<T>
         int outputs = model.Outputs;
         if (outputs == 1 ? data.Classes != 2 : outputs != data.Classes)
             throw new ArgumentException($"Dataset '{data.Name}' has {data.Classes} classes but the model has {outputs} outputs (binary tasks use 1 output, C classes use C).");
+        _all = InputsOf(model, data);
+    }
+
+    /// <summary>The samples of <paramref name="data"/> as one tensor (n, ...the model's input shape) in T.</summary>
+    public static Tensor<T> InputsOf(Sequential<T> model, Dataset data)
+    {
         var shape = new int[model.InputShape.Length + 1];
         shape[0] = data.N; model.InputShape.CopyTo(shape, 1);
-        _all = new Tensor<T>(shape);
-        var span = _all.Span;
+        var inputs = new Tensor<T>(shape);
+        var span = inputs.Span;
         for (int i = 0; i < span.Length; i++) span[i] = T.CreateChecked(data.X[i]);
+        return inputs;
     }
 
     /// <summary>The model whose flat parameters are the variable.</summary>

@@ -23,11 +23,7 @@ public sealed class ProbeEvaluation<T> where T : unmanaged, IFloatingPointIeee75
     public ProbeEvaluation(Sequential<T> model, Dataset data, LossKind loss, double targetScale)
     {
         Model = model; Data = data; LossKind = loss; TargetScale = targetScale;
-        var shape = new int[model.InputShape.Length + 1];
-        shape[0] = data.N; model.InputShape.CopyTo(shape, 1);
-        _inputs = new Tensor<T>(shape);
-        var span = _inputs.Span;
-        for (int i = 0; i < span.Length; i++) span[i] = T.CreateChecked(data.X[i]);
+        _inputs = Objective<T>.InputsOf(model, data);
     }
 
     /// <summary>The model.</summary>
