@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Numerics;
+using Gradscope.Training;
 
 namespace Gradscope.Cli.Bench;
 
@@ -32,6 +34,22 @@ internal static class BenchTiming
         long bytes = GC.GetTotalAllocatedBytes(true) - bytes0;
         // the list of times itself may grow: its capacity was reserved above
         return (times.Min(), times.Count, (double)bytes / times.Count);
+    }
+
+    /// <summary>
+    /// The peer's training loop: <paramref name="warmup"/> untimed steps of GD (lr 0.01) cycling through the
+    /// <paramref name="batches"/>, then <paramref name="steps"/> timed ones -> samples/s and bytes allocated per step.
+    /// </summary>
+    public static BenchSample SamplesPerSecond<T>(Objective<T> objective, Gd<T> gd, int[][] batches, int warmup, int steps)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < warmup; i++) gd.Step(objective, batches[i % batches.Length], new StepContext(i, 0.01, 0));
+        long bytes0 = GC.GetTotalAllocatedBytes(true);
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = warmup; i < warmup + steps; i++) gd.Step(objective, batches[i % batches.Length], new StepContext(i, 0.01, 0));
+        double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        long bytes = GC.GetTotalAllocatedBytes(true) - bytes0;
+        return new BenchSample(steps * batches[0].Length / seconds, (double)bytes / steps, null);
     }
 
     /// <summary>Peak GFLOP/s of this machine for <paramref name="threads"/> cores (2.5 GHz x 2 FMA units x lanes x 2).</summary>

@@ -53,12 +53,6 @@ internal sealed class CnnWorkload : IBenchWorkload
         var batches = new int[Pool][];
         for (int b = 0; b < Pool; b++) batches[b] = Enumerable.Range(b * Batch, Batch).ToArray();
 
-        for (int i = 0; i < Warmup; i++) gd.Step(objective, batches[i % Pool], new StepContext(i, 0.01, 0));
-        long bytes0 = GC.GetTotalAllocatedBytes(true);
-        long t0 = Stopwatch.GetTimestamp();
-        for (int i = Warmup; i < Warmup + Steps; i++) gd.Step(objective, batches[i % Pool], new StepContext(i, 0.01, 0));
-        double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        long bytes = GC.GetTotalAllocatedBytes(true) - bytes0;
-        return new BenchSample(Steps * Batch / seconds, (double)bytes / Steps, null);
+        return BenchTiming.SamplesPerSecond(objective, gd, batches, Warmup, Steps);
     }
 }

@@ -21,7 +21,7 @@ internal sealed record BenchSample(double Value, double AllocatedBytesPerStep, d
 
 /// <summary>
 /// A benchmark workload of `gradscope bench`: a fixed definition (matching a peer workload in
-/// /work/shared/peer) that yields one or more cases, each measured once per repetition.
+/// ../shared/peer beside the repository) that yields one or more cases, each measured once per repetition.
 /// Register new workloads in <see cref="BenchRegistry"/>.
 /// </summary>
 internal interface IBenchWorkload

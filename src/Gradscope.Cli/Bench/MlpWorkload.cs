@@ -37,13 +37,7 @@ internal sealed class MlpWorkload : IBenchWorkload
     {
         var (_, objective, gd, batches) = Setup<T>(seed, "mlp-bench");
 
-        for (int i = 0; i < Warmup; i++) gd.Step(objective, batches[i % Pool], new StepContext(i, 0.01, 0));
-        long bytes0 = GC.GetTotalAllocatedBytes(true);
-        long t0 = Stopwatch.GetTimestamp();
-        for (int i = Warmup; i < Warmup + Steps; i++) gd.Step(objective, batches[i % Pool], new StepContext(i, 0.01, 0));
-        double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        long bytes = GC.GetTotalAllocatedBytes(true) - bytes0;
-        return new BenchSample(Steps * Batch / seconds, (double)bytes / Steps, null);
+        return BenchTiming.SamplesPerSecond(objective, gd, batches, Warmup, Steps);
     }
     /// <summary>
     /// The workload's problem: a pool of 20 batches of N(0,1) inputs labelled by a random linear teacher, the

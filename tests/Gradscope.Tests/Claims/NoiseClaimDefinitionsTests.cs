@@ -12,15 +12,8 @@ public class NoiseClaimDefinitionsTests
     [MemberData(nameof(Ids))]
     public void DefinitionIsRegisteredAndItsConfigsValidate(string id)
     {
-        var (def, rule) = ClaimRegistry.Select([id]).Single();
-        Assert.Equal(id, rule.Id);
-        Assert.NotEmpty(def.Thresholds);
-        foreach (string scale in new[] { "quick", "full" })
+        foreach (var (_, p, cfg) in ClaimConfigs.Validated(id))
         {
-            var p = def.Parameters(scale);
-            var cfg = TrainConfigYaml.Parse(p.Yaml("train"), $"{id}:{scale}");
-            cfg.Validate();
-            Assert.True(cfg.Stop.Steps > 0);
             Assert.Equal(0, cfg.Data.LabelNoise);
             double[] levels = p.Has("noise_levels") ? p.Doubles("noise_levels") : [p.Double("random_label_noise")];
             foreach (double level in levels) ConfigVariants.WithLabelNoise(cfg, level).Validate();

@@ -14,20 +14,7 @@ namespace Gradscope.Tests.Cli;
 /// </summary>
 public class MeasureCommandTests
 {
-    private static string CliDll => Path.Combine(AppContext.BaseDirectory, "Gradscope.Cli.dll");
-
-    private static (int Code, string Out, string Err) Run(string args)
-    {
-        var psi = new ProcessStartInfo("dotnet", $"\"{CliDll}\" {args}")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Out, string Err) Run(string args) => CliProcess.Run(args);
 
     /// <summary>8-byte little-endian header length, the JSON header (with torch's "__metadata__"), then the raw little-endian values.</summary>
     private static void WriteSafetensors(string path, params (string Name, int[] Shape, double[] Values, bool F64)[] tensors) =>

@@ -6,18 +6,7 @@ namespace Gradscope.Tests.Cli;
 /// <summary>`gradscope reproduce` and `gradscope claims` run as a user would (the built CLI as a process).</summary>
 public class ReproduceCommandTests
 {
-    private static (int Code, string Out, string Err) Run(string args)
-    {
-        var psi = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "Gradscope.Cli.dll")}\" {args}")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Out, string Err) Run(string args) => CliProcess.Run(args);
 
     [Fact]
     public void ReproducesTwoClaimsIntoARunDirectoryWhoseVerdictsFollowFromTheNumbers()

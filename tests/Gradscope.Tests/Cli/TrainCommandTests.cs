@@ -6,26 +6,9 @@ namespace Gradscope.Tests.Cli;
 /// <summary>Runs the built gradscope CLI as a real process (dotnet Gradscope.Cli.dll).</summary>
 public class TrainCommandTests
 {
-    private static string CliDll => Path.Combine(AppContext.BaseDirectory, "Gradscope.Cli.dll");
+    private static Process Start(string args, string? cwd = null) => CliProcess.Start(args, cwd);
 
-    private static Process Start(string args, string? cwd = null)
-    {
-        var psi = new ProcessStartInfo("dotnet", $"\"{CliDll}\" {args}")
-        {
-            WorkingDirectory = cwd ?? Environment.CurrentDirectory,
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        return Process.Start(psi)!;
-    }
-
-    private static (int Code, string Out, string Err) Run(string args, string? cwd = null)
-    {
-        using var p = Start(args, cwd);
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Out, string Err) Run(string args, string? cwd = null) => CliProcess.Run(args, cwd);
 
     [Fact]
     public void TrainsATinyNetAndWritesTheRunDirectory()

@@ -93,11 +93,10 @@ public sealed class LinearChainNode<T> : Node<T> where T : unmanaged, IFloatingP
                 else Gemm.Multiply(true, false, dout, din, m, T.One, _suffix[k + 1], dout, r, din, T.One, w.Grad.Span, din);
             }
             if (k == layers - 1) break;
-            // R_{k+1} (m, dout) = R_k (m, din) . W_k^T (din, dout)
-            var next = ReferenceEquals(r, _r) ? _rNext : _r;
+            // R_{k+1} (m, dout) = R_k (m, din) . W_k^T (din, dout), into the buffer R_k does not occupy
+            ref T[] next = ref (k % 2 == 0 ? ref _r : ref _rNext);
             Ensure(ref next, m * dout);
             Gemm.Multiply(false, true, m, dout, din, T.One, r, din, w.Value.Span, din, T.Zero, next.AsSpan(0, m * dout), dout);
-            if (ReferenceEquals(r, _r)) _rNext = next; else _r = next;
             r = next;
         }
     }
