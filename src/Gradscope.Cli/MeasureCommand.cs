@@ -30,7 +30,7 @@ internal static class MeasureCommand
         var boundQuantile = new Option<double>("--bound-quantile") { Description = "Quantile of the raw margins used as gamma in the bounds (0 = the minimum margin).", DefaultValueFactory = _ => 0 };
         var delta = new Option<double>("--delta") { Description = "Confidence parameter delta of the BFT bound.", DefaultValueFactory = _ => 0.05 };
         var maxSamples = new Option<int?>("--max-samples") { Description = "Measure margins and neural collapse on at most this many evenly spaced training samples (default all)." };
-        var noSvd = new Option<bool>("--no-svd") { Description = "Skip the full SVD per layer (no effective/numerical rank; spectral norms by power iteration only)." };
+        var noSvd = new Option<bool>("--no-svd") { Description = "Skip the full singular spectrum per layer (no effective/numerical rank; spectral norms by power iteration only)." };
         var margins = new Option<bool>("--margins") { Description = "Also write the full sorted margin distributions (raw, rho- and spectrally normalized) of the training set, for CDF plots." };
         var ntk = new Option<bool>("--ntk") { Description = "Also compute the empirical NTK Gram matrix on --ntk-samples training points (costly; opt-in)." };
         var ntkSamples = new Option<int>("--ntk-samples") { Description = "Training points for --ntk (evenly spaced).", DefaultValueFactory = _ => 128 };

@@ -6,12 +6,17 @@ using Gradscope.Losses;
 public sealed record MeasureOptions
 {
     /// <summary>
-    /// A cheap probe to run during training: power-iteration spectral norms (warm-started across calls),
-    /// no full SVD, margins and neural collapse on at most 1024 evenly spaced training samples.
+    /// A probe to run during training: every margin, norm and rank measure, with each layer's full singular
+    /// spectrum from the eigenvalues of its Gram matrix (<see cref="GramSpectrum"/>), power-iteration singular
+    /// vectors warm-started across calls, margins and neural collapse on at most 1024 evenly spaced training samples.
     /// </summary>
-    public static MeasureOptions Probe { get; } = new() { MaxSamples = 1024 };
+    public static MeasureOptions Probe { get; } = new() { MaxSamples = 1024, FullSvd = true };
 
-    /// <summary>Full SVD per layer: adds effective rank, numerical rank and SVD spectral norms (costly on wide layers).</summary>
+    /// <summary>
+    /// The full singular spectrum per layer: adds effective rank and numerical rank, and takes spectral norms from
+    /// the spectrum. Computed as the square roots of the eigenvalues of W W^T (<see cref="GramSpectrum"/>), with a
+    /// full SVD only when a singular value sits at the numerical-rank threshold within the precision of that route.
+    /// </summary>
     public bool FullSvd { get; init; }
     /// <summary>Relative tolerance of the power iteration for spectral norms (probe default 1e-6).</summary>
     public double PowerTolerance { get; init; } = 1e-6;

@@ -70,10 +70,13 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
             spec[k] = top.Value;
             if (o.FullSvd)
             {
-                var s = SingularSpectrum.Of(w);
+                // The Gram route decides the numerical rank unless a value sits at the threshold; then a full SVD does.
+                var gram = GramSpectrum.Of(w);
+                var s = gram.Values;
                 spec[k] = s[0];
                 v[$"layer.{k}.effective_rank"] = s[0] > 0 ? EffectiveRank.FromSpectrum(s) : 0;
-                v[$"layer.{k}.numerical_rank"] = NumericalRank.FromSpectrum(s, o.NumericalRankTolerance);
+                v[$"layer.{k}.numerical_rank"] = gram.NumericalRank(o.NumericalRankTolerance)
+                    ?? NumericalRank.FromSpectrum(SingularSpectrum.Of(w), o.NumericalRankTolerance);
             }
             v[$"layer.{k}.frobenius"] = fro[k];
             v[$"layer.{k}.spectral"] = spec[k];

@@ -25,6 +25,7 @@ public class MeasureSuiteTests
             Assert.Equal(s[0], v[$"layer.{k}.spectral"], 9);
             Assert.Equal(ws[k].FrobeniusNorm() * ws[k].FrobeniusNorm() / (s[0] * s[0]), v[$"layer.{k}.stable_rank"], 8);
             Assert.Equal(s.Count, v[$"layer.{k}.numerical_rank"]);
+            Assert.Equal(EffectiveRank.FromSpectrum(s.ToArray()), v[$"layer.{k}.effective_rank"], 9);
         }
         var raw = Margins.Raw(m, train);
         Assert.Equal(raw.Min() / v["rho"], v["gamma_min"], 12);

@@ -1,0 +1,100 @@
+namespace Gradscope.Measures;
+
+using Gradscope.Tensors;
+
+/// <summary>
+/// The singular values of W as the square roots of the eigenvalues of its Gram matrix G = W W^T (or W^T W,
+/// whichever is smaller: r = min(rows, cols)), descending. G costs one GEMM and its eigenvalues one
+/// Householder tridiagonalization (<see cref="SymmetricEigenvalues"/>): many times faster than a full SVD
+/// of a wide layer, which makes effective and numerical ranks affordable at every probe.
+/// </summary>
+/// <remarks>
+/// NOTE: squaring loses the small singular values. Every computed eigenvalue is within
+/// <see cref="NoiseFloor"/> = (k + r) eps ||W||_F^2 of an exact eigenvalue of W W^T (k = the inner dimension;
+/// the usual backward-error bound of the product plus that of the reduction), so a singular value is resolved
+/// only when s^2 is well above that floor; eigenvalues at or below it are reported as singular value 0.
+/// <see cref="NumericalRank(double)"/> says when a count is not decided at this precision; the caller then
+/// needs a full SVD (<see cref="SingularSpectrum.Of"/>).
+/// </remarks>
+public sealed class GramSpectrum
+{
+    private GramSpectrum(double[] values, double[] eigenvalues, double noiseFloor)
+    {
+        Values = values; Eigenvalues = eigenvalues; NoiseFloor = noiseFloor;
+    }
+
+    /// <summary>The r singular values, descending (0 for eigenvalues at or below the noise floor).</summary>
+    public double[] Values { get; }
+
+    /// <summary>The r computed eigenvalues of the Gram matrix, descending (may be slightly negative).</summary>
+    public double[] Eigenvalues { get; }
+
+    /// <summary>(k + r) eps ||W||_F^2: the absolute accuracy of each eigenvalue of the Gram matrix.</summary>
+    public double NoiseFloor { get; }
+
+    /// <summary>The spectrum of <paramref name="w"/> (float64, <see cref="Parallelism.Threads"/> threads).</summary>
+    public static unsafe GramSpectrum Of(WeightMatrix w)
+    {
+        int rows = w.Rows, cols = w.Cols;
+        bool wide = rows <= cols;
+        int r = wide ? rows : cols, k = wide ? cols : rows;
+        int ld = SymmetricEigenvalues.PaddedStride(r);
+        long size = (long)ld * r;
+        // NOTE: a probe calls this for every layer; reusing the (r x r) work matrix spares touching fresh pages each time.
+        if (_work is null || _work.Length < size) _work = new double[size];
+        var g = _work;
+        UpperGram(w, wide, r, k, ld, g);
+        double frobenius2 = 0;
+        for (int i = 0; i < r; i++)
+        {
+            double gii = g[(long)i * ld + i];
+            if (!double.IsFinite(gii)) throw new ArgumentException($"GramSpectrum: weight '{w.Name}' ({rows} x {cols}) has a non-finite value in {(wide ? "row" : "column")} {i}.");
+            frobenius2 += gii;
+        }
+        double floor = (k + r) * 2.220446049250313e-16 * frobenius2;
+
+        double[] lambda;
+        fixed (double* pg = g) lambda = SymmetricEigenvalues.InPlace(pg, r, ld);
+        Array.Reverse(lambda);
+        var s = new double[r];
+        for (int i = 0; i < r; i++) s[i] = lambda[i] > floor ? Math.Sqrt(lambda[i]) : 0;
+        return new GramSpectrum(s, lambda, floor);
+    }
+
+    [ThreadStatic] private static double[]? _work;
+
+    /// <summary>
+    /// The upper triangle (and the diagonal blocks) of G = W W^T (r = rows) or W^T W (r = cols), from the row-major
+    /// (rows, cols) data, into g with row stride ld: one GEMM per block row of G, each starting at the diagonal
+    /// (about half the flops of G).
+    /// </summary>
+    private static void UpperGram(WeightMatrix w, bool wide, int r, int k, int ld, double[] g)
+    {
+        const int Block = 128;
+        int cols = w.Cols;
+        for (int i0 = 0; i0 < r; i0 += Block)
+        {
+            int rowsOfBlock = Math.Min(Block, r - i0), width = r - i0;
+            var c = g.AsSpan(i0 * ld + i0);
+            // G[i0.., i0..) = op(W)[i0.., :] op(W)[i0.., :]^T with op(W) = W (wide) or W^T
+            if (wide) Gemm.Multiply(false, true, rowsOfBlock, width, k, 1.0, w.Data.AsSpan(i0 * cols), cols, w.Data.AsSpan(i0 * cols), cols, 0.0, c, ld);
+            else Gemm.Multiply(true, false, rowsOfBlock, width, k, 1.0, w.Data.AsSpan(i0), cols, w.Data.AsSpan(i0), cols, 0.0, c, ld);
+        }
+    }
+
+    /// <summary>
+    /// #{i : s_i &gt; tol s_1}, or null when some eigenvalue lies within the noise floor of the threshold
+    /// tol^2 s_1^2 (the count is then not decided at this precision).
+    /// </summary>
+    public int? NumericalRank(double tolerance)
+    {
+        double threshold = tolerance * tolerance * Math.Max(Eigenvalues.Length > 0 ? Eigenvalues[0] : 0, 0);
+        int count = 0;
+        foreach (double lambda in Eigenvalues)
+        {
+            if (Math.Abs(lambda - threshold) <= NoiseFloor) return null;
+            if (lambda > threshold) count++;
+        }
+        return count;
+    }
+}

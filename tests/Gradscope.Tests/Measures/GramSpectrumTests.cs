@@ -1,0 +1,153 @@
+using Gradscope.Measures;
+using Gradscope.Tensors;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Gradscope.Tests.Measures;
+
+public class GramSpectrumTests
+{
+    private static WeightMatrix FromMathNet(Matrix<double> m)
+    {
+        var d = new double[m.RowCount * m.ColumnCount];
+        for (int i = 0; i < m.RowCount; i++) for (int j = 0; j < m.ColumnCount; j++) d[i * m.ColumnCount + j] = m[i, j];
+        return new WeightMatrix("w", 0, m.RowCount, m.ColumnCount, d);
+    }
+
+    private static Matrix<double> Gaussian(int r, int c, ulong seed)
+    {
+        var rng = new Rng(seed);
+        return Matrix<double>.Build.Dense(r, c, (_, _) => rng.NextNormal());
+    }
+
+    private static double[] RowMajor(Matrix<double> m)
+    {
+        var d = new double[m.RowCount * m.ColumnCount];
+        for (int i = 0; i < m.RowCount; i++) for (int j = 0; j < m.ColumnCount; j++) d[i * m.ColumnCount + j] = m[i, j];
+        return d;
+    }
+
+    [Fact]
+    public void TridiagonalToeplitzHasTheClosedFormEigenvalues()
+    {
+        // tridiag(-1, 2, -1) of size n: lambda_j = 2 - 2 cos(j pi / (n + 1)), j = 1..n
+        const int n = 50;
+        var d = Enumerable.Repeat(2.0, n).ToArray();
+        var e = Enumerable.Repeat(-1.0, n).ToArray();
+        SymmetricEigenvalues.Tridiagonal(d, e);
+        Array.Sort(d);
+        for (int j = 1; j <= n; j++)
+            Assert.Equal(2 - 2 * Math.Cos(j * Math.PI / (n + 1)), d[j - 1], 13);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 2)]
+    [InlineData(37, 1)]
+    [InlineData(37, 2)]
+    [InlineData(300, 1)]
+    [InlineData(300, 2)]
+    public void EigenvaluesMatchMathNetOnRandomSymmetricMatrices(int n, int threads)
+    {
+        var m = Gaussian(n, n, (ulong)(n + 10));
+        var sym = m + m.Transpose();
+        var expected = sym.Evd(Symmetricity.Symmetric).EigenValues.Select(z => z.Real).OrderBy(x => x).ToArray();
+        int saved = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = threads;
+            var got = SymmetricEigenvalues.Of(RowMajor(sym), n);
+            double scale = sym.L2Norm();
+            for (int i = 0; i < n; i++) Assert.True(Math.Abs(got[i] - expected[i]) <= 1e-12 * scale, $"n={n}: eigenvalue {i}: {got[i]} vs {expected[i]}");
+        }
+        finally { Parallelism.Threads = saved; }
+    }
+
+    [Fact]
+    public void OnlyTheUpperTriangleIsRead()
+    {
+        var m = Gaussian(40, 40, 3);
+        var sym = m + m.Transpose();
+        var upper = RowMajor(sym);
+        for (int i = 0; i < 40; i++) for (int j = 0; j < i; j++) upper[i * 40 + j] = double.NaN;
+        var expected = SymmetricEigenvalues.Of(RowMajor(sym), 40);
+        Assert.Equal(expected, SymmetricEigenvalues.Of(upper, 40));
+    }
+
+    [Fact]
+    public void DiagonalAndAlreadyTridiagonalMatricesNeedNoReflection()
+    {
+        // A zero column below the diagonal skips the reflector; the eigenvalues of a diagonal matrix are its entries.
+        var a = new double[16];
+        double[] diag = [3, -1, 7, 0.5];
+        for (int i = 0; i < 4; i++) a[i * 4 + i] = diag[i];
+        Assert.Equal(diag.OrderBy(x => x).ToArray(), SymmetricEigenvalues.Of(a, 4));
+    }
+
+    [Fact]
+    public void ResultsAreBitIdenticalForAGivenThreadCount()
+    {
+        var m = Gaussian(260, 260, 9);
+        var sym = RowMajor(m + m.Transpose());
+        int saved = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = 2;
+            Assert.Equal(SymmetricEigenvalues.Of((double[])sym.Clone(), 260), SymmetricEigenvalues.Of((double[])sym.Clone(), 260));
+        }
+        finally { Parallelism.Threads = saved; }
+    }
+
+    [Fact]
+    public void BadInputIsRejectedWithTheShape()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => SymmetricEigenvalues.Of(new double[5], 2));
+        Assert.Contains("2 x 2", ex.Message);
+        var nan = new double[4]; nan[1] = double.NaN;
+        Assert.Contains("(0, 1)", Assert.Throws<ArgumentException>(() => SymmetricEigenvalues.Of(nan, 2)).Message);
+    }
+
+    [Theory]
+    [InlineData(120, 80)]
+    [InlineData(80, 120)]
+    [InlineData(64, 64)]
+    [InlineData(1, 9)]
+    [InlineData(9, 1)]
+    public void SingularValuesMatchTheFullSvd(int rows, int cols)
+    {
+        var m = Gaussian(rows, cols, (ulong)(rows * 7 + cols));
+        var svd = m.Svd(false).S.ToArray().OrderByDescending(x => x).ToArray();
+        var gram = GramSpectrum.Of(FromMathNet(m));
+        Assert.Equal(svd.Length, gram.Values.Length);
+        for (int i = 0; i < svd.Length; i++)
+            Assert.True(Math.Abs(gram.Values[i] - svd[i]) <= 1e-10 * svd[0], $"{rows}x{cols}: s_{i} = {gram.Values[i]} vs {svd[i]}");
+        Assert.Equal(EffectiveRank.FromSpectrum(svd), EffectiveRank.FromSpectrum(gram.Values), 9);
+        Assert.Equal(NumericalRank.FromSpectrum(svd), gram.NumericalRank(NumericalRank.DefaultTolerance));
+    }
+
+    [Fact]
+    public void OrthogonalMatrixHasAllSingularValuesOne()
+    {
+        var q = Gaussian(30, 30, 4).QR().Q;
+        var gram = GramSpectrum.Of(FromMathNet(q));
+        foreach (double s in gram.Values) Assert.Equal(1.0, s, 12);
+        Assert.Equal(30.0, EffectiveRank.FromSpectrum(gram.Values), 10);
+        Assert.Equal(30, gram.NumericalRank(1e-6));
+    }
+
+    [Fact]
+    public void LowRankMatrixHasZerosBelowTheNoiseFloorAndAnUndecidedCountOnlyNearTheThreshold()
+    {
+        // W = U V^T of rank 3 (40 x 60): three singular values, the rest exactly 0 up to rounding.
+        var w = Gaussian(40, 3, 5) * Gaussian(3, 60, 6);
+        var svd = w.Svd(false).S.ToArray();
+        var gram = GramSpectrum.Of(FromMathNet(w));
+        for (int i = 0; i < 3; i++) Assert.True(Math.Abs(gram.Values[i] - svd[i]) <= 1e-10 * svd[0]);
+        Assert.All(gram.Values.Skip(3), s => Assert.Equal(0.0, s));
+        Assert.Equal(EffectiveRank.FromSpectrum(svd), EffectiveRank.FromSpectrum(gram.Values), 10);
+        // rounding puts the zero eigenvalues within the floor of a threshold of 0: undecided, so the caller needs an SVD
+        Assert.Null(gram.NumericalRank(0));
+        Assert.Equal(3, gram.NumericalRank(1e-3));
+    }
+}
