@@ -22,7 +22,7 @@ public sealed record OmittedMeasure(string Key, string Reason);
 /// <item>"layer.{k}.frobenius", "layer.{k}.spectral", "layer.{k}.stable_rank", and with FullSvd "layer.{k}.effective_rank", "layer.{k}.numerical_rank";</item>
 /// <item>"layer.{k}.balance" (b_k = ||W_{k+2}||_F^2 - ||W_{k+1}||_F^2), "layer.{k}.alignment";</item>
 /// <item>"nc1", "nc2_equinorm", "nc2_equiangularity", "nc3", "nc4";</item>
-/// <item>"bound.vc", "bound.bft", "bound.frobenius_product", "bound.conv_kernel_norm", "bound.conv_dense_equivalent", "bound.conv_ratio";</item>
+/// <item>"bound.vc", "bound.bft" (Theorem 1.1 form), "bound.bft_fixed_norms" (fixed-budget form), "bound.frobenius_product", "bound.conv_kernel_norm", "bound.conv_dense_equivalent", "bound.conv_ratio";</item>
 /// <item>"hessian.top.{j}", "hessian.trace"; "distance_to_max_margin" (radians); "relative_weight_change".</item>
 /// </list>
 /// Margins, neural collapse and the Hessian use the measured samples (all, or MaxSamples evenly spaced).
@@ -160,8 +160,13 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
         {
             double viol = raw.Count(m => m < gamma) / (double)n;
             int width = ws.Max(w => Math.Max(w.Rows, w.Cols));
-            if (n >= 2) v["bound.bft"] = BftBound.Of(viol, complexity, xf, gamma, n, width, o.Delta);
-            else Omit("bound.bft", "needs n >= 2");
+            if (n >= 2 && !anyZero)
+            {
+                var norms21 = ws.Select(FrobeniusNorm.RowSum21).ToArray();
+                v["bound.bft"] = BftBound.Theorem11(viol, spec, norms21, xf, gamma, n, width, o.Delta);
+                v["bound.bft_fixed_norms"] = BftBound.FixedNorms(viol, complexity, xf, gamma, n, width, o.Delta);
+            }
+            else Omit("bound.bft", n < 2 ? "needs n >= 2" : "a layer is zero");
             v["bound.frobenius_product"] = FrobeniusProductBound.Of(bx, L, rho, n, gamma);
             if (model.Layers.Any(l => l is Conv2d<T>))
             {

@@ -43,13 +43,15 @@ public sealed class BoundTracksError : IClaimRule
             n = train.N; parameters = trainer.Model.ParameterCount;
             var weights = WeightMatrix.Of(trainer.Model);
             var margins = new MarginDistribution(Margins.Raw(trainer.Model, train));
-            double r = SpectralComplexity.Of(weights), xf = Margins.InputFrobenius(train);
+            var spectral = weights.Select(w => SpectralNorm.Of(w)).ToArray();
+            var norms21 = weights.Select(FrobeniusNorm.RowSum21).ToArray();
+            double r = SpectralComplexity.From(spectral, norms21), xf = Margins.InputFrobenius(train);
             double gq = margins.Quantile(q);
             int maxWidth = weights.Max(w => Math.Max(w.Rows, w.Cols));
             double violation = margins.Sorted.Count(m => m < gq) / (double)n;
             nets.Add(new Net(p, 1 - result.Final["test_acc"], result.Final["train_acc"], r, gq,
                 gq > 0 ? r * xf / (n * gq) : double.NaN,
-                gq > 0 ? BftBound.Of(violation, r, xf, gq, n, maxWidth) : double.NaN,
+                gq > 0 ? BftBound.Theorem11(violation, spectral, norms21, xf, gq, n, maxWidth) : double.NaN,
                 VcBound.Of(parameters, weights.Count, n), result.Steps, result.Reason ?? ""));
         }
 
