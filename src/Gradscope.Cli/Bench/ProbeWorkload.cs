@@ -16,7 +16,7 @@ namespace Gradscope.Cli.Bench;
 /// is &gt;= 1 (a probe costs less than 10 steps). The probe is <see cref="MeasureSuite"/> with
 /// <see cref="MeasureOptions.Probe"/>: every margin, norm and rank measure (full singular spectra by the
 /// Gram route, margins on 1024 samples, bounds; singular vectors warm-started as during training). The
-/// "probe-no-spectrum" case leaves out the spectra (no effective or numerical rank), for comparison.
+/// "probe-nospec" case leaves out the spectra (no effective or numerical rank), for comparison.
 /// No peer twin: --compare-peer leaves it out.
 /// </summary>
 internal sealed class ProbeWorkload : IBenchWorkload
@@ -30,12 +30,12 @@ internal sealed class ProbeWorkload : IBenchWorkload
     public IReadOnlyList<BenchCase> Cases(BenchSettings settings)
     {
         string dtype = settings.Dtype ?? "f32";
-        return [new BenchCase($"probe {dtype}", dtype, []), new BenchCase($"probe-no-spectrum {dtype}", dtype, [])];
+        return [new BenchCase($"probe {dtype}", dtype, []), new BenchCase($"probe-nospec {dtype}", dtype, [])];
     }
 
     public BenchSample Run(BenchCase benchCase, BenchSettings settings, int seed)
     {
-        var options = benchCase.Label.StartsWith("probe-no-spectrum", StringComparison.Ordinal) ? MeasureOptions.Probe with { FullSvd = false } : MeasureOptions.Probe;
+        var options = benchCase.Label.StartsWith("probe-nospec", StringComparison.Ordinal) ? MeasureOptions.Probe with { FullSvd = false } : MeasureOptions.Probe;
         return benchCase.Dtype == "f32" ? Run<float>(seed, options) : Run<double>(seed, options);
     }
 
