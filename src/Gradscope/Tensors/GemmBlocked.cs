@@ -5,10 +5,11 @@ using System.Runtime.InteropServices;
 namespace Gradscope.Tensors;
 
 /// <summary>
-/// The blocked GEMM driver (BLIS loop order jc -> pc -> ir -> jr). For each NC-column block and
-/// KC-deep slice, op(B) is packed once into an L2-resident panel; each MR-row micro-panel of
-/// op(A) is packed into L1 and swept across the panel by the micro-kernel. Threads split C into
-/// contiguous ranges of whole tiles along its larger dimension (a fixed split, so every element
+/// The blocked GEMM driver (loop order pc -> ic block -> jc -> ir -> jr). For each KC-deep slice,
+/// op(A) is packed once per MC-row block (an L3-resident block of MR-row micro-panels, reused
+/// across every column block), and op(B) once per NC-column block into an L2-resident panel; each
+/// A micro-panel stays in L1 while the micro-kernel sweeps it across the B panel. Threads split C
+/// into contiguous ranges of whole tiles along its larger dimension (a fixed split, so every element
 /// sees the same packed data and k order whatever the thread count); each thread packs what its
 /// range needs into its own reused, 64-byte aligned buffers.
 /// </summary>
@@ -56,6 +57,9 @@ internal static unsafe class GemmBlocked
             Compute<T, TKernel>(job, u0 * TKernel.MR, Math.Min(g.M, u1 * TKernel.MR), 0, g.N);
     }
 
+    /// <summary>Bytes of packed op(A) one thread keeps per k block (an L3-resident block of MC rows).</summary>
+    private const int ABlockBytes = 4 << 20;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Compute<T, TKernel>(in Job<T> job, int i0, int i1, int j0, int j1)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -64,28 +68,42 @@ internal static unsafe class GemmBlocked
         int MR = TKernel.MR, NR = TKernel.NR, KC = TKernel.KC, NC = TKernel.NC;
         var g = job.Args;
         nint ldc = g.Ldc;
-        T* packB = Buffers<T>.Get(KC * NC + MR * KC + MR * NR, out T* packA, KC * NC, out T* tile, KC * NC + MR * KC);
-        for (int jc = j0; jc < j1; jc += NC)
+        // op(A) is packed once per (k block, MC-row block) and reused across every NC-column block:
+        // MC is the row range split evenly into blocks of at most ABlockBytes (whole micro-panels)
+        int kcMax = Math.Min(KC, g.K);
+        int mcMax = Math.Max(MR, ABlockBytes / (kcMax * sizeof(T)) / MR * MR);
+        int rows = i1 - i0;
+        int mBlocks = (rows + mcMax - 1) / mcMax;
+        int MC = ((rows + mBlocks - 1) / mBlocks + MR - 1) / MR * MR;
+        int aLen = MC * kcMax;
+        T* packA = Buffers<T>.Get(aLen + kcMax * NC + MR * NR, out T* packB, aLen, out T* tile, aLen + kcMax * NC);
+        for (int pc = 0; pc < g.K; pc += KC)
         {
-            int nc = Math.Min(NC, j1 - jc);
-            for (int pc = 0; pc < g.K; pc += KC)
+            int kc = Math.Min(KC, g.K - pc);
+            int mode = pc == 0 ? g.FirstMode : GemmMode.Accumulate;
+            for (int icb = i0; icb < i1; icb += MC)
             {
-                int kc = Math.Min(KC, g.K - pc);
-                int mode = pc == 0 ? g.FirstMode : GemmMode.Accumulate;
-                GemmPacking.PackB(g, job.B, pc, kc, jc, nc, packB, NR);
-                for (int ic = i0; ic < i1; ic += MR)
+                int mc = Math.Min(MC, i1 - icb);
+                for (int ic = 0; ic < mc; ic += MR)
+                    GemmPacking.PackA(g, job.A, icb + ic, Math.Min(MR, mc - ic), pc, kc, packA + (nint)ic * kc, MR);
+                for (int jc = j0; jc < j1; jc += NC)
                 {
-                    int mr = Math.Min(MR, i1 - ic);
-                    GemmPacking.PackA(g, job.A, ic, mr, pc, kc, packA, MR);
-                    for (int jr = 0; jr < nc; jr += NR)
+                    int nc = Math.Min(NC, j1 - jc);
+                    GemmPacking.PackB(g, job.B, pc, kc, jc, nc, packB, NR);
+                    for (int ic = 0; ic < mc; ic += MR)
                     {
-                        int nr = Math.Min(NR, nc - jr);
-                        T* cij = job.C + ic * ldc + jc + jr;
-                        T* bp = packB + (nint)(jr / NR) * kc * NR;
-                        if (mr == MR && nr == NR)
-                            TKernel.Run(kc, packA, bp, cij, ldc, g.Alpha, g.Beta, mode);
-                        else
-                            EdgeTile<T, TKernel>(kc, packA, bp, cij, ldc, mr, nr, tile, g.Alpha, g.Beta, mode);
+                        int mr = Math.Min(MR, mc - ic);
+                        T* ap = packA + (nint)ic * kc;
+                        for (int jr = 0; jr < nc; jr += NR)
+                        {
+                            int nr = Math.Min(NR, nc - jr);
+                            T* cij = job.C + (icb + ic) * ldc + jc + jr;
+                            T* bp = packB + (nint)(jr / NR) * kc * NR;
+                            if (mr == MR && nr == NR)
+                                TKernel.Run(kc, ap, bp, cij, ldc, g.Alpha, g.Beta, mode);
+                            else
+                                EdgeTile<T, TKernel>(kc, ap, bp, cij, ldc, mr, nr, tile, g.Alpha, g.Beta, mode);
+                        }
                     }
                 }
             }

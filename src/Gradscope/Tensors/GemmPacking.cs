@@ -71,8 +71,8 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>
-    /// dst[p*ldd + r] = src[r*lds + p] for r &lt; rows, p &lt; cols. float takes 8 x 8 AVX register transposes
-    /// (a plain copy of each element, so the packed values are the same as the scalar loop's).
+    /// dst[p*ldd + r] = src[r*lds + p] for r &lt; rows, p &lt; cols. float takes 8 x 8 and
+    /// double 4 x 4 (a plain copy of each element, so the packed values are the same as the scalar loop's).
     /// </summary>
     private static void Transpose<T>(T* src, nint lds, int rows, int cols, T* dst, int ldd) where T : unmanaged
     {
@@ -88,12 +88,36 @@ internal static unsafe class GemmPacking
                     for (int r = r0; r < r0 + 8; r++) d[(nint)p * ldd + r] = s[r * lds + p];
             }
         }
+        else if (typeof(T) == typeof(double) && Avx.IsSupported)
+        {
+            double* s = (double*)src, d = (double*)dst;
+            for (; r0 + 4 <= rows; r0 += 4)
+            {
+                int p = 0;
+                for (; p + 4 <= cols; p += 4) Transpose4x4(s + r0 * lds + p, lds, d + (nint)p * ldd + r0, ldd);
+                for (; p < cols; p++)
+                    for (int r = r0; r < r0 + 4; r++) d[(nint)p * ldd + r] = s[r * lds + p];
+            }
+        }
         for (int r = r0; r < rows; r++)
         {
             T* sr = src + r * lds;
             T* dr = dst + r;
             for (int p = 0; p < cols; p++) dr[(nint)p * ldd] = sr[p];
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x4(double* s, nint lds, double* d, nint ldd)
+    {
+        var a0 = Avx.LoadVector256(s); var a1 = Avx.LoadVector256(s + lds);
+        var a2 = Avx.LoadVector256(s + 2 * lds); var a3 = Avx.LoadVector256(s + 3 * lds);
+        var t0 = Avx.UnpackLow(a0, a1); var t1 = Avx.UnpackHigh(a0, a1);
+        var t2 = Avx.UnpackLow(a2, a3); var t3 = Avx.UnpackHigh(a2, a3);
+        Avx.Store(d, Avx.Permute2x128(t0, t2, 0x20));
+        Avx.Store(d + ldd, Avx.Permute2x128(t1, t3, 0x20));
+        Avx.Store(d + 2 * ldd, Avx.Permute2x128(t0, t2, 0x31));
+        Avx.Store(d + 3 * ldd, Avx.Permute2x128(t1, t3, 0x31));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
