@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Gradscope.Tensors;
@@ -46,28 +47,50 @@ internal static unsafe class GemmPacking
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         nint ldb = g.Ldb;
-        for (int q = 0; q * NR < nc; q++)
+        if (!g.TransB)
         {
-            int j0 = jc + q * NR, nr = Math.Min(NR, nc - q * NR);
-            T* panel = dst + (nint)q * kc * NR;
-            if (!g.TransB)
+            // B(p, j) = b[p*ldb + j]: read each row of the block once, front to back, and deal it into the panels
+            int full = nc / NR, rem = nc - full * NR;
+            nint panelStride = (nint)kc * NR;
+            for (int p = 0; p < kc; p++)
             {
-                // B(p, j) = b[p*ldb + j]: each p is a contiguous run of nr values
-                for (int p = 0; p < kc; p++)
+                T* src = b + (pc + p) * ldb + jc;
+                T* d = dst + p * NR;
+                for (int q = 0; q < full; q++, src += NR, d += panelStride) CopyRun(src, d, NR);
+                if (rem > 0)
                 {
-                    T* d = panel + p * NR;
-                    Unsafe.CopyBlockUnaligned(d, b + (pc + p) * ldb + j0, (uint)(nr * sizeof(T)));
-                    for (int j = nr; j < NR; j++) d[j] = T.Zero;
+                    Unsafe.CopyBlockUnaligned(d, src, (uint)(rem * sizeof(T)));
+                    for (int j = rem; j < NR; j++) d[j] = T.Zero;
                 }
             }
-            else
+            return;
+        }
+        for (int q = 0; q * NR < nc; q++)
+        {
+            // B(p, j) = b[j*ldb + p]: read rows of the stored B, write with stride NR (a transpose)
+            int j0 = jc + q * NR, nr = Math.Min(NR, nc - q * NR);
+            T* panel = dst + (nint)q * kc * NR;
+            Transpose(b + (j0 * ldb) + pc, ldb, nr, kc, panel, NR);
+            for (int j = nr; j < NR; j++)
+                for (int p = 0; p < kc; p++) panel[p * NR + j] = T.Zero;
+        }
+    }
+
+    /// <summary>Copies count elements (a whole micro-panel row) with 64-byte vectors when the size allows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRun<T>(T* src, T* dst, int count) where T : unmanaged
+    {
+        int bytes = count * sizeof(T);
+        if (Vector512.IsHardwareAccelerated || Avx512F.IsSupported)
+        {
+            if ((bytes & 63) == 0)
             {
-                // B(p, j) = b[j*ldb + p]: read rows of the stored B, write with stride NR (a transpose)
-                Transpose(b + (j0 * ldb) + pc, ldb, nr, kc, panel, NR);
-                for (int j = nr; j < NR; j++)
-                    for (int p = 0; p < kc; p++) panel[p * NR + j] = T.Zero;
+                byte* s = (byte*)src, d = (byte*)dst;
+                for (int o = 0; o < bytes; o += 64) Vector512.Store(Vector512.Load(s + o), d + o);
+                return;
             }
         }
+        Unsafe.CopyBlockUnaligned(dst, src, (uint)bytes);
     }
 
     /// <summary>
