@@ -95,7 +95,7 @@ internal static unsafe class GemmPacking
 
     /// <summary>
     /// dst[p*ldd + r] = src[r*lds + p] for r &lt; rows, p &lt; cols. float takes 8 x 8 and
-    /// double 4 x 4 (a plain copy of each element, so the packed values are the same as the scalar loop's).
+    /// double 4 x 4 and 2 x 2 (a plain copy of each element, so the packed values are the same as the scalar loop's).
     /// </summary>
     private static void Transpose<T>(T* src, nint lds, int rows, int cols, T* dst, int ldd) where T : unmanaged
     {
@@ -120,6 +120,18 @@ internal static unsafe class GemmPacking
                 for (; p + 4 <= cols; p += 4) Transpose4x4(s + r0 * lds + p, lds, d + (nint)p * ldd + r0, ldd);
                 for (; p < cols; p++)
                     for (int r = r0; r < r0 + 4; r++) d[(nint)p * ldd + r] = s[r * lds + p];
+            }
+            for (; r0 + 2 <= rows; r0 += 2)
+            {
+                int p = 0;
+                for (; p + 2 <= cols; p += 2)
+                {
+                    var a0 = Sse2.LoadVector128(s + r0 * lds + p); var a1 = Sse2.LoadVector128(s + (r0 + 1) * lds + p);
+                    Sse2.Store(d + (nint)p * ldd + r0, Sse2.UnpackLow(a0, a1));
+                    Sse2.Store(d + (nint)(p + 1) * ldd + r0, Sse2.UnpackHigh(a0, a1));
+                }
+                for (; p < cols; p++)
+                    for (int r = r0; r < r0 + 2; r++) d[(nint)p * ldd + r] = s[r * lds + p];
             }
         }
         for (int r = r0; r < rows; r++)
