@@ -5,12 +5,12 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Gradscope.Tensors;
 
-/// <summary>AVX-512 fp32 micro-kernel: a 12 x 32 tile of C in 24 zmm accumulators (12 broadcasts of A, 2 loads of B per k).</summary>
+/// <summary>AVX-512 fp32 micro-kernel: a 12 x 32 tile of C in 24 zmm accumulators (12 broadcasts of A, 2 loads of B per k); KC 384 (an 18 KiB A micro-panel).</summary>
 internal readonly unsafe struct Avx512KernelF32 : IGemmKernel<float>
 {
     public static int MR => 12;
     public static int NR => 32;
-    public static int KC => 256;
+    public static int KC => 384;
     public static int NC => 512;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
