@@ -5,12 +5,12 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Gradscope.Tensors;
 
-/// <summary>AVX-512 fp32 micro-kernel: a 12 x 32 tile of C in 24 zmm accumulators (12 broadcasts of A, 2 loads of B per k).</summary>
+/// <summary>AVX-512 fp32 micro-kernel: a 12 x 32 tile of C in 24 zmm accumulators (12 broadcasts of A, 2 loads of B per k); KC 384 (an 18 KiB A micro-panel).</summary>
 internal readonly unsafe struct Avx512KernelF32 : IGemmKernel<float>
 {
     public static int MR => 12;
     public static int NR => 32;
-    public static int KC => 256;
+    public static int KC => 384;
     public static int NC => 512;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -110,98 +110,114 @@ internal readonly unsafe struct Avx512KernelF32 : IGemmKernel<float>
     private const int PrefetchB = 32 * 8;
 }
 
-/// <summary>AVX-512 fp64 micro-kernel: a 12 x 16 tile of C in 24 zmm accumulators (12 broadcasts of A, 2 loads of B per k).</summary>
+/// <summary>AVX-512 fp64 micro-kernel: a 6 x 32 tile of C in 24 zmm accumulators (6 broadcasts of A, 4 loads of B per k); the C tile is prefetched before the k loop (its lines arrive while the loop runs).</summary>
 internal readonly unsafe struct Avx512KernelF64 : IGemmKernel<double>
 {
-    public static int MR => 12;
-    public static int NR => 16;
-    public static int KC => 256;
+    public static int MR => 6;
+    public static int NR => 32;
+    public static int KC => 384;
     public static int NC => 256;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, double* a, double* b, double* c, nint ldc, double alpha, double beta, int mode)
     {
-        Vector512<double> c0_0 = default; Vector512<double> c0_1 = default;
-        Vector512<double> c1_0 = default; Vector512<double> c1_1 = default;
-        Vector512<double> c2_0 = default; Vector512<double> c2_1 = default;
-        Vector512<double> c3_0 = default; Vector512<double> c3_1 = default;
-        Vector512<double> c4_0 = default; Vector512<double> c4_1 = default;
-        Vector512<double> c5_0 = default; Vector512<double> c5_1 = default;
-        Vector512<double> c6_0 = default; Vector512<double> c6_1 = default;
-        Vector512<double> c7_0 = default; Vector512<double> c7_1 = default;
-        Vector512<double> c8_0 = default; Vector512<double> c8_1 = default;
-        Vector512<double> c9_0 = default; Vector512<double> c9_1 = default;
-        Vector512<double> c10_0 = default; Vector512<double> c10_1 = default;
-        Vector512<double> c11_0 = default; Vector512<double> c11_1 = default;
+        Sse.Prefetch0(c + 0 * ldc + 0);
+        Sse.Prefetch0(c + 0 * ldc + 8);
+        Sse.Prefetch0(c + 0 * ldc + 16);
+        Sse.Prefetch0(c + 0 * ldc + 24);
+        Sse.Prefetch0(c + 1 * ldc + 0);
+        Sse.Prefetch0(c + 1 * ldc + 8);
+        Sse.Prefetch0(c + 1 * ldc + 16);
+        Sse.Prefetch0(c + 1 * ldc + 24);
+        Sse.Prefetch0(c + 2 * ldc + 0);
+        Sse.Prefetch0(c + 2 * ldc + 8);
+        Sse.Prefetch0(c + 2 * ldc + 16);
+        Sse.Prefetch0(c + 2 * ldc + 24);
+        Sse.Prefetch0(c + 3 * ldc + 0);
+        Sse.Prefetch0(c + 3 * ldc + 8);
+        Sse.Prefetch0(c + 3 * ldc + 16);
+        Sse.Prefetch0(c + 3 * ldc + 24);
+        Sse.Prefetch0(c + 4 * ldc + 0);
+        Sse.Prefetch0(c + 4 * ldc + 8);
+        Sse.Prefetch0(c + 4 * ldc + 16);
+        Sse.Prefetch0(c + 4 * ldc + 24);
+        Sse.Prefetch0(c + 5 * ldc + 0);
+        Sse.Prefetch0(c + 5 * ldc + 8);
+        Sse.Prefetch0(c + 5 * ldc + 16);
+        Sse.Prefetch0(c + 5 * ldc + 24);
+        Vector512<double> c0_0 = default; Vector512<double> c0_1 = default; Vector512<double> c0_2 = default; Vector512<double> c0_3 = default;
+        Vector512<double> c1_0 = default; Vector512<double> c1_1 = default; Vector512<double> c1_2 = default; Vector512<double> c1_3 = default;
+        Vector512<double> c2_0 = default; Vector512<double> c2_1 = default; Vector512<double> c2_2 = default; Vector512<double> c2_3 = default;
+        Vector512<double> c3_0 = default; Vector512<double> c3_1 = default; Vector512<double> c3_2 = default; Vector512<double> c3_3 = default;
+        Vector512<double> c4_0 = default; Vector512<double> c4_1 = default; Vector512<double> c4_2 = default; Vector512<double> c4_3 = default;
+        Vector512<double> c5_0 = default; Vector512<double> c5_1 = default; Vector512<double> c5_2 = default; Vector512<double> c5_3 = default;
         for (int p = 0; p < kc; p++)
         {
-            Sse.Prefetch0(b + PrefetchB);
-            Sse.Prefetch0(b + PrefetchB + 8);
-            var b0 = Avx512F.LoadVector512(b + 0);
-            var b1 = Avx512F.LoadVector512(b + 8);
-            var a0 = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[0]));
-            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
-            c0_1 = Avx512F.FusedMultiplyAdd(a0, b1, c0_1);
-            var a1 = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[1]));
-            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
-            c1_1 = Avx512F.FusedMultiplyAdd(a1, b1, c1_1);
-            var a2 = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[2]));
-            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
-            c2_1 = Avx512F.FusedMultiplyAdd(a2, b1, c2_1);
-            var a3 = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[3]));
-            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
-            c3_1 = Avx512F.FusedMultiplyAdd(a3, b1, c3_1);
-            var a4 = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[4]));
-            c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
-            c4_1 = Avx512F.FusedMultiplyAdd(a4, b1, c4_1);
-            var a5 = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[5]));
-            c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
-            c5_1 = Avx512F.FusedMultiplyAdd(a5, b1, c5_1);
-            var a6 = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[6]));
-            c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
-            c6_1 = Avx512F.FusedMultiplyAdd(a6, b1, c6_1);
-            var a7 = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[7]));
-            c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
-            c7_1 = Avx512F.FusedMultiplyAdd(a7, b1, c7_1);
-            var a8 = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[8]));
-            c8_0 = Avx512F.FusedMultiplyAdd(a8, b0, c8_0);
-            c8_1 = Avx512F.FusedMultiplyAdd(a8, b1, c8_1);
-            var a9 = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[9]));
-            c9_0 = Avx512F.FusedMultiplyAdd(a9, b0, c9_0);
-            c9_1 = Avx512F.FusedMultiplyAdd(a9, b1, c9_1);
-            var a10 = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[10]));
-            c10_0 = Avx512F.FusedMultiplyAdd(a10, b0, c10_0);
-            c10_1 = Avx512F.FusedMultiplyAdd(a10, b1, c10_1);
-            var a11 = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[11]));
-            c11_0 = Avx512F.FusedMultiplyAdd(a11, b0, c11_0);
-            c11_1 = Avx512F.FusedMultiplyAdd(a11, b1, c11_1);
-            a += 12; b += 16;
+            Sse.Prefetch0(b + 0 + PrefetchB + 0);
+            Sse.Prefetch0(b + 0 + PrefetchB + 8);
+            Sse.Prefetch0(b + 0 + PrefetchB + 16);
+            Sse.Prefetch0(b + 0 + PrefetchB + 24);
+            var b0 = Avx512F.LoadVector512(b + 0 + 0);
+            var b1 = Avx512F.LoadVector512(b + 0 + 8);
+            var b2 = Avx512F.LoadVector512(b + 0 + 16);
+            var b3 = Avx512F.LoadVector512(b + 0 + 24);
+            { var ai = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[0 + 0]));
+              c0_0 = Avx512F.FusedMultiplyAdd(ai, b0, c0_0);
+              c0_1 = Avx512F.FusedMultiplyAdd(ai, b1, c0_1);
+              c0_2 = Avx512F.FusedMultiplyAdd(ai, b2, c0_2);
+              c0_3 = Avx512F.FusedMultiplyAdd(ai, b3, c0_3); }
+            { var ai = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[0 + 1]));
+              c1_0 = Avx512F.FusedMultiplyAdd(ai, b0, c1_0);
+              c1_1 = Avx512F.FusedMultiplyAdd(ai, b1, c1_1);
+              c1_2 = Avx512F.FusedMultiplyAdd(ai, b2, c1_2);
+              c1_3 = Avx512F.FusedMultiplyAdd(ai, b3, c1_3); }
+            { var ai = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[0 + 2]));
+              c2_0 = Avx512F.FusedMultiplyAdd(ai, b0, c2_0);
+              c2_1 = Avx512F.FusedMultiplyAdd(ai, b1, c2_1);
+              c2_2 = Avx512F.FusedMultiplyAdd(ai, b2, c2_2);
+              c2_3 = Avx512F.FusedMultiplyAdd(ai, b3, c2_3); }
+            { var ai = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[0 + 3]));
+              c3_0 = Avx512F.FusedMultiplyAdd(ai, b0, c3_0);
+              c3_1 = Avx512F.FusedMultiplyAdd(ai, b1, c3_1);
+              c3_2 = Avx512F.FusedMultiplyAdd(ai, b2, c3_2);
+              c3_3 = Avx512F.FusedMultiplyAdd(ai, b3, c3_3); }
+            { var ai = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[0 + 4]));
+              c4_0 = Avx512F.FusedMultiplyAdd(ai, b0, c4_0);
+              c4_1 = Avx512F.FusedMultiplyAdd(ai, b1, c4_1);
+              c4_2 = Avx512F.FusedMultiplyAdd(ai, b2, c4_2);
+              c4_3 = Avx512F.FusedMultiplyAdd(ai, b3, c4_3); }
+            { var ai = Avx512F.BroadcastScalarToVector512(Vector128.CreateScalarUnsafe(a[0 + 5]));
+              c5_0 = Avx512F.FusedMultiplyAdd(ai, b0, c5_0);
+              c5_1 = Avx512F.FusedMultiplyAdd(ai, b1, c5_1);
+              c5_2 = Avx512F.FusedMultiplyAdd(ai, b2, c5_2);
+              c5_3 = Avx512F.FusedMultiplyAdd(ai, b3, c5_3); }
+            a += 6; b += 32;
         }
         var va = Vector512.Create(alpha); var vb = Vector512.Create(beta);
         Update(c + 0 * ldc + 0, c0_0, va, vb, mode);
         Update(c + 0 * ldc + 8, c0_1, va, vb, mode);
+        Update(c + 0 * ldc + 16, c0_2, va, vb, mode);
+        Update(c + 0 * ldc + 24, c0_3, va, vb, mode);
         Update(c + 1 * ldc + 0, c1_0, va, vb, mode);
         Update(c + 1 * ldc + 8, c1_1, va, vb, mode);
+        Update(c + 1 * ldc + 16, c1_2, va, vb, mode);
+        Update(c + 1 * ldc + 24, c1_3, va, vb, mode);
         Update(c + 2 * ldc + 0, c2_0, va, vb, mode);
         Update(c + 2 * ldc + 8, c2_1, va, vb, mode);
+        Update(c + 2 * ldc + 16, c2_2, va, vb, mode);
+        Update(c + 2 * ldc + 24, c2_3, va, vb, mode);
         Update(c + 3 * ldc + 0, c3_0, va, vb, mode);
         Update(c + 3 * ldc + 8, c3_1, va, vb, mode);
+        Update(c + 3 * ldc + 16, c3_2, va, vb, mode);
+        Update(c + 3 * ldc + 24, c3_3, va, vb, mode);
         Update(c + 4 * ldc + 0, c4_0, va, vb, mode);
         Update(c + 4 * ldc + 8, c4_1, va, vb, mode);
+        Update(c + 4 * ldc + 16, c4_2, va, vb, mode);
+        Update(c + 4 * ldc + 24, c4_3, va, vb, mode);
         Update(c + 5 * ldc + 0, c5_0, va, vb, mode);
         Update(c + 5 * ldc + 8, c5_1, va, vb, mode);
-        Update(c + 6 * ldc + 0, c6_0, va, vb, mode);
-        Update(c + 6 * ldc + 8, c6_1, va, vb, mode);
-        Update(c + 7 * ldc + 0, c7_0, va, vb, mode);
-        Update(c + 7 * ldc + 8, c7_1, va, vb, mode);
-        Update(c + 8 * ldc + 0, c8_0, va, vb, mode);
-        Update(c + 8 * ldc + 8, c8_1, va, vb, mode);
-        Update(c + 9 * ldc + 0, c9_0, va, vb, mode);
-        Update(c + 9 * ldc + 8, c9_1, va, vb, mode);
-        Update(c + 10 * ldc + 0, c10_0, va, vb, mode);
-        Update(c + 10 * ldc + 8, c10_1, va, vb, mode);
-        Update(c + 11 * ldc + 0, c11_0, va, vb, mode);
-        Update(c + 11 * ldc + 8, c11_1, va, vb, mode);
+        Update(c + 5 * ldc + 16, c5_2, va, vb, mode);
+        Update(c + 5 * ldc + 24, c5_3, va, vb, mode);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -212,5 +228,5 @@ internal readonly unsafe struct Avx512KernelF64 : IGemmKernel<double>
         else Avx512F.Store(c, Avx512F.FusedMultiplyAdd(va, acc, Avx512F.Multiply(vb, Avx512F.LoadVector512(c))));
     }
 
-    private const int PrefetchB = 16 * 8;
+    private const int PrefetchB = 256;
 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Gradscope.Tensors;
@@ -46,33 +47,55 @@ internal static unsafe class GemmPacking
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         nint ldb = g.Ldb;
-        for (int q = 0; q * NR < nc; q++)
+        if (!g.TransB)
         {
-            int j0 = jc + q * NR, nr = Math.Min(NR, nc - q * NR);
-            T* panel = dst + (nint)q * kc * NR;
-            if (!g.TransB)
+            // B(p, j) = b[p*ldb + j]: read each row of the block once, front to back, and deal it into the panels
+            int full = nc / NR, rem = nc - full * NR;
+            nint panelStride = (nint)kc * NR;
+            for (int p = 0; p < kc; p++)
             {
-                // B(p, j) = b[p*ldb + j]: each p is a contiguous run of nr values
-                for (int p = 0; p < kc; p++)
+                T* src = b + (pc + p) * ldb + jc;
+                T* d = dst + p * NR;
+                for (int q = 0; q < full; q++, src += NR, d += panelStride) CopyRun(src, d, NR);
+                if (rem > 0)
                 {
-                    T* d = panel + p * NR;
-                    Unsafe.CopyBlockUnaligned(d, b + (pc + p) * ldb + j0, (uint)(nr * sizeof(T)));
-                    for (int j = nr; j < NR; j++) d[j] = T.Zero;
+                    Unsafe.CopyBlockUnaligned(d, src, (uint)(rem * sizeof(T)));
+                    for (int j = rem; j < NR; j++) d[j] = T.Zero;
                 }
             }
-            else
-            {
-                // B(p, j) = b[j*ldb + p]: read rows of the stored B, write with stride NR (a transpose)
-                Transpose(b + (j0 * ldb) + pc, ldb, nr, kc, panel, NR);
-                for (int j = nr; j < NR; j++)
-                    for (int p = 0; p < kc; p++) panel[p * NR + j] = T.Zero;
-            }
+            return;
+        }
+        for (int q = 0; q * NR < nc; q++)
+        {
+            // B(p, j) = b[j*ldb + p]: read rows of the stored B, write with stride NR (a transpose)
+            int j0 = jc + q * NR, nr = Math.Min(NR, nc - q * NR);
+            T* panel = dst + (nint)q * kc * NR;
+            Transpose(b + (j0 * ldb) + pc, ldb, nr, kc, panel, NR);
+            for (int j = nr; j < NR; j++)
+                for (int p = 0; p < kc; p++) panel[p * NR + j] = T.Zero;
         }
     }
 
+    /// <summary>Copies count elements (a whole micro-panel row) with 64-byte vectors when the size allows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRun<T>(T* src, T* dst, int count) where T : unmanaged
+    {
+        int bytes = count * sizeof(T);
+        if (Vector512.IsHardwareAccelerated || Avx512F.IsSupported)
+        {
+            if ((bytes & 63) == 0)
+            {
+                byte* s = (byte*)src, d = (byte*)dst;
+                for (int o = 0; o < bytes; o += 64) Vector512.Store(Vector512.Load(s + o), d + o);
+                return;
+            }
+        }
+        Unsafe.CopyBlockUnaligned(dst, src, (uint)bytes);
+    }
+
     /// <summary>
-    /// dst[p*ldd + r] = src[r*lds + p] for r &lt; rows, p &lt; cols. float takes 8 x 8 AVX register transposes
-    /// (a plain copy of each element, so the packed values are the same as the scalar loop's).
+    /// dst[p*ldd + r] = src[r*lds + p] for r &lt; rows, p &lt; cols. float takes 8 x 8 and
+    /// double 4 x 4 and 2 x 2 (a plain copy of each element, so the packed values are the same as the scalar loop's).
     /// </summary>
     private static void Transpose<T>(T* src, nint lds, int rows, int cols, T* dst, int ldd) where T : unmanaged
     {
@@ -88,12 +111,76 @@ internal static unsafe class GemmPacking
                     for (int r = r0; r < r0 + 8; r++) d[(nint)p * ldd + r] = s[r * lds + p];
             }
         }
+        else if (typeof(T) == typeof(double) && Avx.IsSupported)
+        {
+            double* s = (double*)src, d = (double*)dst;
+            if (rows == 6)
+            {
+                // one pass over six rows (an f64 A micro-panel): a 4 x 4 transpose of rows 0-3 and 2 x 4 of rows 4-5
+                Transpose6((double*)src, lds, cols, (double*)dst, ldd);
+                return;
+            }
+            for (; r0 + 4 <= rows; r0 += 4)
+            {
+                int p = 0;
+                for (; p + 4 <= cols; p += 4) Transpose4x4(s + r0 * lds + p, lds, d + (nint)p * ldd + r0, ldd);
+                for (; p < cols; p++)
+                    for (int r = r0; r < r0 + 4; r++) d[(nint)p * ldd + r] = s[r * lds + p];
+            }
+            for (; r0 + 2 <= rows; r0 += 2)
+            {
+                int p = 0;
+                for (; p + 2 <= cols; p += 2)
+                {
+                    var a0 = Sse2.LoadVector128(s + r0 * lds + p); var a1 = Sse2.LoadVector128(s + (r0 + 1) * lds + p);
+                    Sse2.Store(d + (nint)p * ldd + r0, Sse2.UnpackLow(a0, a1));
+                    Sse2.Store(d + (nint)(p + 1) * ldd + r0, Sse2.UnpackHigh(a0, a1));
+                }
+                for (; p < cols; p++)
+                    for (int r = r0; r < r0 + 2; r++) d[(nint)p * ldd + r] = s[r * lds + p];
+            }
+        }
         for (int r = r0; r < rows; r++)
         {
             T* sr = src + r * lds;
             T* dr = dst + r;
             for (int p = 0; p < cols; p++) dr[(nint)p * ldd] = sr[p];
         }
+    }
+
+    private static void Transpose6(double* s, nint lds, int cols, double* d, nint ldd)
+    {
+        int p = 0;
+        for (; p + 4 <= cols; p += 4)
+        {
+            double* sp = s + p;
+            var a0 = Avx.LoadVector256(sp); var a1 = Avx.LoadVector256(sp + lds);
+            var a2 = Avx.LoadVector256(sp + 2 * lds); var a3 = Avx.LoadVector256(sp + 3 * lds);
+            var a4 = Avx.LoadVector256(sp + 4 * lds); var a5 = Avx.LoadVector256(sp + 5 * lds);
+            var t0 = Avx.UnpackLow(a0, a1); var t1 = Avx.UnpackHigh(a0, a1);
+            var t2 = Avx.UnpackLow(a2, a3); var t3 = Avx.UnpackHigh(a2, a3);
+            var u0 = Avx.UnpackLow(a4, a5); var u1 = Avx.UnpackHigh(a4, a5);
+            double* dp = d + (nint)p * ldd;
+            Avx.Store(dp, Avx.Permute2x128(t0, t2, 0x20)); Sse2.Store(dp + 4, u0.GetLower());
+            Avx.Store(dp + ldd, Avx.Permute2x128(t1, t3, 0x20)); Sse2.Store(dp + ldd + 4, u1.GetLower());
+            Avx.Store(dp + 2 * ldd, Avx.Permute2x128(t0, t2, 0x31)); Sse2.Store(dp + 2 * ldd + 4, u0.GetUpper());
+            Avx.Store(dp + 3 * ldd, Avx.Permute2x128(t1, t3, 0x31)); Sse2.Store(dp + 3 * ldd + 4, u1.GetUpper());
+        }
+        for (; p < cols; p++)
+            for (int r = 0; r < 6; r++) d[(nint)p * ldd + r] = s[r * lds + p];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x4(double* s, nint lds, double* d, nint ldd)
+    {
+        var a0 = Avx.LoadVector256(s); var a1 = Avx.LoadVector256(s + lds);
+        var a2 = Avx.LoadVector256(s + 2 * lds); var a3 = Avx.LoadVector256(s + 3 * lds);
+        var t0 = Avx.UnpackLow(a0, a1); var t1 = Avx.UnpackHigh(a0, a1);
+        var t2 = Avx.UnpackLow(a2, a3); var t3 = Avx.UnpackHigh(a2, a3);
+        Avx.Store(d, Avx.Permute2x128(t0, t2, 0x20));
+        Avx.Store(d + ldd, Avx.Permute2x128(t1, t3, 0x20));
+        Avx.Store(d + 2 * ldd, Avx.Permute2x128(t0, t2, 0x31));
+        Avx.Store(d + 3 * ldd, Avx.Permute2x128(t1, t3, 0x31));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -52,6 +52,15 @@ public static unsafe class Parallelism
         WorkerPool.Run(parts, null, body, state);
     }
 
+    /// <summary>
+    /// True while the current thread runs a part of a Parallelism.For
+    /// call whose parts run at the same time on different threads (so parts may wait for each other);
+    /// false when the parts run one after another on one thread (one part, a nested call, or a busy pool).
+    /// </summary>
+    internal static bool PartsRunConcurrently => _concurrent;
+
+    [ThreadStatic] private static bool _concurrent;
+
     /// <summary>The half-open range [start, end) of part <paramref name="part"/> when n items are split in <paramref name="parts"/>.</summary>
     public static (int Start, int End) Range(int n, int part, int parts)
     {
@@ -80,7 +89,7 @@ public static unsafe class Parallelism
             if (_isWorker || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
             {
                 // busy or nested (from a worker, or from part 0 on the calling thread): same split, run serially here
-                for (int p = 0; p < parts; p++) Invoke(action, fn, state, p, parts);
+                for (int p = 0; p < parts; p++) Invoke(action, fn, state, p, parts, concurrent: false);
                 return;
             }
             try
@@ -90,7 +99,7 @@ public static unsafe class Parallelism
                 Done.Reset();
                 Volatile.Write(ref _pending, parts - 1);
                 for (int w = 0; w < parts - 1; w++) _workers[w].Wake();
-                try { Invoke(action, fn, state, 0, parts); }
+                try { Invoke(action, fn, state, 0, parts, concurrent: true); }
                 catch (Exception e) { lock (Done) _error ??= ExceptionDispatchInfo.Capture(e); }
                 var spin = new SpinWait();
                 while (Volatile.Read(ref _pending) != 0)
@@ -112,10 +121,16 @@ public static unsafe class Parallelism
             finally { Volatile.Write(ref _busy, 0); }
         }
 
-        private static void Invoke(Action<int, int>? action, delegate*<void*, int, int, void> fn, void* state, int part, int parts)
+        private static void Invoke(Action<int, int>? action, delegate*<void*, int, int, void> fn, void* state, int part, int parts, bool concurrent)
         {
-            if (action is not null) action(part, parts);
-            else fn(state, part, parts);
+            bool saved = _concurrent;
+            _concurrent = concurrent;
+            try
+            {
+                if (action is not null) action(part, parts);
+                else fn(state, part, parts);
+            }
+            finally { _concurrent = saved; }
         }
 
         private static void EnsureWorkers(int count)
@@ -170,7 +185,7 @@ public static unsafe class Parallelism
                         else if (Interlocked.Exchange(ref _sleeping, 0) == 0) _go.Wait();
                     }
                     seen++;
-                    try { Invoke(_action, _fn, _state, _part, _parts); }
+                    try { Invoke(_action, _fn, _state, _part, _parts, concurrent: true); }
                     catch (Exception e) { lock (Done) _error ??= ExceptionDispatchInfo.Capture(e); }
                     if (Interlocked.Decrement(ref _pending) == 0) Done.Set();
                 }

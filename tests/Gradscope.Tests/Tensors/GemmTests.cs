@@ -19,6 +19,7 @@ public sealed class GemmTests
         (0, 5, 7), (5, 0, 7), (5, 7, 0), (1, 1, 1), (1, 37, 19), (23, 1, 41), (3, 3, 3),
         (13, 33, 17), (12, 32, 256), (37, 45, 300), (64, 64, 64), (129, 65, 31), (7, 300, 260),
         (300, 13, 70), (30, 70, 513), (125, 50, 100), (64, 10, 256), (2, 600, 3),
+        (4200, 9, 300), // more rows than one packed A block holds (several MC blocks per k block)
     ];
 
     private static readonly (double Alpha, double Beta)[] Scalars = [(1, 0), (0.5, -1.5), (2, 1), (-1, 0.25), (0, 0.5)];
