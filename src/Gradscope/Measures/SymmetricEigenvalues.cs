@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -192,17 +193,17 @@ public static unsafe class SymmetricEigenvalues
                     int k = k0 + t;
                     double* row = a + (long)k * ld;
                     // 1. Row k (columns k..n-1) with the panel's earlier updates.
+                    var rowK = new Span<double>(row + k, n - k);
                     for (int s = 0; s < t; s++)
                     {
                         double* v = vs + s * ld, w = ws + s * ld;
-                        double vk = v[k], wk = w[k];
-                        for (int j = k; j < n; j++) row[j] -= vk * w[j] + wk * v[j];
+                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<double>(w + k, n - k), -v[k], rowK, rowK);
+                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<double>(v + k, n - k), -w[k], rowK, rowK);
                     }
                     dOut[k] = row[k];
 
                     // 2. Householder reflector H = I - tau x x^T with H a[k, k+1..] = (alpha, 0, ..., 0).
-                    double x0 = row[k + 1], sigma = 0;
-                    for (int j = k + 2; j < n; j++) sigma += row[j] * row[j];
+                    double x0 = row[k + 1], sigma = TensorPrimitives.SumOfSquares(new ReadOnlySpan<double>(row + k + 2, n - k - 2));
                     double tau = 0;
                     new Span<double>(x, n).Clear();
                     if (sigma == 0) eOut[k] = x0;
@@ -214,7 +215,7 @@ public static unsafe class SymmetricEigenvalues
                         tau = 2 / (x0v * x0v + sigma);
                         eOut[k] = alpha;
                         x[k + 1] = x0v;
-                        for (int j = k + 2; j < n; j++) x[j] = row[j];
+                        new ReadOnlySpan<double>(row + k + 2, n - k - 2).CopyTo(new Span<double>(x + k + 2, n - k - 2));
                     }
 
                     // 3. p = A' x on the current trailing matrix: the stored triangle, minus the panel's updates.
@@ -223,19 +224,24 @@ public static unsafe class SymmetricEigenvalues
                     new Span<double>(wt, n).Clear();
                     if (tau == 0) continue;
                     SymmetricProduct(a, n, ld, k + 1, x, p0, p1);
+                    int m = n - k - 1;
+                    var xs = new ReadOnlySpan<double>(x + k + 1, m);
+                    var ps = new Span<double>(p0 + k + 1, m);
                     for (int s = 0; s < t; s++)
                     {
-                        double* v = vs + s * ld, w = ws + s * ld;
-                        double wx = 0, vx = 0;
-                        for (int i = k + 1; i < n; i++) { wx += w[i] * x[i]; vx += v[i] * x[i]; }
-                        for (int i = k + 1; i < n; i++) p0[i] -= v[i] * wx + w[i] * vx;
+                        var v = new ReadOnlySpan<double>(vs + s * ld + k + 1, m);
+                        var w = new ReadOnlySpan<double>(ws + s * ld + k + 1, m);
+                        double wx = TensorPrimitives.Dot(w, xs), vx = TensorPrimitives.Dot(v, xs);
+                        TensorPrimitives.MultiplyAdd(v, -wx, ps, ps);
+                        TensorPrimitives.MultiplyAdd(w, -vx, ps, ps);
                     }
 
                     // 4. w = tau p - (tau^2 / 2)(x^T p) x: this column's update A' - x w^T - w x^T.
-                    double xp = 0;
-                    for (int i = k + 1; i < n; i++) xp += x[i] * p0[i];
-                    double half = 0.5 * tau * tau * xp;
-                    for (int i = k + 1; i < n; i++) { vt[i] = x[i]; wt[i] = tau * p0[i] - half * x[i]; }
+                    double half = 0.5 * tau * tau * TensorPrimitives.Dot(xs, ps);
+                    var wts = new Span<double>(wt + k + 1, m);
+                    xs.CopyTo(new Span<double>(vt + k + 1, m));
+                    TensorPrimitives.Multiply(xs, -half, wts);
+                    TensorPrimitives.MultiplyAdd(ps, tau, wts, wts);
                 }
                 TrailingUpdate(a, n, ld, k0 + panel, panel, vs);
             }
