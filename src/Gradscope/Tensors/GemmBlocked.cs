@@ -9,7 +9,7 @@ namespace Gradscope.Tensors;
 /// op(A) is packed once per MC-row block (an L3-resident block of MR-row micro-panels, reused
 /// across every column block), and op(B) once per NC-column block into an L2-resident panel; each
 /// A micro-panel stays in L1 while the micro-kernel sweeps it across the B panel. Threads split C
-/// into contiguous ranges of whole tiles along its larger dimension (a fixed split, so every element
+/// into contiguous ranges of whole tiles along its larger dimension (on a tie M for f32, N for f64; a fixed split, so every element
 /// sees the same packed data and k order whatever the thread count); each thread packs what its
 /// range needs into its own reused, 64-byte aligned buffers.
 /// </summary>
@@ -35,7 +35,11 @@ internal static unsafe class GemmBlocked
     {
         fixed (T* pa = a) fixed (T* pb = b) fixed (T* pc = c)
         {
-            bool splitN = g.N >= g.M;
+            // split the larger dimension; on a tie f32 splits M (each part packs its own rows of op(A) and all
+            // of op(B), no barrier) and f64 splits N (the parts share packed op(A)). Measured interleaved at
+            // n = 1024, 2 threads: f32 split M ~3% faster and without the slow runs split N had (packing B
+            // together as well gained nothing); f64 split M measured the same as split N
+            bool splitN = typeof(T) == typeof(float) ? g.N > g.M : g.N >= g.M;
             var job = new Job<T>
             {
                 Args = g, A = pa, B = pb, C = pc, SplitN = splitN,
