@@ -43,11 +43,20 @@ public static class BftBound
     public static double FixedNorms(double marginViolationRate, double spectralComplexity, double inputFrobenius, double gamma, int n, int maxWidth, double delta = 0.05)
     {
         if (!(gamma > 0)) throw new ArgumentException($"BftBound: margin gamma must be positive, got {gamma}.");
-        if (n < 2 || maxWidth < 1 || !(delta > 0 && delta < 1)) throw new ArgumentException($"BftBound: needs n >= 2, W >= 1, 0 < delta < 1; got n={n}, W={maxWidth}, delta={delta}.");
-        return marginViolationRate + 8.0 / n
-            + 72 * inputFrobenius * spectralComplexity * Math.Log(2.0 * maxWidth) * Math.Log(n) / (gamma * n)
-            + 3 * Math.Sqrt(Math.Log(1 / delta) / (2.0 * n));
+        CheckSizes(n, maxWidth, delta);
+        return Evaluate(marginViolationRate, spectralComplexity, inputFrobenius, gamma, n, maxWidth, Math.Log(1 / delta));
     }
+
+    private static void CheckSizes(int n, int maxWidth, double delta)
+    {
+        if (n < 2 || maxWidth < 1 || !(delta > 0 && delta < 1)) throw new ArgumentException($"BftBound: needs n >= 2, W >= 1, 0 < delta < 1; got n={n}, W={maxWidth}, delta={delta}.");
+    }
+
+    /// <summary>The fixed-budget form with ln(1/delta) given (a grid point's share of delta underflows as a number).</summary>
+    private static double Evaluate(double marginViolationRate, double spectralComplexity, double inputFrobenius, double gamma, int n, int maxWidth, double logInvDelta) =>
+        marginViolationRate + 8.0 / n
+        + 72 * inputFrobenius * spectralComplexity * Math.Log(2.0 * maxWidth) * Math.Log(n) / (gamma * n)
+        + 3 * Math.Sqrt(logInvDelta / (2.0 * n));
 
     /// <summary>
     /// The Theorem 1.1 form, valid for all margins and weights at once: <see cref="FixedNorms"/> at the covering grid point
@@ -74,11 +83,9 @@ public static class BftBound
             b[i] = l / (double)layers;
             logShare -= Math.Log(NormShare(k)) + Math.Log(NormShare(l));
         }
-        double complexity = SpectralComplexity.From(s, b);
+        CheckSizes(n, maxWidth, delta);
         // NOTE: delta times the grid point's share, kept in logs (the share underflows for deep or large nets).
-        double logInvDelta = Math.Log(1 / delta) + logShare;
-        return FixedNorms(marginViolationRate, complexity, inputFrobenius, gammaGrid, n, maxWidth, delta)
-            - 3 * Math.Sqrt(Math.Log(1 / delta) / (2.0 * n)) + 3 * Math.Sqrt(logInvDelta / (2.0 * n));
+        return Evaluate(marginViolationRate, SpectralComplexity.From(s, b), inputFrobenius, gammaGrid, n, maxWidth, Math.Log(1 / delta) + logShare);
     }
 
     /// <summary>The share 2/(3(|j|+1)(|j|+2)) of delta given to the margin 2^j (sums to 1 over all integers j).</summary>

@@ -51,7 +51,7 @@ public sealed class GramSpectrum
             if (!double.IsFinite(gii)) throw new ArgumentException($"GramSpectrum: weight '{w.Name}' ({rows} x {cols}) has a non-finite value in {(wide ? "row" : "column")} {i}.");
             frobenius2 += gii;
         }
-        double floor = (k + r) * 2.220446049250313e-16 * frobenius2;
+        double floor = (k + r) * SymmetricEigenvalues.MachineEpsilon * frobenius2;
 
         double[] lambda;
         fixed (double* pg = g) lambda = SymmetricEigenvalues.InPlace(pg, r, ld);

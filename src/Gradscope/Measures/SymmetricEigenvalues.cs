@@ -28,7 +28,7 @@ public static unsafe class SymmetricEigenvalues
     private const int Panel = 32;
 
     /// <summary>2^-52, the spacing of doubles at 1.</summary>
-    private const double MachineEpsilon = 2.220446049250313e-16;
+    internal const double MachineEpsilon = 2.220446049250313e-16;
 
     /// <summary>
     /// The eigenvalues of the symmetric matrix stored row-major in <paramref name="a"/> (n x n; only the upper
@@ -115,7 +115,7 @@ public static unsafe class SymmetricEigenvalues
             // Wilkinson shift from the leading 2 x 2 block, then one root-free implicit QL sweep from m up to l.
             double rte = Math.Sqrt(e[l]);
             double sigma = (d[l + 1] - d[l]) / (2 * rte);
-            double r = Hypot(sigma, 1);
+            double r = double.Hypot(sigma, 1);
             sigma = d[l] - rte / (sigma + (sigma >= 0 ? r : -r));
             double c = 1, s = 0, gamma = d[m] - sigma, p = gamma * gamma;
             for (int i = m - 1; i >= l; i--)
@@ -149,15 +149,6 @@ public static unsafe class SymmetricEigenvalues
         double rt1 = sm < 0 ? 0.5 * (sm - rt) : 0.5 * (sm + rt);
         // NOTE: the smaller root from the product of the roots (ac - b^2) avoids cancellation in sm -+ rt.
         return (rt1, acmx / rt1 * acmn - b / rt1 * b);
-    }
-
-    private static double Hypot(double x, double y)
-    {
-        double ax = Math.Abs(x), ay = Math.Abs(y);
-        if (ax < ay) (ax, ay) = (ay, ax);
-        if (ax == 0) return 0;
-        double q = ay / ax;
-        return ax * Math.Sqrt(1 + q * q);
     }
 
     /// <summary>The state of one symmetric product p = A' x over the trailing triangle, shared by its parts.</summary>

@@ -6,26 +6,6 @@ namespace Gradscope.Tests.Measures;
 
 public class GramSpectrumTests
 {
-    private static WeightMatrix FromMathNet(Matrix<double> m)
-    {
-        var d = new double[m.RowCount * m.ColumnCount];
-        for (int i = 0; i < m.RowCount; i++) for (int j = 0; j < m.ColumnCount; j++) d[i * m.ColumnCount + j] = m[i, j];
-        return new WeightMatrix("w", 0, m.RowCount, m.ColumnCount, d);
-    }
-
-    private static Matrix<double> Gaussian(int r, int c, ulong seed)
-    {
-        var rng = new Rng(seed);
-        return Matrix<double>.Build.Dense(r, c, (_, _) => rng.NextNormal());
-    }
-
-    private static double[] RowMajor(Matrix<double> m)
-    {
-        var d = new double[m.RowCount * m.ColumnCount];
-        for (int i = 0; i < m.RowCount; i++) for (int j = 0; j < m.ColumnCount; j++) d[i * m.ColumnCount + j] = m[i, j];
-        return d;
-    }
-
     [Fact]
     public void TridiagonalToeplitzHasTheClosedFormEigenvalues()
     {
@@ -50,14 +30,14 @@ public class GramSpectrumTests
     [InlineData(300, 2)]
     public void EigenvaluesMatchMathNetOnRandomSymmetricMatrices(int n, int threads)
     {
-        var m = Gaussian(n, n, (ulong)(n + 10));
+        var m = TestMatrices.Gaussian(n, n, (ulong)(n + 10));
         var sym = m + m.Transpose();
         var expected = sym.Evd(Symmetricity.Symmetric).EigenValues.Select(z => z.Real).OrderBy(x => x).ToArray();
         int saved = Parallelism.Threads;
         try
         {
             Parallelism.Threads = threads;
-            var got = SymmetricEigenvalues.Of(RowMajor(sym), n);
+            var got = SymmetricEigenvalues.Of(TestMatrices.RowMajor(sym), n);
             double scale = sym.L2Norm();
             for (int i = 0; i < n; i++) Assert.True(Math.Abs(got[i] - expected[i]) <= 1e-12 * scale, $"n={n}: eigenvalue {i}: {got[i]} vs {expected[i]}");
         }
@@ -67,11 +47,11 @@ public class GramSpectrumTests
     [Fact]
     public void OnlyTheUpperTriangleIsRead()
     {
-        var m = Gaussian(40, 40, 3);
+        var m = TestMatrices.Gaussian(40, 40, 3);
         var sym = m + m.Transpose();
-        var upper = RowMajor(sym);
+        var upper = TestMatrices.RowMajor(sym);
         for (int i = 0; i < 40; i++) for (int j = 0; j < i; j++) upper[i * 40 + j] = double.NaN;
-        var expected = SymmetricEigenvalues.Of(RowMajor(sym), 40);
+        var expected = SymmetricEigenvalues.Of(TestMatrices.RowMajor(sym), 40);
         Assert.Equal(expected, SymmetricEigenvalues.Of(upper, 40));
     }
 
@@ -88,8 +68,8 @@ public class GramSpectrumTests
     [Fact]
     public void ResultsAreBitIdenticalForAGivenThreadCount()
     {
-        var m = Gaussian(260, 260, 9);
-        var sym = RowMajor(m + m.Transpose());
+        var m = TestMatrices.Gaussian(260, 260, 9);
+        var sym = TestMatrices.RowMajor(m + m.Transpose());
         int saved = Parallelism.Threads;
         try
         {
@@ -116,9 +96,9 @@ public class GramSpectrumTests
     [InlineData(9, 1)]
     public void SingularValuesMatchTheFullSvd(int rows, int cols)
     {
-        var m = Gaussian(rows, cols, (ulong)(rows * 7 + cols));
+        var m = TestMatrices.Gaussian(rows, cols, (ulong)(rows * 7 + cols));
         var svd = m.Svd(false).S.ToArray().OrderByDescending(x => x).ToArray();
-        var gram = GramSpectrum.Of(FromMathNet(m));
+        var gram = GramSpectrum.Of(TestMatrices.Weight(m));
         Assert.Equal(svd.Length, gram.Values.Length);
         for (int i = 0; i < svd.Length; i++)
             Assert.True(Math.Abs(gram.Values[i] - svd[i]) <= 1e-10 * svd[0], $"{rows}x{cols}: s_{i} = {gram.Values[i]} vs {svd[i]}");
@@ -129,8 +109,8 @@ public class GramSpectrumTests
     [Fact]
     public void OrthogonalMatrixHasAllSingularValuesOne()
     {
-        var q = Gaussian(30, 30, 4).QR().Q;
-        var gram = GramSpectrum.Of(FromMathNet(q));
+        var q = TestMatrices.Gaussian(30, 30, 4).QR().Q;
+        var gram = GramSpectrum.Of(TestMatrices.Weight(q));
         foreach (double s in gram.Values) Assert.Equal(1.0, s, 12);
         Assert.Equal(30.0, EffectiveRank.FromSpectrum(gram.Values), 10);
         Assert.Equal(30, gram.NumericalRank(1e-6));
@@ -140,9 +120,9 @@ public class GramSpectrumTests
     public void LowRankMatrixHasZerosBelowTheNoiseFloorAndAnUndecidedCountOnlyNearTheThreshold()
     {
         // W = U V^T of rank 3 (40 x 60): three singular values, the rest exactly 0 up to rounding.
-        var w = Gaussian(40, 3, 5) * Gaussian(3, 60, 6);
+        var w = TestMatrices.Gaussian(40, 3, 5) * TestMatrices.Gaussian(3, 60, 6);
         var svd = w.Svd(false).S.ToArray();
-        var gram = GramSpectrum.Of(FromMathNet(w));
+        var gram = GramSpectrum.Of(TestMatrices.Weight(w));
         for (int i = 0; i < 3; i++) Assert.True(Math.Abs(gram.Values[i] - svd[i]) <= 1e-10 * svd[0]);
         Assert.All(gram.Values.Skip(3), s => Assert.Equal(0.0, s));
         Assert.Equal(EffectiveRank.FromSpectrum(svd), EffectiveRank.FromSpectrum(gram.Values), 10);

@@ -6,26 +6,13 @@ namespace Gradscope.Tests.Measures;
 
 public class NormAndRankTests
 {
-    private static WeightMatrix FromMathNet(Matrix<double> m, string name = "w")
-    {
-        var d = new double[m.RowCount * m.ColumnCount];
-        for (int i = 0; i < m.RowCount; i++) for (int j = 0; j < m.ColumnCount; j++) d[i * m.ColumnCount + j] = m[i, j];
-        return new WeightMatrix(name, 0, m.RowCount, m.ColumnCount, d);
-    }
-
-    private static Matrix<double> Gaussian(int r, int c, ulong seed)
-    {
-        var rng = new Rng(seed);
-        return Matrix<double>.Build.Dense(r, c, (_, _) => rng.NextNormal());
-    }
-
     [Fact]
     public void RankOneMatrixHasStableAndNumericalRankOne()
     {
         var rng = new Rng(3);
         var u = Vector<double>.Build.Dense(7, _ => rng.NextNormal());
         var v = Vector<double>.Build.Dense(5, _ => rng.NextNormal());
-        var w = FromMathNet(u.OuterProduct(v));
+        var w = TestMatrices.Weight(u.OuterProduct(v));
         Assert.Equal(1.0, StableRank.Of(w), 8);
         Assert.Equal(1, NumericalRank.Of(w));
         Assert.Equal(1.0, EffectiveRank.Of(w), 6);
@@ -37,8 +24,8 @@ public class NormAndRankTests
     [Fact]
     public void OrthogonalMatrixHasSpectralNormOneAndStableRankN()
     {
-        var q = Gaussian(9, 9, 4).QR().Q;
-        var w = FromMathNet(q);
+        var q = TestMatrices.Gaussian(9, 9, 4).QR().Q;
+        var w = TestMatrices.Weight(q);
         Assert.Equal(1.0, SpectralNorm.Of(w), 8);
         Assert.Equal(9.0, StableRank.Of(w), 6);
         Assert.Equal(9, NumericalRank.Of(w));
@@ -50,8 +37,8 @@ public class NormAndRankTests
     {
         foreach (var (r, c, seed) in new[] { (30, 20, 5UL), (8, 50, 6UL), (64, 64, 7UL) })
         {
-            var m = Gaussian(r, c, seed);
-            var w = FromMathNet(m);
+            var m = TestMatrices.Gaussian(r, c, seed);
+            var w = TestMatrices.Weight(m);
             double svd = m.Svd(false).S[0];
             var top = SpectralNorm.PowerIteration(w);
             Assert.True(Math.Abs(top.Value - svd) <= 1e-7 * svd, $"{r}x{c}: power {top.Value} vs svd {svd}");
