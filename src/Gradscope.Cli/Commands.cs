@@ -16,6 +16,9 @@ internal static class Commands
         yield return RankMeasuresCommand.Create();
         yield return BenchCommand.Create();
         yield return ReportCommand.Create();
+        yield return PlotCommand.Create();
+        yield return TableCommand.Create();
+        yield return ServeCommand.Create();
         yield return DataCommand.Create();
         yield return SweepWorkerCommand.Create();
     }

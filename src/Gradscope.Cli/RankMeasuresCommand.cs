@@ -29,11 +29,12 @@ internal static class RankMeasuresCommand
                 File.WriteAllText(Path.Combine(d, "measure-ranking.csv"), MeasureRanking.ToCsv(scores));
                 File.WriteAllText(Path.Combine(d, "measure-ranking.json"), MeasureRanking.ToJson(scores));
                 File.WriteAllText(Path.Combine(d, "measure-ranking.html"), MeasureRanking.ToHtml(scores, points.Count));
+                File.WriteAllText(Path.Combine(d, SweepTable.MeasureValuesFile), SweepTable.MeasureValuesCsv(points));
                 var table = new Table();
                 foreach (var col in MeasureRanking.Columns) table.AddColumn(col);
                 foreach (var s in scores) table.AddRow(MeasureRanking.Cells(s).Select(Markup.Escape).ToArray());
                 AnsiConsole.Write(table);
-                Console.WriteLine($"Wrote measure-ranking.csv, .json and .html in {d}");
+                Console.WriteLine($"Wrote measure-ranking.csv, .json and .html and the per-point {SweepTable.MeasureValuesFile} in {d}");
                 return 0;
             }
             catch (SweepException e)

@@ -1,0 +1,142 @@
+using System.Text;
+using Gradscope.Report;
+
+namespace Gradscope.Cli.Serve;
+
+/// <summary>The dashboard's two pages: the index (runs, sweeps, reproductions, refreshed every 2 s) and a run's live curves.</summary>
+internal static class DashboardPages
+{
+    // like the report's policy, plus requests to the dashboard's own origin (the polling)
+    private const string Csp = "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; " +
+                               "img-src data: blob:; connect-src 'self'; form-action 'none'; base-uri 'none'";
+
+    private const string ExtraCss = """
+        table.list td a { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13.5px; }
+        #status { color: var(--muted); }
+        .live { color: var(--ok); font-weight: 600; }
+        """;
+
+    public static string Index()
+    {
+        var h = new StringBuilder();
+        Head(h, "Gradscope dashboard");
+        h.Append("""
+            <main>
+            <header><h1>Gradscope dashboard</h1><p class="tally" id="status">loading…</p></header>
+            <h2>Training runs</h2>
+            <table class="list" id="runs"><thead><tr><th>Run</th><th>Probe rows</th><th>Last step</th><th>Loss</th><th>Status</th><th>Updated</th></tr></thead><tbody></tbody></table>
+            <h2>Sweeps</h2>
+            <table class="list" id="sweeps"><thead><tr><th>Sweep</th><th>Points</th><th>Page</th></tr></thead><tbody></tbody></table>
+            <h2>Reproductions</h2>
+            <table class="list" id="reproductions"><thead><tr><th>Reproduction</th><th>Scale</th><th>Claims</th><th>Verdicts</th><th>Report</th></tr></thead><tbody></tbody></table>
+            </main>
+            <script>
+            "use strict";
+            function cell(text) { var td = document.createElement("td"); td.textContent = text; return td; }
+            function link(text, href) { var td = document.createElement("td"), a = document.createElement("a"); a.textContent = text; a.href = href; td.appendChild(a); return td; }
+            function fill(id, items, row) {
+              var body = document.querySelector("#" + id + " tbody");
+              body.replaceChildren();
+              items.forEach(function (x) { var tr = document.createElement("tr"); row(x).forEach(function (td) { tr.appendChild(td); }); body.appendChild(tr); });
+              if (items.length === 0) { var tr = document.createElement("tr"), td = cell("none"); td.colSpan = 6; tr.appendChild(td); body.appendChild(tr); }
+            }
+            function q(path) { return "?path=" + encodeURIComponent(path); }
+            function fmt(v) { return v === null || v === undefined ? "" : (typeof v === "number" ? Number(v.toPrecision(5)).toString() : String(v)); }
+            async function refresh() {
+              try {
+                var r = await fetch("/api/list"); var d = await r.json();
+                document.getElementById("status").textContent = d.root + " · " + d.runs.length + " runs · " + d.sweeps.length + " sweeps · " + d.reproductions.length + " reproductions · updated " + new Date().toLocaleTimeString();
+                fill("runs", d.runs, function (x) { return [link(x.path, "/run" + q(x.path)), cell(fmt(x.rows)), cell(fmt(x.last_step)), cell(fmt(x.loss)), cell(x.error ? "error: " + x.error : x.finished ? "finished" : "running or stopped"), cell(x.modified ? new Date(x.modified).toLocaleString() : "")]; });
+                fill("sweeps", d.sweeps, function (x) { return [cell(x.path), cell(x.error ? "error: " + x.error : Object.entries(x.counts || {}).map(function (e) { return e[0] + " " + e[1]; }).join(", ")), link("curves, measures, ranking", "/view/plot" + q(x.path))]; });
+                fill("reproductions", d.reproductions, function (x) { return [cell(x.path), cell(x.scale || ""), cell(fmt(x.claims)), cell(x.error ? "error: " + x.error : Object.entries(x.verdicts || {}).map(function (e) { return e[1] + " " + e[0]; }).join(", ")), x.has_report ? link("report", "/view/report" + q(x.path)) : cell("")]; });
+                document.body.dataset.refreshed = String(Date.now());
+              } catch (e) { document.getElementById("status").textContent = "cannot reach the server: " + e; }
+              setTimeout(refresh, 2000);
+            }
+            refresh();
+            </script>
+            """);
+        h.Append("</body>\n</html>\n");
+        return h.ToString();
+    }
+
+    public static string Run()
+    {
+        var h = new StringBuilder();
+        Head(h, "Gradscope: run");
+        h.Append("""
+            <main>
+            <header><h1 id="title">run</h1><p class="tally"><a href="/">all runs</a> · <span id="status">loading…</span></p></header>
+            <div class="charts" id="charts"></div>
+            </main>
+            """);
+        foreach (var lib in ReportAssets.Libraries)
+            h.Append("<script>\n").Append(ReportAssets.Script(lib)).Append("\n</script>\n");
+        h.Append("""
+            <script>
+            "use strict";
+            var path = new URLSearchParams(location.search).get("path") || "";
+            document.getElementById("title").textContent = path;
+            var axis = ["step", "t", "wall_s"], from = 0, views = {}, columns = null, logY = {};
+            window.gradscopeRows = 0;
+            function spec(col) {
+              return { "$schema": "https://vega.github.io/schema/vega-lite/v6.json", width: 420, height: 240, title: col,
+                data: { name: "table" }, mark: { type: "line", point: true, tooltip: true },
+                encoding: { x: { field: "x", type: "quantitative", title: "step" },
+                            y: { field: "y", type: "quantitative", title: col, scale: { type: logY[col] ? "log" : "linear", zero: false } } } };
+            }
+            async function create(cols, first) {
+              var box = document.getElementById("charts");
+              for (var c = 0; c < cols.length; c++) {
+                var col = cols[c];
+                if (axis.indexOf(col) >= 0) continue;
+                var values = first.map(function (r) { return r[c]; }).filter(function (v) { return v !== null; });
+                logY[col] = values.length > 0 && values.every(function (v) { return v > 0; }) && /loss/.test(col) && !/log/.test(col);
+                var fig = document.createElement("figure"); fig.className = "chart";
+                var div = document.createElement("div"); div.id = "chart-" + col.replace(/[^A-Za-z0-9_-]/g, "_"); fig.appendChild(div); box.appendChild(fig);
+                var r = await vegaEmbed(div, spec(col), { renderer: "svg", actions: { export: true, source: false, compiled: false, editor: false } });
+                views[col] = { view: r.view, index: c };
+              }
+            }
+            async function poll() {
+              var delay = 1000;
+              try {
+                var r = await fetch("/api/run?path=" + encodeURIComponent(path) + "&from=" + from);
+                if (!r.ok) { document.getElementById("status").textContent = await r.text(); setTimeout(poll, 3000); return; }
+                var d = await r.json();
+                if (d.waiting) { document.getElementById("status").textContent = "waiting for the run's first probe row…"; setTimeout(poll, 1000); return; }
+                if (columns === null) { columns = d.columns; await create(columns, d.rows); }
+                var step = columns.indexOf("step");
+                Object.keys(views).forEach(function (col) {
+                  var v = views[col], pts = [];
+                  d.rows.forEach(function (row) {
+                    var y = row[v.index];
+                    if (y !== null && (!logY[col] || y > 0)) pts.push({ x: row[step], y: y });
+                  });
+                  if (pts.length > 0) v.view.change("table", vega.changeset().insert(pts)).resize().run();
+                });
+                from += d.rows.length;
+                window.gradscopeRows = from;
+                document.getElementById("status").innerHTML = "";
+                var s = document.createElement("span");
+                s.className = d.finished ? "" : "live";
+                s.textContent = from + " probe rows · " + (d.finished ? "finished" : "live, updating every second");
+                document.getElementById("status").appendChild(s);
+                if (d.finished) delay = 5000;
+              } catch (e) { document.getElementById("status").textContent = "cannot reach the server: " + e; delay = 3000; }
+              setTimeout(poll, delay);
+            }
+            poll();
+            </script>
+            </body>
+            </html>
+            """);
+        return h.ToString();
+    }
+
+    private static void Head(StringBuilder h, string title) =>
+        h.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+         .Append("<meta http-equiv=\"Content-Security-Policy\" content=\"").Append(Csp).Append("\">\n")
+         .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<link rel=\"icon\" href=\"data:,\">\n<title>").Append(HtmlText.Escape(title))
+         .Append("</title>\n<style>\n").Append(ReportAssets.Css).Append(ExtraCss).Append("</style>\n</head>\n<body>\n");
+}
