@@ -32,11 +32,11 @@ public static class TrainerAlgorithms
         {
             case "gd":
                 if (a.BatchSize != 0) throw c.Error("algorithm.batch_size", $"must be 0 for gd (full batch); use name: sgd for minibatches, got {a.BatchSize}");
-                result = new Gd<T>(lossScaled: logSchedule);
+                result = Momentum<T>(c, o, logSchedule) ?? new Gd<T>(lossScaled: logSchedule);
                 break;
             case "sgd":
                 if (a.BatchSize < 1) throw c.Error("algorithm.batch_size", $"must be >= 1 for sgd, got {a.BatchSize}");
-                result = new Gd<T>(lossScaled: logSchedule);
+                result = Momentum<T>(c, o, logSchedule) ?? new Gd<T>(lossScaled: logSchedule);
                 break;
             case "loss_scaled_gd":
                 if (!expType) throw c.Error("algorithm.name", $"loss_scaled_gd needs an exponential-type loss (exponential, logistic, cross_entropy), got {c.Loss.Kind}");
@@ -88,6 +88,22 @@ public static class TrainerAlgorithms
             throw c.Error("schedule.kind", $"loss_scaled is realized by stepping on grad log L and is available for gd and sgd; use the algorithm's own loss-scaled variant for '{a.Name}'");
         o.RejectUnknown($"algorithm '{a.Name}'");
         return result;
+    }
+
+    // momentum, dampening, nesterov on gd/sgd: PyTorch's SGD; null (plain GD/SGD of THEORY section 4) when momentum is 0
+    private static Algorithm<T>? Momentum<T>(TrainConfig c, TrainerOptions o, bool logSchedule) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double mu = o.Double("momentum", 0), dampening = o.Double("dampening", 0);
+        bool nesterov = o.Bool("nesterov", false);
+        if (mu == 0)
+        {
+            if (nesterov) throw o.Error("nesterov", "needs momentum > 0");
+            if (dampening != 0) throw o.Error("dampening", "needs momentum > 0");
+            return null;
+        }
+        if (logSchedule) throw c.Error("schedule.kind", "loss_scaled steps on grad log L and is not combined with momentum");
+        try { return new MomentumSgd<T>(mu, dampening, nesterov); }
+        catch (ArgumentException e) { throw o.Error(mu is > 0 and < 1 ? (nesterov ? "nesterov" : "dampening") : "momentum", e.Message); }
     }
 
     private static double MaxDt(TrainerOptions o)
