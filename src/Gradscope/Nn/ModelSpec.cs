@@ -6,15 +6,15 @@ using YamlDotNet.RepresentationModel;
 namespace Gradscope.Nn;
 
 /// <summary>One layer of a <see cref="ModelSpec"/>, as written in the file.</summary>
-/// <param name="Type">Layer type: dense, relu, identity, flatten, conv2d, locally_connected2d, avgpool2d, global_avgpool2d, batchnorm.</param>
+/// <param name="Type">Layer type: dense, relu, identity, flatten, conv2d, locally_connected2d, avgpool2d, maxpool2d, global_avgpool2d, batchnorm.</param>
 /// <param name="Key">state_dict prefix of its parameters ("features.0"); default its index, as in nn.Sequential.</param>
 /// <param name="Line">Line of the layer in the file (1-based).</param>
 /// <param name="Out">dense: output features.</param>
 /// <param name="Bias">dense, conv2d, locally_connected2d: whether it has a bias (default false: homogeneous).</param>
 /// <param name="OutChannels">conv2d, locally_connected2d: output channels.</param>
-/// <param name="Kernel">conv2d, locally_connected2d, avgpool2d: square kernel size.</param>
-/// <param name="Stride">conv2d, locally_connected2d (default 1), avgpool2d (default = kernel).</param>
-/// <param name="Padding">conv2d, locally_connected2d, avgpool2d: zero padding (default 0).</param>
+/// <param name="Kernel">conv2d, locally_connected2d, avgpool2d, maxpool2d: square kernel size.</param>
+/// <param name="Stride">conv2d, locally_connected2d (default 1), avgpool2d and maxpool2d (default = kernel).</param>
+/// <param name="Padding">conv2d, locally_connected2d, avgpool2d: zero padding; maxpool2d: -inf padding (default 0).</param>
 /// <param name="Momentum">batchnorm: running-statistics momentum (default 0.1, as PyTorch).</param>
 /// <param name="Eps">batchnorm: epsilon added to the variance (default 1e-5).</param>
 public sealed record LayerSpec(string Type, string Key, int Line, int? Out = null, bool Bias = false,
@@ -32,7 +32,7 @@ public sealed record LayerSpec(string Type, string Key, int Line, int? Out = nul
 /// </code>
 /// Layer types and their keys: <c>dense</c> (out, bias), <c>relu</c>, <c>identity</c>, <c>flatten</c>,
 /// <c>conv2d</c> / <c>locally_connected2d</c> (out_channels, kernel, stride = 1, padding = 0, bias),
-/// <c>avgpool2d</c> (kernel, stride = kernel, padding = 0), <c>global_avgpool2d</c>, <c>batchnorm</c> (momentum = 0.1,
+/// <c>avgpool2d</c> and <c>maxpool2d</c> (kernel, stride = kernel, padding = 0), <c>global_avgpool2d</c>, <c>batchnorm</c> (momentum = 0.1,
 /// eps = 1e-5; on (C) or (C, H, W) inputs; parameters weight, bias and buffers running_mean, running_var); every layer may have
 /// <c>key</c>, the state_dict prefix of its weights (default: its index, so names match PyTorch's nn.Sequential:
 /// "0.weight", "2.weight"). Errors name the file, the line and the key: unknown keys, values of the wrong type,
@@ -48,6 +48,7 @@ public sealed class ModelSpec
         ["conv2d"] = ["out_channels", "kernel", "stride", "padding", "bias"],
         ["locally_connected2d"] = ["out_channels", "kernel", "stride", "padding", "bias"],
         ["avgpool2d"] = ["kernel", "stride", "padding"],
+        ["maxpool2d"] = ["kernel", "stride", "padding"],
     };
 
     private ModelSpec(string source, string? name, int[] input, IReadOnlyList<LayerSpec> layers)
@@ -150,7 +151,7 @@ public sealed class ModelSpec
             bool conv = type is "conv2d" or "locally_connected2d";
             layers.Add(new LayerSpec(type, lkey, (int)node.Start.Line,
                 Out: Int("out", type == "dense"), Bias: bias,
-                OutChannels: Int("out_channels", conv), Kernel: Int("kernel", conv || type == "avgpool2d"),
+                OutChannels: Int("out_channels", conv), Kernel: Int("kernel", conv || type is "avgpool2d" or "maxpool2d"),
                 Stride: Int("stride", false), Padding: Int("padding", false), Momentum: Real("momentum"), Eps: Real("eps")));
         }
         return new ModelSpec(source, name, input, layers);
@@ -179,6 +180,7 @@ public sealed class ModelSpec
                     "conv2d" => new Conv2d<T>(Channels(shape, l), l.OutChannels!.Value, l.Kernel!.Value, l.Stride ?? 1, l.Padding ?? 0, l.Bias),
                     "locally_connected2d" => new LocallyConnected2d<T>(shape, l.OutChannels!.Value, l.Kernel!.Value, l.Stride ?? 1, l.Padding ?? 0, l.Bias),
                     "avgpool2d" => new AvgPool2d<T>(l.Kernel!.Value, l.Stride, l.Padding ?? 0),
+                    "maxpool2d" => new MaxPool2d<T>(l.Kernel!.Value, l.Stride, l.Padding ?? 0),
                     "global_avgpool2d" => new GlobalAvgPool2d<T>(),
                     "batchnorm" => new BatchNorm<T>(shape[0], l.Momentum ?? 0.1, l.Eps ?? 1e-5),
                     _ => throw new NotSupportedException($"layer type '{l.Type}' is not available in this build of Gradscope."),
