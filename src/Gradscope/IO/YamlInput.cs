@@ -29,6 +29,7 @@ public static class YamlInput
     {
         try { Check(text, error); }
         catch (YamlException e) { throw error(LineOf(e, text), $"YAML syntax error: {e.Message}"); }
+        catch (ScannerFailure e) { throw error(e.Line, "YAML syntax error: a flow collection ('[' or '{') or a scalar in it is not closed"); }
         var stream = new YamlStream();
         try { stream.Load(new StringReader(text)); }
         catch (YamlException e) { throw error(LineOf(e, text), $"YAML syntax error: {e.Message}"); }
@@ -54,10 +55,12 @@ public static class YamlInput
         var anchors = new Dictionary<string, (long Size, bool Scalar)>();
         long total = 0;
         int documents = 0;
-        while (parser.MoveNext())
+        long lastLine = 1;
+        while (MoveNext(parser, lastLine))
         {
             var ev = parser.Current!;
             long line = ev.Start.Line;
+            lastLine = ev.End.Line;
             if (ev is DocumentStart && ++documents > 1)
                 throw error(line, "a second YAML document ('---') is not allowed; the file must hold one document");
             if (ev is MappingEnd or SequenceEnd)
@@ -103,6 +106,19 @@ public static class YamlInput
             if (isKey) { parent!.Key = key; parent.ExpectKey = false; parent.Count += size; }
             else Completed(frames, size);
         }
+    }
+
+    // NOTE: YamlDotNet 16's scanner throws a bare InvalidOperationException (no position) on a plain scalar that runs out
+    // of an unclosed flow collection ("b: [unclosed\nc: 2"); it becomes a syntax error at the last line parsed.
+    private sealed class ScannerFailure(long line) : Exception
+    {
+        public long Line { get; } = line;
+    }
+
+    private static bool MoveNext(Parser parser, long lastLine)
+    {
+        try { return parser.MoveNext(); }
+        catch (InvalidOperationException) { throw new ScannerFailure(lastLine); }
     }
 
     private static Exception TooLarge(Func<long, string, Exception> error, long line) =>

@@ -9,8 +9,9 @@ namespace Gradscope.Tensors;
 /// <list type="bullet">
 /// <item>at most <see cref="MaxElements"/> elements per array (the .NET array limit, 2^31 - 57), with every product of
 /// sizes computed in checked 64-bit arithmetic;</item>
-/// <item>at most <see cref="MaxBytes"/> bytes per allocation: the memory available to the process, or the value of the
-/// environment variable <c>GRADSCOPE_MAX_MEMORY</c> (bytes, or with a suffix K, M, G, T: <c>GRADSCOPE_MAX_MEMORY=4G</c>).</item>
+/// <item>at most <see cref="MaxBytes"/> bytes per allocation: a quarter of the memory available to the process (a model
+/// holds several arrays of its size: values, gradients, optimizer moments), or the value of the environment variable
+/// <c>GRADSCOPE_MAX_MEMORY</c> (bytes, or with a suffix K, M, G, T: <c>GRADSCOPE_MAX_MEMORY=4G</c>).</item>
 /// </list>
 /// Errors are <see cref="ArgumentException"/>s; callers add the file or config key the sizes came from.
 /// </summary>
@@ -25,11 +26,11 @@ public static class MemoryLimit
     /// <summary>The most bytes one allocation may take (see the class summary).</summary>
     public static long MaxBytes => Configured.Value;
 
-    // Read once per process: the environment variable, else the memory the GC reports as available (container limits included).
+    // Read once per process: the environment variable, else a quarter of the memory the GC reports as available (container limits included).
     private static readonly Lazy<long> Configured = new(() =>
     {
         var text = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (string.IsNullOrWhiteSpace(text)) return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (string.IsNullOrWhiteSpace(text)) return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
         return ParseBytes(text) is long b and > 0 ? b
             : throw new ArgumentException($"{EnvironmentVariable} must be a size in bytes such as 4G, 512M or 1000000, got '{text}'");
     });
