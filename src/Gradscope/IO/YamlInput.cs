@@ -27,9 +27,10 @@ public static class YamlInput
     /// <param name="error">Makes the caller's input-error exception from a 1-based line and what is wrong there.</param>
     public static YamlStream Load(string text, Func<long, string, Exception> error)
     {
-        try { Check(text, error); }
-        catch (YamlException e) { throw error(LineOf(e, text), $"YAML syntax error: {e.Message}"); }
-        catch (ScannerFailure e) { throw error(e.Line, "YAML syntax error: a flow collection ('[' or '{') or a scalar in it is not closed"); }
+        var frames = new Stack<Frame>();
+        try { Check(text, error, frames); }
+        catch (YamlException e) { throw error(LineOf(e, text), $"YAML syntax error: {e.Message}{OpenFlow(frames)}"); }
+        catch (ScannerFailure e) { throw error(e.Line, $"YAML syntax error: a flow collection or a scalar in it is not closed{OpenFlow(frames)}"); }
         var stream = new YamlStream();
         try { stream.Load(new StringReader(text)); }
         catch (YamlException e) { throw error(LineOf(e, text), $"YAML syntax error: {e.Message}"); }
@@ -37,8 +38,10 @@ public static class YamlInput
     }
 
     /// <summary>One open mapping or list of the event pass.</summary>
-    private sealed class Frame(bool mapping, string path, string? anchor)
+    private sealed class Frame(bool mapping, string path, string? anchor, long line, bool flow)
     {
+        public long Line { get; } = line;
+        public bool Flow { get; } = flow;
         public bool Mapping { get; } = mapping;
         public string Path { get; } = path;
         public string? Anchor { get; } = anchor;
@@ -48,10 +51,13 @@ public static class YamlInput
         public long Count { get; set; } = 1;
     }
 
-    private static void Check(string text, Func<long, string, Exception> error)
+    // Where the innermost unclosed '[' or '{' began: the place to look when the parser only notices at the end of the file.
+    private static string OpenFlow(Stack<Frame> frames) =>
+        frames.FirstOrDefault(f => f.Flow) is { } f ? $" (the '{(f.Mapping ? '{' : '[')}' opened on line {f.Line})" : "";
+
+    private static void Check(string text, Func<long, string, Exception> error, Stack<Frame> frames)
     {
         var parser = new Parser(new StringReader(text));
-        var frames = new Stack<Frame>();
         var anchors = new Dictionary<string, (long Size, bool Scalar)>();
         long total = 0;
         int documents = 0;
@@ -98,7 +104,8 @@ public static class YamlInput
                 if (frames.Count >= MaxDepth) throw error(line, $"{Where(path)}nesting is deeper than {MaxDepth} levels");
                 if (isKey) throw error(line, $"{Where(parent!.Path)}a mapping key must be a plain value, got a {(node is MappingStart ? "mapping" : "list")}");
                 if (++total > MaxExpandedNodes) throw TooLarge(error, line);
-                frames.Push(new Frame(node is MappingStart, path, node.Anchor.IsEmpty ? null : node.Anchor.Value));
+                bool flow = node is MappingStart { Style: MappingStyle.Flow } or SequenceStart { Style: SequenceStyle.Flow };
+                frames.Push(new Frame(node is MappingStart, path, node.Anchor.IsEmpty ? null : node.Anchor.Value, line, flow));
                 continue;
             }
             total += size;
@@ -142,7 +149,7 @@ public static class YamlInput
         _ => $"{parent.Path}[{parent.Index}]",
     };
 
-    private static string Where(string path) => path.Length == 0 ? "" : path + ": ";
+    private static string Where(string path) => path.Length == 0 ? "" : (path.Length > 80 ? path[..80] + "..." : path) + ": ";
 
     // YAML allows tab, line feed and carriage return in values; every other C0/C1 control character (NUL among
     // them, reachable through "\0") is refused rather than silently becoming part of a name or an enum value.

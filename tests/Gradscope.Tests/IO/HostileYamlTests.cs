@@ -147,6 +147,14 @@ public class HostileYamlTests
     {
         var e = Assert.Throws<InvalidDataException>(() => ModelSpec.Parse("input: [2]\nlayers:\n  - {type: relu\n", "model.yaml"));
         Assert.StartsWith("'model.yaml' line 4: YAML syntax error", e.Message);
+        Assert.EndsWith("(the '{' opened on line 3)", e.Message);
+        // YamlDotNet's scanner fails without a position on a plain scalar running out of an unclosed '['
+        var c = Assert.Throws<TrainConfigException>(() => TrainConfigYaml.Parse("seed: 1
+model: [unclosed
+data: 2
+", "cfg.yaml"));
+        Assert.StartsWith("cfg.yaml:2: YAML syntax error", c.Message);
+        Assert.EndsWith("(the '[' opened on line 2)", c.Message);
     }
 
     [Fact]
