@@ -149,10 +149,7 @@ public class HostileYamlTests
         Assert.StartsWith("'model.yaml' line 4: YAML syntax error", e.Message);
         Assert.EndsWith("(the '{' opened on line 3)", e.Message);
         // YamlDotNet's scanner fails without a position on a plain scalar running out of an unclosed '['
-        var c = Assert.Throws<TrainConfigException>(() => TrainConfigYaml.Parse("seed: 1
-model: [unclosed
-data: 2
-", "cfg.yaml"));
+        var c = Assert.Throws<TrainConfigException>(() => TrainConfigYaml.Parse("seed: 1\nmodel: [unclosed\ndata: 2\n", "cfg.yaml"));
         Assert.StartsWith("cfg.yaml:2: YAML syntax error", c.Message);
         Assert.EndsWith("(the '[' opened on line 2)", c.Message);
     }
