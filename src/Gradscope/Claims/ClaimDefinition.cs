@@ -60,9 +60,7 @@ public sealed class ClaimDefinition
     /// quantity or source, a control without checks or naming an undeclared check; the message names source, line and key.</exception>
     public static ClaimDefinition Parse(string yaml, string source)
     {
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
-        catch (YamlDotNet.Core.YamlException e) { throw new InvalidDataException($"{source}:{e.Start.Line}: {e.Message}"); }
+        var stream = IO.YamlInput.Load(yaml, (line, what) => new InvalidDataException($"{source}:{line}: {what}"));
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new InvalidDataException($"{source}: expected one YAML mapping.");
         string Str(string key) => root.Children.TryGetValue(new YamlScalarNode(key), out var n) && n is YamlScalarNode s && s.Value is { } v

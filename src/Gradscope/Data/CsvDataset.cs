@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Gradscope.Tensors;
 
 namespace Gradscope.Data;
 
@@ -35,6 +36,8 @@ public static class CsvDataset
                     throw new InvalidDataException($"'{path}' line {line}: header must be x0,...,x{{d-1}},y; last column is '{cells[^1].Trim()}'.");
                 continue;
             }
+            if (x.Count + (long)d > MemoryLimit.MaxElements)
+                throw new InvalidDataException($"'{path}' line {line}: more than {MemoryLimit.MaxElements} values, the limit of one array.");
             if (cells.Length != d + 1)
                 throw new InvalidDataException($"'{path}' line {line}: {cells.Length} columns, expected {d + 1} (d = {d} features + label).");
             for (int j = 0; j < d; j++) x.Add(DataFile.ParseCell(cells[j], path, line, j + 1));
@@ -42,6 +45,7 @@ public static class CsvDataset
             lines.Add(line);
         }
         if (d < 0) throw new InvalidDataException($"'{path}': empty file, expected a header x0,...,x{{d-1}},y.");
+        if (y.Count == 0) throw new InvalidDataException($"'{path}': no data rows after the header x0,...,x{d - 1},y.");
         int c = classes > 0 ? classes : Math.Max(2, y.Count == 0 ? 2 : y.Max() + 1);
         var shape = sampleShape ?? [d];
         if (shape.Aggregate(1, (a, b) => a * b) != d)

@@ -40,7 +40,9 @@ public static class Idx
         {
             shape[k] = BinaryPrimitives.ReadInt32BigEndian(b.AsSpan(4 + 4 * k));
             if (shape[k] < 0) throw new InvalidDataException($"'{path}': IDX dimension {k} is negative ({shape[k]}).");
-            count *= shape[k];
+            count *= shape[k]; // NOTE: both factors are below 2^31, so the product fits a long before the bound check
+            if (count > int.MaxValue)
+                throw new InvalidDataException($"'{path}': IDX header shape ({string.Join(", ", shape[..(k + 1)])}{(k + 1 < dims ? ", ..." : "")}) has more than {int.MaxValue} elements.");
         }
         long payload = b.Length - header;
         if (payload < count)

@@ -69,7 +69,9 @@ public static partial class Npy
         {
             if (!int.TryParse(dims[k].TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out shape[k]))
                 throw new InvalidDataException($"'{source}': .npy shape entry '{dims[k]}' is not a non-negative integer.");
-            count *= shape[k];
+            count *= shape[k]; // NOTE: both factors are below 2^31, so the product fits a long before the bound check
+            if (count > b.Length)
+                throw new InvalidDataException($"'{source}': .npy shape ({string.Join(", ", dims)}) has more elements than the file has bytes ({b.Length}).");
         }
         int size = ItemSize(descr, source);
         long payload = b.Length - (start + headerLen);

@@ -119,7 +119,7 @@ public static class SyntheticCompositional
         var tree = new CompositionalTree(depth, kind, rng);
         int d = tree.Inputs;
         if (sampleSeed is ulong ss) rng = new Rng(ss);
-        var x = new double[n * d];
+        var x = new double[MemoryLimit.Elements("n x d", sizeof(double), n, d)];
         for (int k = 0; k < x.Length; k++) x[k] = 2 * rng.NextDouble() - 1;
         var f = new double[n];
         for (int i = 0; i < n; i++) f[i] = tree.Evaluate(x.AsSpan(i * d, d));

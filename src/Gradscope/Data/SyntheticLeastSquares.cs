@@ -38,7 +38,7 @@ public static class SyntheticLeastSquares
     {
         if (n < 1 || d <= n) throw new ArgumentException($"SyntheticLeastSquares: need 1 <= n < d (underdetermined), got n={n}, d={d}.");
         var rng = new Rng(seed);
-        var a = new double[n * d];
+        var a = new double[MemoryLimit.Elements("n x d", sizeof(double), n, d)];
         double s = 1 / Math.Sqrt(d);
         for (int k = 0; k < a.Length; k++) a[k] = s * rng.NextNormal();
         var wStar = new double[d];

@@ -35,6 +35,7 @@ public static class SyntheticSeparable
         if (d < 2) throw new ArgumentOutOfRangeException(nameof(d), d, "SyntheticSeparable: need d >= 2.");
         if (!(gamma > 0)) throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "SyntheticSeparable: margin gamma must be positive.");
         if (supportPairs < 1 || n < 2 * supportPairs) throw new ArgumentException($"SyntheticSeparable: n = {n} cannot hold {supportPairs} support pairs (need n >= {2 * supportPairs}).");
+        int nd = MemoryLimit.Elements("n x d", sizeof(double), n, d);
         var rng = new Rng(seed);
         var u = new double[d];
         double norm;
@@ -42,7 +43,7 @@ public static class SyntheticSeparable
         for (int j = 0; j < d; j++) u[j] /= norm;
         if (sampleSeed is ulong ss) rng = new Rng(ss);
 
-        var z = new double[n * d];
+        var z = new double[nd];
         var y = new int[n];
         var v = new double[d];
         for (int i = 0; i < n; i++)
@@ -63,7 +64,7 @@ public static class SyntheticSeparable
         }
         var order = Enumerable.Range(0, n).ToArray();
         rng.Shuffle(order.AsSpan());
-        var x = new double[n * d];
+        var x = new double[nd];
         var ys = new int[n];
         var supports = new List<int>();
         for (int k = 0; k < n; k++)

@@ -25,6 +25,7 @@ public static class SyntheticTeacher
         if (n < 1 || d < 1) throw new ArgumentException($"SyntheticTeacher: need n, d >= 1, got n={n}, d={d}.");
         if (classes < 2) throw new ArgumentOutOfRangeException(nameof(classes), classes, "SyntheticTeacher: need at least 2 classes.");
         if (hidden.Any(h => h < 1)) throw new ArgumentException($"SyntheticTeacher: hidden widths must be positive, got [{string.Join(", ", hidden)}].");
+        int nd = MemoryLimit.Elements("n x d", sizeof(double), n, d);
         var rng = new Rng(seed);
         int outDim = classes == 2 ? 1 : classes;
         var widths = new[] { d }.Concat(hidden).Append(outDim).ToArray();
@@ -33,13 +34,13 @@ public static class SyntheticTeacher
         {
             int fanIn = widths[l], fanOut = widths[l + 1];
             double std = Math.Sqrt((l < weights.Length - 1 ? 2.0 : 1.0) / fanIn);
-            weights[l] = new double[fanOut * fanIn];
+            weights[l] = new double[MemoryLimit.Elements($"hidden layer {l} fan-out x fan-in", sizeof(double), fanOut, fanIn)];
             for (int k = 0; k < weights[l].Length; k++) weights[l][k] = std * rng.NextNormal();
         }
         if (sampleSeed is ulong ss) rng = new Rng(ss);
-        var x = new double[n * d];
+        var x = new double[nd];
         for (int k = 0; k < x.Length; k++) x[k] = rng.NextNormal();
-        var outputs = new double[n * outDim];
+        var outputs = new double[MemoryLimit.Elements("n x outputs", sizeof(double), n, outDim)];
         var y = new int[n];
         for (int i = 0; i < n; i++)
         {

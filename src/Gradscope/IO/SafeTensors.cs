@@ -111,54 +111,61 @@ public static class SafeTensors
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (n > MaxHeaderBytes) throw Bad(source, $"header length {n} exceeds the limit of {MaxHeaderBytes} bytes");
         if ((ulong)bytes.Length - 8 < n) throw Bad(source, $"header length {n} runs past the end of the file ({bytes.Length} bytes)");
-        JsonObject header;
-        try
-        {
-            header = JsonNode.Parse(bytes.Slice(8, (int)n)) as JsonObject ?? throw Bad(source, "header is not a JSON object");
-        }
-        catch (JsonException e) { throw Bad(source, $"header is not valid JSON ({e.Message})"); }
+        var headerBytes = bytes.Slice(8, (int)n);
+        try { _ = StrictUtf8.GetCharCount(headerBytes); }
+        catch (DecoderFallbackException e) { throw Bad(source, $"header is not valid UTF-8 (invalid byte at header offset {e.Index})"); }
+        using var doc = ParseHeader(headerBytes.ToArray(), source);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Bad(source, "header is not a JSON object");
         var data = bytes.Slice(8 + (int)n);
         var meta = new Dictionary<string, string>();
         var entries = new List<(string Name, SafeTensorDType DType, int[] Shape, long Begin, long End)>();
-        foreach (var (name, node) in header)
+        // NOTE: strings are decoded inside the guard: an escaped lone surrogate ("\ud800") is valid JSON syntax but not
+        // valid Unicode, and System.Text.Json reports it only when the string is read.
+        try
         {
-            if (name == "__metadata__")
+            foreach (var (name, node) in Members(doc.RootElement, source, "the header"))
             {
-                if (node is not JsonObject mo) throw Bad(source, "__metadata__ is not an object");
-                foreach (var (k, v) in mo)
-                    meta[k] = v is JsonValue jv && jv.TryGetValue<string>(out var s) ? s : throw Bad(source, $"__metadata__ value '{k}' is not a string");
-                continue;
+                if (name == "__metadata__")
+                {
+                    if (node.ValueKind != JsonValueKind.Object) throw Bad(source, "__metadata__ is not an object");
+                    foreach (var (k, v) in Members(node, source, "__metadata__"))
+                        meta[k] = v.ValueKind == JsonValueKind.String ? v.GetString()! : throw Bad(source, $"__metadata__ value '{k}' is not a string");
+                    continue;
+                }
+                if (node.ValueKind != JsonValueKind.Object) throw Bad(source, $"entry '{name}' is not an object");
+                var o = Members(node, source, $"tensor '{name}'").ToDictionary(m => m.Name, m => m.Value);
+                string dt = o.TryGetValue("dtype", out var dv) && dv.ValueKind == JsonValueKind.String ? dv.GetString()! : throw Bad(source, $"tensor '{name}' has no dtype");
+                var dtype = dt switch
+                {
+                    "F32" => SafeTensorDType.F32,
+                    "F64" => SafeTensorDType.F64,
+                    "I64" => SafeTensorDType.I64,
+                    _ => throw Bad(source, $"tensor '{name}' has dtype {dt}; Gradscope reads F32, F64 and I64"),
+                };
+                if (!o.TryGetValue("shape", out var sa) || sa.ValueKind != JsonValueKind.Array) throw Bad(source, $"tensor '{name}' has no shape array");
+                var shape = new int[sa.GetArrayLength()];
+                long count = 1;
+                int i = 0;
+                foreach (var sv in sa.EnumerateArray())
+                {
+                    if (sv.ValueKind != JsonValueKind.Number || !sv.TryGetInt64(out long d) || d < 0 || d > int.MaxValue)
+                        throw Bad(source, $"tensor '{name}' has an invalid shape entry {sv.GetRawText()}");
+                    shape[i++] = (int)d;
+                    count = checked(count * d);
+                    if (count > int.MaxValue) throw Bad(source, $"tensor '{name}' has too many elements");
+                }
+                if (!o.TryGetValue("data_offsets", out var oa) || oa.ValueKind != JsonValueKind.Array || oa.GetArrayLength() != 2
+                    || oa[0].ValueKind != JsonValueKind.Number || !oa[0].TryGetInt64(out long begin)
+                    || oa[1].ValueKind != JsonValueKind.Number || !oa[1].TryGetInt64(out long end))
+                    throw Bad(source, $"tensor '{name}' has no valid data_offsets [begin, end]");
+                if (begin < 0 || end < begin || end > data.Length)
+                    throw Bad(source, $"tensor '{name}' offsets [{begin}, {end}) lie outside the {data.Length} data bytes");
+                if (end - begin != count * ElementSize(dtype))
+                    throw Bad(source, $"tensor '{name}' occupies {end - begin} bytes but {dt} shape ({string.Join(", ", shape)}) needs {count * ElementSize(dtype)}");
+                entries.Add((name, dtype, shape, begin, end));
             }
-            if (node is not JsonObject o) throw Bad(source, $"entry '{name}' is not an object");
-            string dt = o["dtype"] is JsonValue dv && dv.TryGetValue<string>(out var ds) ? ds : throw Bad(source, $"tensor '{name}' has no dtype");
-            var dtype = dt switch
-            {
-                "F32" => SafeTensorDType.F32,
-                "F64" => SafeTensorDType.F64,
-                "I64" => SafeTensorDType.I64,
-                _ => throw Bad(source, $"tensor '{name}' has dtype {dt}; Gradscope reads F32, F64 and I64"),
-            };
-            if (o["shape"] is not JsonArray sa) throw Bad(source, $"tensor '{name}' has no shape array");
-            var shape = new int[sa.Count];
-            long count = 1;
-            for (int i = 0; i < shape.Length; i++)
-            {
-                if (sa[i] is not JsonValue sv || !sv.TryGetValue<long>(out long d) || d < 0 || d > int.MaxValue)
-                    throw Bad(source, $"tensor '{name}' has an invalid shape entry {sa[i]?.ToJsonString() ?? "null"}");
-                shape[i] = (int)d;
-                count = checked(count * d);
-                if (count > int.MaxValue) throw Bad(source, $"tensor '{name}' has too many elements");
-            }
-            if (o["data_offsets"] is not JsonArray oa || oa.Count != 2
-                || oa[0] is not JsonValue b0 || !b0.TryGetValue<long>(out long begin)
-                || oa[1] is not JsonValue e0 || !e0.TryGetValue<long>(out long end))
-                throw Bad(source, $"tensor '{name}' has no valid data_offsets [begin, end]");
-            if (begin < 0 || end < begin || end > data.Length)
-                throw Bad(source, $"tensor '{name}' offsets [{begin}, {end}) lie outside the {data.Length} data bytes");
-            if (end - begin != count * ElementSize(dtype))
-                throw Bad(source, $"tensor '{name}' occupies {end - begin} bytes but {dt} shape ({string.Join(", ", shape)}) needs {count * ElementSize(dtype)}");
-            entries.Add((name, dtype, shape, begin, end));
         }
+        catch (InvalidOperationException e) { throw Bad(source, $"header holds a string that is not valid Unicode ({e.Message})"); }
         // The data section must be covered exactly, without overlaps or holes.
         entries.Sort((a, b) => a.Begin.CompareTo(b.Begin));
         long expect = 0;
@@ -184,6 +191,26 @@ public static class SafeTensors
         }
         metadata = meta;
         return result;
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static JsonDocument ParseHeader(byte[] header, string source)
+    {
+        try { return JsonDocument.Parse(header, new JsonDocumentOptions { MaxDepth = 64 }); }
+        catch (JsonException e) { throw Bad(source, $"header is not valid JSON ({e.Message})"); }
+    }
+
+    // The members of a JSON object in file order; a name given twice is an error naming it (JSON leaves duplicates
+    // undefined, and the reference implementation refuses them).
+    private static IEnumerable<(string Name, JsonElement Value)> Members(JsonElement obj, string source, string where)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in obj.EnumerateObject())
+        {
+            if (!seen.Add(p.Name)) throw Bad(source, $"{where} has the key '{p.Name}' twice");
+            yield return (p.Name, p.Value);
+        }
     }
 
     private static int ElementSize(SafeTensorDType d) => d == SafeTensorDType.F32 ? 4 : 8;

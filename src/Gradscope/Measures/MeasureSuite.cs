@@ -71,17 +71,25 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
             if (o.FullSvd)
             {
                 // The Gram route decides the numerical rank unless a value sits at the threshold; then a full SVD does.
-                var gram = GramSpectrum.Of(w);
-                var s = gram.Values;
-                spec[k] = s[0];
-                v[$"layer.{k}.effective_rank"] = s[0] > 0 ? EffectiveRank.FromSpectrum(s) : 0;
-                v[$"layer.{k}.numerical_rank"] = gram.NumericalRank(o.NumericalRankTolerance)
-                    ?? NumericalRank.FromSpectrum(SingularSpectrum.Of(w), o.NumericalRankTolerance);
+                // NOTE: finite weights near the double range (1e308) overflow W^T W; the spectrum is then omitted, not faked.
+                try
+                {
+                    var gram = GramSpectrum.Of(w);
+                    var s = gram.Values;
+                    spec[k] = s[0];
+                    v[$"layer.{k}.effective_rank"] = s[0] > 0 ? EffectiveRank.FromSpectrum(s) : 0;
+                    v[$"layer.{k}.numerical_rank"] = gram.NumericalRank(o.NumericalRankTolerance)
+                        ?? NumericalRank.FromSpectrum(SingularSpectrum.Of(w), o.NumericalRankTolerance);
+                }
+                catch (ArgumentException e)
+                {
+                    Omit($"layer.{k}.effective_rank", e.Message); Omit($"layer.{k}.numerical_rank", e.Message);
+                }
             }
             v[$"layer.{k}.frobenius"] = fro[k];
             v[$"layer.{k}.spectral"] = spec[k];
             if (spec[k] > 0) v[$"layer.{k}.stable_rank"] = fro[k] * fro[k] / (spec[k] * spec[k]);
-            else Omit($"layer.{k}.stable_rank", "the layer is zero");
+            else Omit($"layer.{k}.stable_rank", spec[k] == 0 ? "the layer is zero" : "the spectral norm is not finite");
         }
         if (!o.FullSvd) { Omit("layer.*.effective_rank", "needs the full spectrum (MeasureOptions.FullSvd)"); Omit("layer.*.numerical_rank", "needs the full spectrum (MeasureOptions.FullSvd)"); }
         for (int k = 0; k + 1 < L; k++)
@@ -124,30 +132,48 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
         }
         else outputs = _outputs = ev.Features(sample, model.Layers.Count, _outputs);
         var raw = Margins.Raw(outputs, sample.Y);
-        var rawDist = new MarginDistribution(raw);
         v["train_error"] = Error(outputs, sample.Y);
-        v["margin.min"] = rawDist.Quantile(0);
-        foreach (double q in o.MarginQuantiles) v[$"margin.q{Pct(q)}"] = rawDist.Quantile(q);
+        // NOTE: outputs beyond the double range (huge weights or inputs) give NaN margins (Inf - Inf), which have no
+        // order: every margin-based measure is then omitted with the reason instead of failing the whole report.
+        const string nanMargins = "the network outputs are not finite (weights or inputs beyond the double range), so margins are undefined";
+        bool marginsDefined = !raw.Any(double.IsNaN);
+        var rawDist = marginsDefined ? new MarginDistribution(raw) : null;
+        if (rawDist is not null)
+        {
+            v["margin.min"] = rawDist.Quantile(0);
+            foreach (double q in o.MarginQuantiles) v[$"margin.q{Pct(q)}"] = rawDist.Quantile(q);
+        }
+        else Omit("margin.*", nanMargins);
         double xf = Margins.InputFrobenius(sample), bx = Margins.MaxInputNorm(sample);
-        if (homogeneous && rho > 0)
+        double[]? rhoMargins = homogeneous && rho > 0 && marginsDefined ? Margins.RhoNormalized(raw, rho) : null;
+        if (rhoMargins is not null && !rhoMargins.Any(double.IsNaN))
         {
             v["gamma_min"] = Margins.GammaMin(raw, rho);
-            var rd = new MarginDistribution(Margins.RhoNormalized(raw, rho));
+            var rd = new MarginDistribution(rhoMargins);
             foreach (double q in o.MarginQuantiles) v[$"margin_rho.q{Pct(q)}"] = rd.Quantile(q);
         }
-        else { Omit("gamma_min", homogeneous ? "rho = 0" : notHomogeneous); Omit("margin_rho.*", homogeneous ? "rho = 0" : notHomogeneous); }
-        if (homogeneous && complexity > 0 && xf > 0)
+        else
         {
-            var sd = new MarginDistribution(Margins.SpectrallyNormalized(raw, complexity, xf));
+            string why = !homogeneous ? notHomogeneous : !marginsDefined || rhoMargins is not null ? nanMargins : "rho = 0";
+            Omit("gamma_min", why); Omit("margin_rho.*", why);
+        }
+        double[]? specMargins = homogeneous && complexity > 0 && xf > 0 && marginsDefined ? Margins.SpectrallyNormalized(raw, complexity, xf) : null;
+        if (specMargins is not null && !specMargins.Any(double.IsNaN))
+        {
+            var sd = new MarginDistribution(specMargins);
             foreach (double q in o.MarginQuantiles) v[$"margin_spectral.q{Pct(q)}"] = sd.Quantile(q);
         }
-        else Omit("margin_spectral.*", homogeneous ? "R or ||X||_F is 0" : notHomogeneous);
+        else Omit("margin_spectral.*", !homogeneous ? notHomogeneous : !marginsDefined || specMargins is not null ? nanMargins : "R or ||X||_F is 0");
 
         // Bounds.
         int n = sample.N;
         v["bound.vc"] = VcBound.Of(model.ParameterCount, L, train.N);
-        double gamma = rawDist.Quantile(o.BoundMarginQuantile);
-        if (!homogeneous)
+        double gamma = rawDist?.Quantile(o.BoundMarginQuantile) ?? double.NaN;
+        if (rawDist is null)
+        {
+            Omit("bound.bft", nanMargins); Omit("bound.frobenius_product", nanMargins); Omit("bound.conv_*", nanMargins);
+        }
+        else if (!homogeneous)
         {
             Omit("bound.bft", notHomogeneous); Omit("bound.frobenius_product", notHomogeneous); Omit("bound.conv_*", notHomogeneous);
         }

@@ -75,7 +75,12 @@ public static class NeuralCollapse
         // NC1: Sigma_B = (1/C) M M^T = U diag(s^2 / C) U^T, so pinv(Sigma_B) = U diag(C / s^2) U^T on kept directions,
         // and trace(Sigma_W pinv(Sigma_B)) = sum_k (C / s_k^2) u_k^T Sigma_W u_k, u_k^T Sigma_W u_k = (1/n) ||R u_k||^2.
         // U comes from the small C x C eigenproblem M^T M = V diag(s^2) V^T, u_k = M v_k / s_k.
-        var evd = (m.TransposeThisAndMultiply(m)).Evd(Symmetricity.Symmetric);
+        // NOTE: finite but huge features (1e308) overflow the means or M^T M to Inf/NaN, on which the eigen solver fails
+        // (it indexes past its arrays); such a layer has no defined neural collapse, reported as an ArgumentException.
+        var gram = m.TransposeThisAndMultiply(m);
+        if (!TensorPrimitives.IsFiniteAll(features) || !gram.Enumerate().All(double.IsFinite))
+            throw new ArgumentException("NeuralCollapse: the features or their class-mean Gram matrix are not finite (values beyond the double range).");
+        var evd = gram.Evd(Symmetricity.Symmetric);
         var eigs = evd.EigenValues.Select(e => Math.Max(0, e.Real)).ToArray();
         double eigMax = eigs.Max() / c;
         var kept = Enumerable.Range(0, c).Where(k => eigs[k] / c > 1e-10 * eigMax && eigs[k] > 0).ToArray();

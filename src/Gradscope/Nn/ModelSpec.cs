@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using Gradscope.IO;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -75,9 +76,7 @@ public sealed class ModelSpec
     /// <summary>Parses a model description; <paramref name="source"/> names it in errors.</summary>
     public static ModelSpec Parse(string text, string source)
     {
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(text)); }
-        catch (YamlException e) { throw new InvalidDataException($"'{source}' line {e.Start.Line}: YAML syntax error: {e.Message}", e); }
+        var stream = YamlInput.Load(text, (line, what) => new InvalidDataException($"'{source}' line {line}: {what}"));
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new InvalidDataException($"'{source}': expected one mapping with keys 'input' and 'layers'.");
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Gradscope.Nn;
 
@@ -40,6 +41,7 @@ public sealed class Sequential<T> where T : unmanaged, IFloatingPointIeee754<T>
         _named = named.ToArray();
         int total = 0;
         foreach (var np in _named) total = checked(total + np.Parameter.Length);
+        MemoryLimit.CheckBytes($"the flat parameter and gradient vectors of {total} parameters", 2L * total * Unsafe.SizeOf<T>());
         Flat = new T[total];
         FlatGrad = new T[total];
         int offset = 0;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Gradscope.IO;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -14,9 +15,7 @@ public static class YamlTree
     /// <exception cref="SweepException">The text is not YAML or its root is not a mapping (message names <paramref name="source"/>).</exception>
     public static YamlMappingNode LoadMapping(string text, string source)
     {
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(text)); }
-        catch (YamlException e) { throw new SweepException($"{source}: not valid YAML at line {e.Start.Line}: {e.Message}", e); }
+        var stream = YamlInput.Load(text, (line, what) => new SweepException($"{source}:{line}: {what}"));
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new SweepException($"{source}: expected a YAML mapping at the top level");
         return root;

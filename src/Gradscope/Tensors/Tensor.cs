@@ -24,6 +24,8 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         Shape = (int[])shape.Clone();
         Length = CheckedLength(Shape);
+        long bytes = (long)Length * Unsafe.SizeOf<T>();
+        if (bytes > 1L << 26) MemoryLimit.CheckBytes($"a tensor of shape {ShapeString(Shape)}", bytes); // only large tensors pay for the check
         Buffer = new T[Length];
     }
 

@@ -25,6 +25,9 @@ public readonly record struct ConvGeometry(int Channels, int Height, int Width, 
     {
         if (Channels <= 0 || Height <= 0 || Width <= 0 || KernelH <= 0 || KernelW <= 0 || Stride <= 0 || Padding < 0)
             throw new ArgumentException($"{op}: invalid geometry input (C={Channels}, H={Height}, W={Width}), kernel {KernelH}x{KernelW}, stride {Stride}, padding {Padding}.");
+        // NOTE: in 64-bit arithmetic, so a huge padding is reported as such rather than wrapping to a negative size.
+        if ((long)Height + 2L * Padding > int.MaxValue || (long)Width + 2L * Padding > int.MaxValue)
+            throw new ArgumentException($"{op}: the padded input {(long)Height + 2L * Padding}x{(long)Width + 2L * Padding} exceeds {int.MaxValue} per side.");
         if (Height + 2 * Padding < KernelH || Width + 2 * Padding < KernelW)
             throw new ArgumentException($"{op}: kernel {KernelH}x{KernelW} is larger than the padded input {Height + 2 * Padding}x{Width + 2 * Padding}.");
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gradscope.IO;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -23,9 +24,7 @@ public static class TrainConfigYaml
     /// <summary>Parses and validates YAML text; <paramref name="source"/> names it in errors.</summary>
     public static TrainConfig Parse(string yaml, string source = "config.yaml")
     {
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
-        catch (YamlException e) { throw new TrainConfigException($"{source}:{e.Start.Line}: invalid YAML: {e.Message}"); }
+        var stream = YamlInput.Load(yaml, (line, what) => new TrainConfigException($"{source}:{line}: {what}"));
         if (stream.Documents.Count == 0) throw new TrainConfigException($"{source}: the config is empty.");
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new TrainConfigException($"{source}:{stream.Documents[0].RootNode.Start.Line}: the config must be a mapping of keys (seed, model, data, ...).");

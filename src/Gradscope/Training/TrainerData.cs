@@ -81,10 +81,15 @@ public static class TrainerData
         ulong seed = (ulong)o.Int("seed", (int)(configSeed & 0x7FFFFFFF), 0);
         var teacherRng = new Rng(seed ^ 0x5EAB1EUL);
         int rows = classes == 2 ? 1 : classes;
-        var w = new double[rows * d];
+        int nd, rd;
+        try { nd = MemoryLimit.Elements("n x d", sizeof(double), n, d); }
+        catch (ArgumentException e) { throw o.Error("n", e.Message); }
+        try { rd = MemoryLimit.Elements("classes x d", sizeof(double), rows, d); }
+        catch (ArgumentException e) { throw o.Error("classes", e.Message); }
+        var w = new double[rd];
         for (int i = 0; i < w.Length; i++) w[i] = teacherRng.NextNormal();
         var rng = new Rng(seed * 2 + (isTest ? 1UL : 0UL) + 0x9E37UL);
-        var x = new double[n * d];
+        var x = new double[nd];
         var y = new int[n];
         var score = new double[rows];
         double wNorm = Math.Sqrt(w.Sum(v => v * v));

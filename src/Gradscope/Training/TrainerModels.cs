@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Gradscope.Training;
 
@@ -36,6 +37,7 @@ public static class TrainerModels
         {
             if (mlp.Widths[0] != data.D)
                 throw c.Error("model.mlp.widths", $"starts with input width {mlp.Widths[0]} but dataset '{data.Name}' has {data.D} features");
+            CheckParameterMemory<T>(c, "model.mlp.widths", mlp.Widths.Zip(mlp.Widths.Skip(1), (a, b) => ((long)a, (long)b)));
             var layers = new List<Layer<T>>();
             for (int i = 0; i + 1 < mlp.Widths.Length; i++)
             {
@@ -81,6 +83,23 @@ public static class TrainerModels
         return model;
     }
 
+    // Every weight matrix must fit one array, and the parameters with their gradients and up to two optimizer moments
+    // (4 copies) must fit the memory limit, before anything is allocated.
+    private static void CheckParameterMemory<T>(TrainConfig c, string key, IEnumerable<(long In, long Out)> layers) where T : unmanaged
+    {
+        long total = 0;
+        try
+        {
+            int k = 0;
+            foreach (var (fanIn, fanOut) in layers)
+            {
+                total = checked(total + MemoryLimit.Elements($"the weight of layer {k++} (out x in)", Unsafe.SizeOf<T>(), fanOut, fanIn) + fanOut);
+            }
+            MemoryLimit.CheckBytes($"{total} parameters (with gradients and optimizer state)", checked(4 * total * Unsafe.SizeOf<T>()));
+        }
+        catch (ArgumentException e) { throw c.Error(key, e.Message); }
+    }
+
     /// <summary>Layer kinds built through the model description format (Nn.ModelSpec).</summary>
     public static IReadOnlyList<string> SpecKinds { get; } = ["flatten", "conv2d", "locally_connected2d", "avgpool2d", "maxpool2d", "global_avgpool2d", "batchnorm"];
 
@@ -107,7 +126,9 @@ public static class TrainerModels
                     int inFeatures = shape.Aggregate(1, (a, b) => a * b);
                     int declared = o.Int("in", inFeatures, 1);
                     if (declared != inFeatures) throw o.Error("in", $"is {declared} but the previous layer gives {inFeatures} features");
-                    return new Dense<T>(inFeatures, o.Int("out", -1) is int outF and >= 1 ? outF : throw o.Error("out", "must be given as an integer >= 1"), o.Bool("bias", false));
+                    int outFeatures = o.Int("out", -1) is int outF and >= 1 ? outF : throw o.Error("out", "must be given as an integer >= 1");
+                    CheckParameterMemory<T>(c, $"model.layers[{i}].out", [(inFeatures, outFeatures)]);
+                    return new Dense<T>(inFeatures, outFeatures, o.Bool("bias", false));
                 }
             case "relu": return new Relu<T>();
             case "identity": return new Identity<T>();

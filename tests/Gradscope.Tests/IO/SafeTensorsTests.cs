@@ -58,6 +58,29 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void InvalidUtf8InAHeaderStringIsAClearErrorNamingTheFile()
+    {
+        var bytes = Build("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
+        bytes[8 + 2] = 0xFF; // the 'w' of the tensor name becomes a byte no UTF-8 sequence starts with
+        var e = Assert.Throws<InvalidDataException>(() => SafeTensors.Parse(bytes, "evil.safetensors", out _));
+        Assert.Equal("safetensors 'evil.safetensors': header is not valid UTF-8 (invalid byte at header offset 2).", e.Message);
+        // an escaped lone surrogate is valid JSON syntax but no Unicode string
+        var surrogate = Build("{\"\\ud800\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
+        e = Assert.Throws<InvalidDataException>(() => SafeTensors.Parse(surrogate, "evil.safetensors", out _));
+        Assert.StartsWith("safetensors 'evil.safetensors': header holds a string that is not valid Unicode", e.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", "the header has the key 'w' twice")]
+    [InlineData("{\"w\":{\"dtype\":\"F32\",\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,4]}}", "tensor 'w' has the key 'dtype' twice")]
+    [InlineData("{\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"},\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", "__metadata__ has the key 'a' twice")]
+    public void ADuplicateHeaderKeyIsAnErrorNamingTheKey(string header, string expected)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => SafeTensors.Parse(Build(header, 4), "dup.safetensors", out _));
+        Assert.Equal($"safetensors 'dup.safetensors': {expected}.", e.Message);
+    }
+
+    [Fact]
     public void RejectsHugeOrTruncatedHeaderLength()
     {
         var bytes = new byte[16];

@@ -15,16 +15,25 @@ public sealed class MeasureSuiteSource(MeasureOptions? options = null) : IMeasur
     static readonly HashSet<string> GapKeys = ["train_error", "test_error", "generalization_gap"];
 
     /// <inheritdoc/>
-    /// <exception cref="SweepException">The run has no config.yaml or model.safetensors.</exception>
+    /// <exception cref="SweepException">The run has no config.yaml or model.safetensors, or one of them cannot be read (naming the point and file).</exception>
     public IReadOnlyDictionary<string, double> Measures(string runDir, PointRecord point)
     {
         var configPath = Path.Combine(runDir, "config.yaml");
         var weights = Path.Combine(runDir, "model.safetensors");
         if (!File.Exists(configPath) || !File.Exists(weights))
             throw new SweepException($"point {point.Index}: run directory '{runDir}' lacks config.yaml or model.safetensors");
-        var config = TrainConfigYaml.Load(configPath);
-        var values = config.DType == "f32" ? Compute<float>(config, weights) : Compute<double>(config, weights);
-        return values.Where(kv => !GapKeys.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        try
+        {
+            var config = TrainConfigYaml.Load(configPath);
+            var values = config.DType == "f32" ? Compute<float>(config, weights) : Compute<double>(config, weights);
+            return values.Where(kv => !GapKeys.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        }
+        catch (Exception e) when (e is InvalidDataException or TrainConfigException or ArgumentException or KeyNotFoundException
+            or IOException or UnauthorizedAccessException)
+        {
+            // A truncated or edited run file is named with its point, not left to escape as a stack trace.
+            throw new SweepException($"point {point.Index}: run directory '{runDir}': {e.Message}", e);
+        }
     }
 
     IReadOnlyDictionary<string, double> Compute<T>(TrainConfig config, string weights) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>

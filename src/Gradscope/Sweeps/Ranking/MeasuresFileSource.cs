@@ -8,9 +8,19 @@ namespace Gradscope.Sweeps.Ranking;
 public sealed class MeasuresFileSource : IMeasureSource
 {
     /// <inheritdoc/>
+    /// <exception cref="SweepException">measures.json or the stored metrics are not valid JSON or cannot be read (naming the point and file).</exception>
     public IReadOnlyDictionary<string, double> Measures(string runDir, PointRecord point)
     {
         var file = Path.Combine(runDir, "measures.json");
+        try { return Read(file, point); }
+        catch (Exception e) when (e is JsonException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            throw new SweepException($"point {point.Index}: '{file}' or its stored metrics cannot be read: {e.Message}", e);
+        }
+    }
+
+    static IReadOnlyDictionary<string, double> Read(string file, PointRecord point)
+    {
         if (File.Exists(file)) return Numbers(JsonDocument.Parse(File.ReadAllText(file)).RootElement);
         if (point.Metrics == null || JsonDocument.Parse(point.Metrics).RootElement is not { ValueKind: JsonValueKind.Object } m)
             return new Dictionary<string, double>();

@@ -15,7 +15,9 @@ public static class SweepMeasures
         var list = new List<RankedPoint>();
         foreach (var p in index.Points().Where(p => p.Status == PointStatus.Done))
         {
-            var metrics = JsonDocument.Parse(p.Metrics ?? "{}").RootElement;
+            JsonElement metrics;
+            try { metrics = JsonDocument.Parse(p.Metrics ?? "{}").RootElement; }
+            catch (JsonException e) { throw new SweepException($"point {p.Index} ({p.Directory}): stored final metrics are not valid JSON: {e.Message}", e); }
             double Get(string k) => metrics.ValueKind == JsonValueKind.Object && metrics.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number
                 ? v.GetDouble() : throw new SweepException($"point {p.Index} ({p.Directory}): final metrics have no numeric '{k}'");
             var hp = JsonSerializer.Deserialize<Dictionary<string, string>>(p.Hyperparameters) ?? [];
