@@ -43,11 +43,12 @@ public static class OperatorNorm
     /// (theta_1, y) gives the Ritz vector; its residual ||A x - theta_1 x|| = beta_j |y_j| = r. It stops when
     /// r &lt;= <paramref name="tolerance"/> theta_1, or when r^2 / (theta_1 - theta_2) &lt;= tolerance theta_1 (an estimate of the
     /// eigenvalue error with theta_2 the next Ritz value) and theta_1 moved by at most tolerance theta_1 since the last check, when the Krylov space is invariant (beta_j at the rounding level
-    /// or j = dimension), or after <paramref name="maxSteps"/>. s_1 = ||T v|| for the unit Ritz vector v: a lower bound of
+    /// or j = dimension), or after <paramref name="maxSteps"/> steps in all (a basis is at most <paramref name="maxBasisDoubles"/>
+    /// values; a longer run restarts from its Ritz vector). s_1 = ||T v|| for the unit Ritz vector v: a lower bound of
     /// ||T||_2 whatever the stop, and its relative error is at most that of theta_1.
     /// </summary>
     public static TopSingular Top(LayerOperator op, double tolerance = DefaultTolerance, int maxSteps = DefaultMaxLanczosSteps,
-        ulong seed = 0x5EC7, double[]? start = null)
+        ulong seed = 0x5EC7, double[]? start = null, long maxBasisDoubles = DefaultMaxBasisDoubles)
     {
         if (!(tolerance > 0)) throw new ArgumentException($"OperatorNorm: tolerance must be positive, got {tolerance}.");
         if (maxSteps < 1) throw new ArgumentException($"OperatorNorm: maxSteps must be >= 1, got {maxSteps}.");
@@ -66,17 +67,36 @@ public static class OperatorNorm
         if (TensorPrimitives.Norm<double>(q) == 0)
         {
             // A start in the null space (or a zero operator): fall back to the seeded Gaussian start once.
-            if (start is not null) return Top(op, tolerance, maxSteps, seed, null);
+            if (start is not null) return Top(op, tolerance, maxSteps, seed, null, maxBasisDoubles);
             return new TopSingular(0, u, v, 0);
         }
         Normalize(q);
+        int total = 0;
+        while (true)
+        {
+            // NOTE: the basis is capped at maxBasisDoubles values; a longer run restarts from the cycle's Ritz vector.
+            int cycle = (int)Math.Min(Math.Min(maxSteps - total, n), Math.Max(2, maxBasisDoubles / n));
+            var (ritz, done, k) = Cycle(op, right, q, cycle, tolerance);
+            total += k;
+            if (done || total >= maxSteps) return Finish(op, ritz, right, u, v, total);
+            q = ritz;
+        }
+    }
+
+    /// <summary>Default most values kept in one Lanczos basis (2^24 doubles, 128 MB); longer runs restart.</summary>
+    public const long DefaultMaxBasisDoubles = 1L << 24;
+
+    // One Lanczos run of at most `steps` steps from the unit vector q; returns the unit Ritz vector of the top Ritz value,
+    // whether it converged (or the Krylov space is invariant), and the steps taken.
+    private static (double[] Ritz, bool Done, int Steps) Cycle(LayerOperator op, bool right, double[] q, int steps, double tolerance)
+    {
+        int n = q.Length;
         var basis = new List<double[]>();
         var alpha = new List<double>(); var beta = new List<double>();
         var w = new double[n];
         var tmp = new double[right ? op.Rows : op.Cols];
-        double[] ritz = q;
-        double lastTheta = double.NaN;
-        int steps = Math.Min(maxSteps, n);
+        double lastTheta = double.NaN, maxAlpha = 0;
+        int nextCheck = 1;
         for (int j = 0; j < steps; j++)
         {
             basis.Add(q);
@@ -85,15 +105,17 @@ public static class OperatorNorm
             else { op.ApplyTranspose(q, tmp); op.Apply(tmp, w); }
             double a = TensorPrimitives.Dot<double>(q, w);
             alpha.Add(a);
+            maxAlpha = Math.Max(maxAlpha, Math.Abs(a));
             // NOTE: full reorthogonalization, twice (Gram-Schmidt "twice is enough"): keeps the Ritz values free of ghost copies.
             for (int pass = 0; pass < 2; pass++)
                 foreach (var b in basis) TensorPrimitives.MultiplyAdd(b, -TensorPrimitives.Dot<double>(b, w), w, w);
             double bj = TensorPrimitives.Norm<double>(w);
             int k = j + 1;
-            bool invariant = k == n || bj <= 64 * SymmetricEigenvalues.MachineEpsilon * Math.Abs(alpha.Max());
-            bool check = invariant || k == steps || k <= 32 || k % Math.Max(1, k / 8) == 0;
-            if (check)
+            bool invariant = k == n || bj <= 64 * SymmetricEigenvalues.MachineEpsilon * maxAlpha;
+            // NOTE: the tridiagonal eigenproblem costs O(k^3); checked at every step up to 8, then after every k/4 more steps.
+            if (invariant || k == steps || k >= nextCheck)
             {
+                nextCheck = k < 8 ? k + 1 : k + Math.Max(1, k / 4);
                 var (theta1, theta2, y) = TopEigenpair(alpha, beta, k);
                 double residual = bj * Math.Abs(y[k - 1]);
                 double gap = theta1 - theta2;
@@ -103,17 +125,17 @@ public static class OperatorNorm
                 lastTheta = theta1;
                 if (invariant || converged || k == steps)
                 {
-                    ritz = new double[n];
+                    var ritz = new double[n];
                     for (int i = 0; i < k; i++) TensorPrimitives.MultiplyAdd(basis[i], y[i], ritz, ritz);
                     Normalize(ritz);
-                    return Finish(op, ritz, right, u, v, k);
+                    return (ritz, invariant || converged, k);
                 }
             }
             beta.Add(bj);
             q = new double[n];
             TensorPrimitives.Divide(w, bj, q);
         }
-        return Finish(op, ritz, right, u, v, steps);
+        return (q, false, steps); // not reached: the last step always returns
     }
 
     // The unit Ritz vector x of A gives v (right) and u (left) and s = ||T v||.

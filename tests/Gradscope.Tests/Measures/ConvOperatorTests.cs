@@ -158,6 +158,19 @@ public class ConvOperatorTests
     }
 
     [Fact]
+    public void RestartedLanczosWithASmallBasisReachesTheSameNorm()
+    {
+        var conv = new Conv2d<double>(2, 3, 3, 1, 1);
+        Init.FillNormal(conv.Weight.Value.Span, new Rng(23), 1.0);
+        var op = ConvOperator.Create(conv, [2, 9, 8]);
+        double expected = ExplicitToeplitz.Spectral(ExplicitToeplitz.Conv(conv.Weight.Value.Span.ToArray(), 3, 2, 9, 8, 3, 1, 1));
+        // at most 12 basis vectors per cycle: the run restarts from its Ritz vector
+        var twelve = OperatorNorm.Top(op, maxSteps: 4000, maxBasisDoubles: 12 * op.Cols);
+        Assert.True(twelve.Iterations > 12, $"{twelve.Iterations} steps");
+        Assert.True(Math.Abs(twelve.Value - expected) <= 1e-12 * expected, $"{twelve.Value:R} vs {expected:R}");
+    }
+
+    [Fact]
     public void ZeroOperatorHasZeroNorms()
     {
         var conv = new Conv2d<double>(1, 2, 3, 1, 0);
