@@ -129,6 +129,16 @@ public class ConvOperatorTests
         CheckOperator(ops[1], ExplicitToeplitz.Local(lc.Weight.Value.Span.ToArray(), 2, 3, 4, 3, 3, 1, 1), 4);
         var wd = m.Weights[2].Value;
         CheckOperator(ops[2], Matrix<double>.Build.Dense(5, 24, (i, j) => wd[i, j]), 5);
+        var t = new[]
+        {
+            ExplicitToeplitz.Conv(conv.Weight.Value.Span.ToArray(), 3, 2, 7, 6, 3, 2, 1),
+            ExplicitToeplitz.Local(lc.Weight.Value.Span.ToArray(), 2, 3, 4, 3, 3, 1, 1),
+            Matrix<double>.Build.Dense(5, 24, (i, j) => wd[i, j]),
+        };
+        var sv = t.Select(ExplicitToeplitz.Spectral).ToArray();
+        double r = sv.Aggregate(1.0, (a, b) => a * b) * Math.Pow(Enumerable.Range(0, 3).Sum(k => Math.Pow(ExplicitToeplitz.RowSum21(t[k]) / sv[k], 2.0 / 3)), 1.5);
+        AssertRelative(r, SpectralComplexity.OfOperators(ops), 1e-11, "R of the operators");
+        AssertRelative(t.Aggregate(1.0, (a, b) => a * b.FrobeniusNorm()), Rho.OfOperators(ops), 1e-12, "rho of the operators");
     }
 
     [Fact]

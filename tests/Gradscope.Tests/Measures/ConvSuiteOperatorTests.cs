@@ -127,6 +127,29 @@ public class ConvSuiteOperatorTests
     }
 
     [Fact]
+    public void LocallyConnectedNetIsMeasuredAsItsOperator()
+    {
+        var lc = new LocallyConnected2d<double>([2, 6, 5], 3, 3, 2, 1);
+        var m = new Sequential<double>([2, 6, 5], lc, new Relu<double>(), new Dense<double>(3 * 3 * 3, 2));
+        Init.Apply(m, InitScheme.He, new Gradscope.Tensors.Rng(6));
+        var rng = new Gradscope.Tensors.Rng(7);
+        var data = new Gradscope.Data.Dataset("lc", Enumerable.Range(0, 6 * 60).Select(_ => rng.NextNormal()).ToArray(), [0, 1, 0, 1, 0, 1], [2, 6, 5], 2);
+        var v = new MeasureSuite(new MeasureOptions { FullSvd = true }).Compute(m, data).Values;
+        var w = lc.Weight.Value.Span.ToArray();
+        var t = ExplicitToeplitz.Local(w, 3, 2, 6, 5, 3, 2, 1);
+        var wd = m.Weights[1].Value;
+        var d = Matrix<double>.Build.Dense(2, 27, (i, j) => wd[i, j]);
+        double st = ExplicitToeplitz.Spectral(t), sd = ExplicitToeplitz.Spectral(d);
+        Close(t.FrobeniusNorm(), v["layer.0.frobenius"], 1e-12, "||T||_F");
+        Close(st, v["layer.0.spectral"], 1e-12, "||T||_2");
+        Close(Math.Sqrt(w.Sum(x => x * x)), v["layer.0.kernel_frobenius"], 1e-12, "kernel ||w||_F (every weight, padded taps included)");
+        Close(t.FrobeniusNorm() * d.FrobeniusNorm(), v["rho"], 1e-12, "rho");
+        double r = st * sd * Math.Pow(Math.Pow(ExplicitToeplitz.RowSum21(t) / st, 2.0 / 3) + Math.Pow(ExplicitToeplitz.RowSum21(d) / sd, 2.0 / 3), 1.5);
+        Close(r, v["spectral_complexity"], 1e-9, "R");
+        Assert.Equal(t.Rank(), (int)v["layer.0.numerical_rank"]);
+    }
+
+    [Fact]
     public void DenseNetReportsNoKernelSideAndSaysWhy()
     {
         var m = new Sequential<double>([3], new Dense<double>(3, 4), new Relu<double>(), new Dense<double>(4, 2));
