@@ -11,7 +11,8 @@ internal static class MeasureOutput
 {
     /// <summary>
     /// { "format": "gradscope-measure", "version": 1, "model", "weights", "task", "outputs", "homogeneous",
-    /// "train": {name, n, features}, "test": {...} | null, "layers": [{k, tensor, layer, shape, matrix}],
+    /// "train": {name, n, features}, "test": {...} | null, "layers": [{k, tensor, layer, type, shape, matrix, kernel_matrix}]
+    /// (matrix: the shape of the operator T_k the measures use; kernel_matrix: the reshaped weight, conv and locally connected layers),
     /// "measures": {key: number}, "end_to_end": [[...]] (deep linear nets), "margin_distribution": {raw, rho, spectral} (--margins),
     /// "omitted": {key: reason} }.
     /// </summary>
@@ -31,8 +32,8 @@ internal static class MeasureOutput
             WriteData(w, "train", r.Train);
             if (r.Test is null) w.WriteNull("test"); else WriteData(w, "test", r.Test);
             w.WriteStartArray("layers");
-            var ws = WeightMatrix.Of(r.Net);
-            for (int k = 0; k < ws.Count; k++)
+            var ops = LayerOperator.Of(r.Net);
+            for (int k = 0; k < ops.Count; k++)
             {
                 var np = r.Net.Weights[k];
                 w.WriteStartObject();
@@ -41,7 +42,8 @@ internal static class MeasureOutput
                 w.WriteNumber("layer", np.LayerIndex);
                 w.WriteString("type", r.Spec.Layers[np.LayerIndex].Type);
                 w.WriteStartArray("shape"); foreach (int s in np.Value.Shape) w.WriteNumberValue(s); w.WriteEndArray();
-                w.WriteStartArray("matrix"); w.WriteNumberValue(ws[k].Rows); w.WriteNumberValue(ws[k].Cols); w.WriteEndArray();
+                w.WriteStartArray("matrix"); w.WriteNumberValue(ops[k].Rows); w.WriteNumberValue(ops[k].Cols); w.WriteEndArray();
+                if (!ops[k].IsKernelMatrix) { w.WriteStartArray("kernel_matrix"); w.WriteNumberValue(ops[k].Kernel.Rows); w.WriteNumberValue(ops[k].Kernel.Cols); w.WriteEndArray(); }
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -95,15 +97,28 @@ internal static class MeasureOutput
     {
         var v = r.Values;
         string F(string key) => v.TryGetValue(key, out double x) ? Short(x) : "-";
-        var layers = new Table { Title = new TableTitle("Per layer W_k: fro = ||W||_F, spec = ||W||_2, stable/eff/num = ranks, b_k = ||W_k+1||_F^2 - ||W_k||_F^2, align = alignment") };
-        foreach (var col in new[] { "k", "tensor", "shape", "fro", "spec", "stable", "eff", "num", "b_k", "align" })
-            layers.AddColumn(new TableColumn(col) { NoWrap = col is "tensor" or "shape" });
+        var ops = LayerOperator.Of(r.Net);
+        bool conv = ops.Any(op => !op.IsKernelMatrix);
+        var layers = new Table
+        {
+            Title = new TableTitle("Per layer, of the operator T_k the layer applies (conv: its dense-equivalent Toeplitz matrix, shape 'operator'): fro = ||T||_F, spec = ||T||_2, stable/eff/num = ranks, "
+                + (conv ? "kfro/kspec = ||w||_F, ||w||_2 of the reshaped kernel (shape 'kernel'), " : "") + "b_k = ||W_k+1||_F^2 - ||W_k||_F^2 of the parameters, align = alignment"),
+        };
+        var columns = conv ? new[] { "k", "tensor", "operator", "kernel", "fro", "spec", "stable", "eff", "num", "kfro", "kspec", "b_k", "align" }
+                           : new[] { "k", "tensor", "shape", "fro", "spec", "stable", "eff", "num", "b_k", "align" };
+        foreach (var col in columns)
+            layers.AddColumn(new TableColumn(col) { NoWrap = col is "tensor" or "shape" or "operator" or "kernel" });
         for (int k = 0; k < r.Net.Weights.Count; k++)
         {
             var np = r.Net.Weights[k];
-            layers.AddRow(k.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Spec.FileName(np.Name)), MeasureInputs.Shape(np.Value.Shape),
-                F($"layer.{k}.frobenius"), F($"layer.{k}.spectral"), F($"layer.{k}.stable_rank"), F($"layer.{k}.effective_rank"),
-                F($"layer.{k}.numerical_rank"), F($"layer.{k}.balance"), F($"layer.{k}.alignment"));
+            var op = ops[k];
+            var row = new List<string> { k.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Spec.FileName(np.Name)) };
+            if (conv) { row.Add(MeasureInputs.Shape([op.Rows, op.Cols])); row.Add(op.IsKernelMatrix ? "-" : MeasureInputs.Shape(np.Value.Shape)); }
+            else row.Add(MeasureInputs.Shape(np.Value.Shape));
+            row.AddRange([F($"layer.{k}.frobenius"), F($"layer.{k}.spectral"), F($"layer.{k}.stable_rank"), F($"layer.{k}.effective_rank"), F($"layer.{k}.numerical_rank")]);
+            if (conv) { row.Add(F($"layer.{k}.kernel_frobenius")); row.Add(F($"layer.{k}.kernel_spectral")); }
+            row.AddRange([F($"layer.{k}.balance"), F($"layer.{k}.alignment")]);
+            layers.AddRow(row.ToArray());
         }
         AnsiConsole.Write(layers);
 

@@ -3,7 +3,6 @@ using System.Numerics;
 namespace Gradscope.Measures;
 
 using Gradscope.Nn;
-using Gradscope.Tensors;
 
 /// <summary>Both forms of the norm-product bound for a (conv) net and their ratio dense-equivalent / kernel.</summary>
 public sealed record ConvBoundResult(double KernelNorm, double DenseEquivalent, double Ratio, double KernelRho, double DenseEquivalentRho);
@@ -53,35 +52,9 @@ public static class ConvKernelNormBound
         return new ConvBoundResult(kb, db, db / kb, kernelRho, denseRho);
     }
 
-    /// <summary>||M||_F of the dense-equivalent matrix of <paramref name="conv"/> on per-sample inputs of shape <paramref name="inputShape"/>.</summary>
+    /// <summary>||M||_F of the dense-equivalent matrix of <paramref name="conv"/> on per-sample inputs of shape <paramref name="inputShape"/> (<see cref="ConvOperator.Frobenius"/>).</summary>
     public static double DenseEquivalentFrobenius<T>(Conv2d<T> conv, int[] inputShape) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var g = conv.Geometry(inputShape);
-        int k = conv.KernelSize, o = conv.OutChannels, cin = conv.InChannels;
-        var w = conv.Weight.Value.Span;
-        double total = 0;
-        for (int u = 0; u < k; u++)
-        {
-            int nh = Count(g.OutH, g.Stride, g.Padding, u, g.Height);
-            for (int v = 0; v < k; v++)
-            {
-                int nw = Count(g.OutW, g.Stride, g.Padding, v, g.Width);
-                double s = 0;
-                for (int a = 0; a < o; a++)
-                    for (int c = 0; c < cin; c++) { double x = double.CreateChecked(w[((a * cin + c) * k + u) * k + v]); s += x * x; }
-                total += (double)nh * nw * s;
-            }
-        }
-        return Math.Sqrt(total);
-    }
-
-    // Output indices i in [0, outSize) with i s - p + u inside [0, size).
-    private static int Count(int outSize, int stride, int pad, int u, int size)
-    {
-        int c = 0;
-        for (int i = 0; i < outSize; i++) { int h = i * stride - pad + u; if (h >= 0 && h < size) c++; }
-        return c;
-    }
+        => ConvOperator.Create(conv, inputShape).Frobenius();
 
     private static double Norm<T>(ReadOnlySpan<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -27,4 +27,12 @@ public static class Rho
         foreach (var w in weights) p *= FrobeniusNorm.Of(w);
         return p;
     }
+
+    /// <summary>prod_k ||T_k||_F over the operators the layers apply (<see cref="LayerOperator.Of"/>; conv layers in closed form).</summary>
+    public static double OfOperators(IReadOnlyList<LayerOperator> operators)
+    {
+        double p = 1;
+        foreach (var op in operators) p *= op.Frobenius();
+        return p;
+    }
 }

@@ -20,6 +20,11 @@ public sealed record MeasureOptions
     public bool FullSvd { get; init; }
     /// <summary>Relative tolerance of the power iteration for spectral norms (probe default 1e-6).</summary>
     public double PowerTolerance { get; init; } = 1e-6;
+    /// <summary>
+    /// Relative tolerance of ||T||_2^2 for the operator of a conv or locally connected layer, by Lanczos on T^T T
+    /// (<see cref="OperatorNorm.Top"/>; these spectra are near-continuous at the top, where power iteration stalls).
+    /// </summary>
+    public double OperatorTolerance { get; init; } = OperatorNorm.DefaultTolerance;
     /// <summary>Relative tolerance of the numerical rank #{s_i &gt; tol s_1}.</summary>
     public double NumericalRankTolerance { get; init; } = NumericalRank.DefaultTolerance;
     /// <summary>At most this many training samples (evenly spaced, deterministic) for margins and neural collapse; null = all.</summary>

@@ -19,8 +19,14 @@ public sealed record OmittedMeasure(string Key, string Reason);
 /// <item>"n_params", "depth" (number of weight layers L), "train_error", "test_error", "generalization_gap" (test - train error; train error on the measured samples, see MaxSamples);</item>
 /// <item>"margin.min", "margin.q{q}" raw margins; "gamma_min", "margin_rho.q{q}" rho-normalized; "margin_spectral.q{q}" spectrally normalized;</item>
 /// <item>"rho", "spectral_complexity", "path_norm";</item>
-/// <item>"layer.{k}.frobenius", "layer.{k}.spectral", "layer.{k}.stable_rank", and with FullSvd "layer.{k}.effective_rank", "layer.{k}.numerical_rank";</item>
-/// <item>"layer.{k}.balance" (b_k = ||W_{k+2}||_F^2 - ||W_{k+1}||_F^2), "layer.{k}.alignment";</item>
+/// <item>"layer.{k}.frobenius", "layer.{k}.spectral", "layer.{k}.stable_rank", and with FullSvd "layer.{k}.effective_rank", "layer.{k}.numerical_rank":
+/// all of the operator T_k the layer applies to its flattened input (<see cref="LayerOperator"/>: a dense weight itself, a conv
+/// or locally connected layer's dense-equivalent matrix, never formed except for the ranks of a small one), as are rho, R,
+/// the normalized margins and the bounds;</item>
+/// <item>for conv and locally connected layers the kernel side beside it: "layer.{k}.kernel_frobenius", "layer.{k}.kernel_spectral",
+/// "layer.{k}.kernel_stable_rank", with FullSvd "layer.{k}.kernel_effective_rank", "layer.{k}.kernel_numerical_rank" of the weight
+/// reshaped to (shape[0], rest), and "rho_kernel", "spectral_complexity_kernel" over those matrices;</item>
+/// <item>"layer.{k}.balance" (b_k = ||W_{k+2}||_F^2 - ||W_{k+1}||_F^2 of the parameters), "layer.{k}.alignment" (of the operators);</item>
 /// <item>"nc1", "nc2_equinorm", "nc2_equiangularity", "nc3", "nc4";</item>
 /// <item>"bound.vc", "bound.bft" (Theorem 1.1 form), "bound.bft_fixed_norms" (fixed-budget form), "bound.frobenius_product", "bound.conv_kernel_norm", "bound.conv_dense_equivalent", "bound.conv_ratio";</item>
 /// <item>"hessian.top.{j}", "hessian.trace"; "distance_to_max_margin" (radians); "relative_weight_change".</item>
@@ -37,6 +43,8 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
     private object? _evaluator;
     private Dataset? _train, _sample;
     private double[]? _features, _outputs;
+    private IReadOnlyList<LayerOperator>? _ops;
+    private object? _opsModel;
 
     /// <summary>The options in use.</summary>
     public MeasureOptions Options { get; } = options ?? new MeasureOptions();
@@ -53,37 +61,61 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
 
         var ws = WeightMatrix.Of(model, _weights);
         _weights = ws;
+        var ops = Operators(model, ws);
         if (_evaluator is not ModelEvaluator<T> ev || !ReferenceEquals(ev.Model, model)) _evaluator = ev = new ModelEvaluator<T>(model);
         int L = ws.Count;
         v["n_params"] = model.ParameterCount;
         v["depth"] = L;
 
-        // Per-layer norms and ranks.
-        var fro = new double[L]; var spec = new double[L];
+        // Per-layer norms and ranks of the operator T_k each weight layer applies to its flattened input (THEORY.md
+        // section 1: a conv layer's matrix is its dense-equivalent Toeplitz operator): the default. For conv and locally
+        // connected layers the kernel side (the weight reshaped to (shape[0], rest)) is reported beside it as layer.k.kernel_*.
+        var fro = new double[L]; var spec = new double[L]; var norms21 = new double[L];
+        var kernelFro = new double[L]; var kernelSpec = new double[L]; var kernel21 = new double[L];
+        var tops = new TopSingular[L];
+        bool anyOperator = false;
         for (int k = 0; k < L; k++)
         {
             var w = ws[k];
-            fro[k] = FrobeniusNorm.Of(w);
+            var op = ops[k];
+            string kernelKey = op.IsKernelMatrix ? $"layer.{k}." : $"layer.{k}.kernel_";
+            kernelFro[k] = FrobeniusNorm.Of(w);
+            kernel21[k] = FrobeniusNorm.RowSum21(w);
             _warm.TryGetValue(w.Name, out var start);
             var top = SpectralNorm.PowerIteration(w, o.PowerTolerance, start: start);
             _warm[w.Name] = top.Right;
-            spec[k] = top.Value;
+            kernelSpec[k] = top.Value;
             if (o.FullSvd)
             {
-                // The Gram route decides the numerical rank unless a value sits at the threshold; then a full SVD does.
-                // NOTE: finite weights near the double range (1e308) overflow W^T W; the spectrum is then omitted, not faked.
-                try
+                if (Spectrum(w, kernelKey, v, o, out string? failed) is double s0) kernelSpec[k] = s0;
+                else { Omit(kernelKey + "effective_rank", failed!); Omit(kernelKey + "numerical_rank", failed!); }
+            }
+            if (op.IsKernelMatrix)
+            {
+                fro[k] = kernelFro[k]; spec[k] = kernelSpec[k]; norms21[k] = kernel21[k]; tops[k] = top;
+            }
+            else
+            {
+                anyOperator = true;
+                v[$"layer.{k}.kernel_frobenius"] = kernelFro[k];
+                v[$"layer.{k}.kernel_spectral"] = kernelSpec[k];
+                if (kernelSpec[k] > 0) v[$"layer.{k}.kernel_stable_rank"] = kernelFro[k] * kernelFro[k] / (kernelSpec[k] * kernelSpec[k]);
+                fro[k] = op.Frobenius();
+                norms21[k] = op.RowSum21();
+                string warmKey = "operator:" + w.Name;
+                _warm.TryGetValue(warmKey, out var opStart);
+                tops[k] = OperatorNorm.Top(op, o.OperatorTolerance, start: opStart);
+                _warm[warmKey] = tops[k].Right;
+                spec[k] = tops[k].Value;
+                if (o.FullSvd && op.SpectrumAffordable)
                 {
-                    var gram = GramSpectrum.Of(w);
-                    var s = gram.Values;
-                    spec[k] = s[0];
-                    v[$"layer.{k}.effective_rank"] = s[0] > 0 ? EffectiveRank.FromSpectrum(s) : 0;
-                    v[$"layer.{k}.numerical_rank"] = gram.NumericalRank(o.NumericalRankTolerance)
-                        ?? NumericalRank.FromSpectrum(SingularSpectrum.Of(w), o.NumericalRankTolerance);
+                    if (Spectrum(op.ToMatrix(), $"layer.{k}.", v, o, out string? failed) is null)
+                    { Omit($"layer.{k}.effective_rank", failed!); Omit($"layer.{k}.numerical_rank", failed!); }
                 }
-                catch (ArgumentException e)
+                else if (o.FullSvd)
                 {
-                    Omit($"layer.{k}.effective_rank", e.Message); Omit($"layer.{k}.numerical_rank", e.Message);
+                    string why = $"the {op.Kind} operator is {op.Rows} x {op.Cols}: its explicit spectrum exceeds {LayerOperator.MaxSpectrumEntries} entries or {LayerOperator.MaxSpectrumWork:G2} multiply-adds (stable rank needs only its norms)";
+                    Omit($"layer.{k}.effective_rank", why); Omit($"layer.{k}.numerical_rank", why);
                 }
             }
             v[$"layer.{k}.frobenius"] = fro[k];
@@ -94,23 +126,34 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
         if (!o.FullSvd) { Omit("layer.*.effective_rank", "needs the full spectrum (MeasureOptions.FullSvd)"); Omit("layer.*.numerical_rank", "needs the full spectrum (MeasureOptions.FullSvd)"); }
         for (int k = 0; k + 1 < L; k++)
         {
-            v[$"layer.{k}.balance"] = fro[k + 1] * fro[k + 1] - fro[k] * fro[k];
-            if (ws[k + 1].Cols == ws[k].Rows)
+            // NOTE: balance uses the parameter (kernel) norms: gradient flow conserves ||theta_{k+1}||^2 - ||theta_k||^2 in
+            // the parameters, and a conv operator's ||T||_F^2 weights each tap by its number of valid positions.
+            v[$"layer.{k}.balance"] = kernelFro[k + 1] * kernelFro[k + 1] - kernelFro[k] * kernelFro[k];
+            if (ops[k].IsKernelMatrix && ops[k + 1].IsKernelMatrix && ws[k + 1].Cols == ws[k].Rows)
             {
                 var u = SpectralNorm.PowerIteration(ws[k], o.PowerTolerance, start: _warm[ws[k].Name]).Left;
                 var r = SpectralNorm.PowerIteration(ws[k + 1], o.PowerTolerance, start: _warm[ws[k + 1].Name]).Right;
                 v[$"layer.{k}.alignment"] = Math.Abs(System.Numerics.Tensors.TensorPrimitives.Dot<double>(u, r));
             }
-            else Omit($"layer.{k}.alignment", $"{ws[k + 1].Name} has {ws[k + 1].Cols} columns but {ws[k].Name} has {ws[k].Rows} rows (conv or reshaped layers)");
+            else if (ops[k + 1].Cols == ops[k].Rows)
+                v[$"layer.{k}.alignment"] = Math.Abs(System.Numerics.Tensors.TensorPrimitives.Dot<double>(tops[k].Left, tops[k + 1].Right));
+            else Omit($"layer.{k}.alignment", $"the operator of {ws[k + 1].Name} has {ops[k + 1].Cols} columns but that of {ws[k].Name} has {ops[k].Rows} rows (pooling or reshaping between them)");
         }
 
         double rho = fro.Aggregate(1.0, (a, b) => a * b);
-        double r21Sum = 0;
         bool anyZero = spec.Any(s => s == 0);
-        for (int k = 0; k < L && !anyZero; k++) r21Sum += Math.Pow(FrobeniusNorm.RowSum21(ws[k]) / spec[k], 2.0 / 3.0);
-        double complexity = anyZero ? 0 : spec.Aggregate(1.0, (a, b) => a * b) * Math.Pow(r21Sum, 1.5);
+        double complexity = anyZero ? 0 : SpectralComplexity.From(spec, norms21);
         if (homogeneous) { v["rho"] = rho; v["spectral_complexity"] = complexity; }
         else { Omit("rho", notHomogeneous); Omit("spectral_complexity", notHomogeneous); }
+        const string kernelSide = "layer.*.kernel_*, rho_kernel, spectral_complexity_kernel";
+        if (!anyOperator) Omit(kernelSide, "no conv or locally connected layers: every weight is its own operator (the kernel side is the same numbers)");
+        else if (!homogeneous) { Omit("rho_kernel", notHomogeneous); Omit("spectral_complexity_kernel", notHomogeneous); }
+        else
+        {
+            v["rho_kernel"] = kernelFro.Aggregate(1.0, (a, b) => a * b);
+            if (kernelSpec.Any(s => s == 0)) Omit("spectral_complexity_kernel", "a kernel matrix is zero");
+            else v["spectral_complexity_kernel"] = SpectralComplexity.From(kernelSpec, kernel21);
+        }
 
         if (!homogeneous) Omit("path_norm", notHomogeneous);
         else if (model.Layers.All(l => l is Dense<T> || l.IsActivation && l is Relu<T> or Identity<T>)) v["path_norm"] = PathNorm.OfChain(ws);
@@ -185,10 +228,9 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
         else
         {
             double viol = raw.Count(m => m < gamma) / (double)n;
-            int width = ws.Max(w => Math.Max(w.Rows, w.Cols));
+            int width = ops.Max(op => Math.Max(op.Rows, op.Cols));
             if (n >= 2 && !anyZero)
             {
-                var norms21 = ws.Select(FrobeniusNorm.RowSum21).ToArray();
                 v["bound.bft"] = BftBound.Theorem11(viol, spec, norms21, xf, gamma, n, width, o.Delta);
                 v["bound.bft_fixed_norms"] = BftBound.FixedNorms(viol, complexity, xf, gamma, n, width, o.Delta);
             }
@@ -267,6 +309,37 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
         else Omit("relative_weight_change", "no initial parameters given");
         Omit("ntk", "an n x n matrix, not a scalar: use EmpiricalNtk / AnalyticNtk");
         return new MeasureReport(v, omitted);
+    }
+
+    // The operators of the model's weights, rebuilt only when the model or the weight storage changed.
+    private IReadOnlyList<LayerOperator> Operators<T>(Sequential<T> model, IReadOnlyList<WeightMatrix> ws) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (_ops is { } cached && ReferenceEquals(_opsModel, model) && cached.Count == ws.Count && cached.Select((op, k) => ReferenceEquals(op.Kernel, ws[k])).All(b => b))
+            return cached;
+        _opsModel = model;
+        return _ops = LayerOperator.Of(model, ws);
+    }
+
+    /// <summary>
+    /// Effective and numerical rank of <paramref name="m"/> into keys <paramref name="prefix"/>effective_rank and numerical_rank,
+    /// from the Gram route unless a value sits at the numerical-rank threshold (then a full SVD); returns s_1.
+    /// </summary>
+    // The Gram route decides the numerical rank unless a value sits at the threshold; then a full SVD does. Returns the
+    // top singular value, or null with the reason when the spectrum cannot be computed.
+    // NOTE: finite weights near the double range (1e308) overflow W^T W; the spectrum is then omitted, not faked.
+    private static double? Spectrum(WeightMatrix m, string prefix, Dictionary<string, double> v, MeasureOptions o, out string? failed)
+    {
+        failed = null;
+        try
+        {
+            var gram = GramSpectrum.Of(m);
+            var s = gram.Values;
+            v[prefix + "effective_rank"] = s[0] > 0 ? EffectiveRank.FromSpectrum(s) : 0;
+            v[prefix + "numerical_rank"] = gram.NumericalRank(o.NumericalRankTolerance)
+                ?? NumericalRank.FromSpectrum(SingularSpectrum.Of(m), o.NumericalRankTolerance);
+            return s[0];
+        }
+        catch (ArgumentException e) { failed = e.Message; return null; }
     }
 
     private static string Pct(double q) => Math.Round(q * 100, 4).ToString(System.Globalization.CultureInfo.InvariantCulture).Replace('.', '_').PadLeft(2, '0');

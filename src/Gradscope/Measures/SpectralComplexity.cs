@@ -15,6 +15,13 @@ public static class SpectralComplexity
         return From(s, weights.Select(FrobeniusNorm.RowSum21).ToArray());
     }
 
+    /// <summary>
+    /// R of the operators W_k the layers apply (<see cref="LayerOperator.Of"/>: conv layers as their dense-equivalent matrices,
+    /// THEORY.md section 1): ||T_k||_2 by <see cref="OperatorNorm.Top"/> (dense layers the same Lanczos route), ||T_k^T||_{2,1} in closed form.
+    /// </summary>
+    public static double OfOperators(IReadOnlyList<LayerOperator> operators, double tolerance = OperatorNorm.DefaultTolerance) =>
+        From(operators.Select(op => OperatorNorm.Top(op, tolerance).Value).ToArray(), operators.Select(op => op.RowSum21()).ToArray());
+
     /// <summary>R from spectral norms s_k and (2,1) norms b_k = ||W_k^T||_{2,1}; throws on mismatched lengths or a zero layer.</summary>
     public static double From(ReadOnlySpan<double> spectral, ReadOnlySpan<double> norms21)
     {

@@ -243,7 +243,7 @@ public class MeasureCommandTests
         WriteSafetensors(w, ("0.weight", [O, 1, K, K], wc, true), ("3.weight", [1, O * Out * Out], wd, true));
         File.WriteAllText(m, $"input: [1, {H}, {H}]\nlayers:\n  - {{type: conv2d, out_channels: {O}, kernel: {K}, stride: {S}, padding: {P}}}\n  - {{type: relu}}\n  - {{type: flatten}}\n  - {{type: dense, out: 1}}\n");
         WriteCsv(tr, x, y);
-        var (code, _, err) = Run($"measure --weights \"{w}\" --model \"{m}\" --data \"{tr}\" --out \"{o}\"");
+        var (code, stdout, err) = Run($"measure --weights \"{w}\" --model \"{m}\" --data \"{tr}\" --out \"{o}\"");
         Assert.True(code == 0, err);
         var v = Measures(o);
         double gamma = fx.Min(Math.Abs);
@@ -251,13 +251,32 @@ public class MeasureCommandTests
         double kernel = Norm(wc), dense = Norm(wd), mf = 0;
         foreach (double e in mtx) mf += e * e;
         mf = Math.Sqrt(mf);
-        Close(kernel, v.GetProperty("layer.0.frobenius").GetDouble());
-        Close(kernel * dense, v.GetProperty("rho").GetDouble());
+        // The operator (the explicit Toeplitz matrix) is the default side; the kernel side is reported beside it.
+        var t = Matrix<double>.Build.DenseOfArray(mtx);
+        var svd = t.Svd(true);
+        double st = svd.S[0], t21 = t.EnumerateRows().Sum(r => r.L2Norm());
+        var kw = Matrix<double>.Build.Dense(O, K * K, (i, j) => wc[i * K * K + j]);
+        Close(mf, v.GetProperty("layer.0.frobenius").GetDouble(), 1e-12);
+        Close(st, v.GetProperty("layer.0.spectral").GetDouble(), 1e-12);
+        Close(mf * mf / (st * st), v.GetProperty("layer.0.stable_rank").GetDouble());
+        Close(kernel, v.GetProperty("layer.0.kernel_frobenius").GetDouble(), 1e-12);
+        Close(kw.Svd(false).S[0], v.GetProperty("layer.0.kernel_spectral").GetDouble());
+        Close(mf * dense, v.GetProperty("rho").GetDouble(), 1e-12);
+        Close(kernel * dense, v.GetProperty("rho_kernel").GetDouble(), 1e-12);
+        // R with s = (||T||_2, ||w_d||) and (2,1) norms (sum of T's row norms, ||w_d|| for the one-row dense layer)
+        Close(st * dense * Math.Pow(Math.Pow(t21 / st, 2.0 / 3) + 1, 1.5), v.GetProperty("spectral_complexity").GetDouble());
         Close(mf / kernel, v.GetProperty("bound.conv_ratio").GetDouble());
         double bx = x.Max(Norm), c = Math.Sqrt(2 * 2 * Math.Log(2)) + 1;
         Close(bx * c * kernel * dense / (Math.Sqrt(n) * gamma), v.GetProperty("bound.conv_kernel_norm").GetDouble());
         Close(bx * c * mf * dense / (Math.Sqrt(n) * gamma), v.GetProperty("bound.conv_dense_equivalent").GetDouble());
-        Assert.Contains("conv", Omitted(o)["layer.0.alignment"]);
+        Close(bx * c * mf * dense / (Math.Sqrt(n) * gamma), v.GetProperty("bound.frobenius_product").GetDouble());
+        // T_1 has O Out Out = 18 rows and the dense layer 18 columns: alignment |<w_d / ||w_d||, u_1(T)>|
+        Close(Math.Abs(svd.U.Column(0).DotProduct(Vector<double>.Build.DenseOfArray(wd))) / dense, v.GetProperty("layer.0.alignment").GetDouble(), 1e-6);
+        var layer0 = JsonDocument.Parse(File.ReadAllText(o)).RootElement.GetProperty("layers")[0];
+        Assert.Equal([O * Out * Out, H * H], layer0.GetProperty("matrix").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal([O, K * K], layer0.GetProperty("kernel_matrix").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Contains("kfro", stdout);
+        Assert.Contains("rho_kernel", stdout);
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public class ConvBoundTests
 public class ConvSuiteTests
 {
     [Fact]
-    public void SuiteOnConvNetReportsReshapedLayerNormsAndConvBounds()
+    public void SuiteOnConvNetReportsOperatorAndKernelNormsAndConvBounds()
     {
         var conv = new Conv2d<double>(1, 2, 3, 1, 1);
         var m = new Sequential<double>([1, 4, 4], conv, new Relu<double>(), new Dense<double>(32, 3));
@@ -52,13 +52,18 @@ public class ConvSuiteTests
         if (y.Distinct().Count() < 3) y[0] = Enumerable.Range(0, 3).First(c => !y.Contains(c));
         var data = new Gradscope.Data.Dataset("conv", x, y, [1, 4, 4], 3);
         var r = new MeasureSuite().Compute(m, data);
-        // conv weight (2, 1, 3, 3) -> (2, 9)
+        // kernel side: conv weight (2, 1, 3, 3) -> (2, 9)
         var w0 = WeightMatrix.Of(m)[0];
         Assert.Equal((2, 9), (w0.Rows, w0.Cols));
         double s1 = w0.ToMathNet().Svd(false).S[0];
-        Assert.True(Math.Abs(s1 - r.Values["layer.0.spectral"]) <= 1e-5 * s1, $"{r.Values["layer.0.spectral"]} vs {s1}"); // probe tolerance 1e-6
+        Assert.True(Math.Abs(s1 - r.Values["layer.0.kernel_spectral"]) <= 1e-5 * s1, $"{r.Values["layer.0.kernel_spectral"]} vs {s1}"); // probe tolerance 1e-6
+        // operator side (the default): the explicit (32 x 16) Toeplitz matrix
+        var t = ExplicitToeplitz.Conv(conv.Weight.Value.Span.ToArray(), 2, 1, 4, 4, 3, 1, 1);
+        double st = ExplicitToeplitz.Spectral(t);
+        Assert.True(Math.Abs(st - r.Values["layer.0.spectral"]) <= 1e-12 * st, $"{r.Values["layer.0.spectral"]} vs {st}");
+        Assert.Equal(t.FrobeniusNorm(), r.Values["layer.0.frobenius"], 12);
         Assert.Contains(r.Omitted, o => o.Key == "path_norm");
-        Assert.Contains(r.Omitted, o => o.Key == "layer.0.alignment");
+        Assert.True(r.Values.ContainsKey("layer.0.alignment")); // T_1 has 32 rows, W_2 32 columns
         if (r.Values["margin.min"] > 0) Assert.True(r.Values["bound.conv_ratio"] > 1);
         else Assert.Contains(r.Omitted, o => o.Key == "bound.conv_*");
     }
