@@ -49,19 +49,22 @@ internal static class ReproduceCommand
     private static void PrintTable(RunSummary summary)
     {
         Console.WriteLine();
-        Console.WriteLine($"{"claim",-26} {"verdict",-16} {"wall",8}");
+        Console.WriteLine($"{"claim",-26} {"verdict",-16} {"hyp",5} {"checks",7} {"ctrl",5} {"wall",8}");
         foreach (var c in summary.Claims)
-            Console.WriteLine($"{c.Id,-26} {VerdictText(c.Verdict),-16} {c.WallSeconds,7:F1}s{(c.Error is null ? "" : "  " + c.Error)}");
-        int rep = summary.Claims.Count(c => c.Verdict == Verdict.Reproduced), not = summary.Claims.Count(c => c.Verdict == Verdict.NotReproduced), err = summary.Claims.Count(c => c.Verdict == Verdict.Error);
-        Console.WriteLine($"{rep} reproduced, {not} not reproduced, {err} error(s) in {summary.WallSeconds:F0} s");
+        {
+            string hyp = c.Hypotheses.Count == 0 ? "-" : $"{c.Hypotheses.Count(h => h.Holds)}/{c.Hypotheses.Count}";
+            int checks = c.Numbers.Count(e => e.Passed is not null);
+            string chk = checks == 0 ? "-" : $"{c.Numbers.Count(e => e.Passed == true)}/{checks}";
+            string ctl = c.Controls.Count == 0 ? "-" : $"{c.Controls.Count(x => x.Discriminates)}/{c.Controls.Count}";
+            Console.WriteLine($"{c.Id,-26} {VerdictText(c.Verdict),-16} {hyp,5} {chk,7} {ctl,5} {c.WallSeconds,7:F1}s{(c.Error is null ? "" : "  " + c.Error)}");
+        }
+        int Count(Verdict v) => summary.Claims.Count(c => c.Verdict == v);
+        Console.WriteLine($"{Count(Verdict.Reproduced)} reproduced, {Count(Verdict.NotReproduced)} not reproduced, {Count(Verdict.Inconclusive)} inconclusive, " +
+            $"{Count(Verdict.InvalidSetup)} invalid setup, {Count(Verdict.Error)} error(s) in {summary.WallSeconds:F0} s");
+        Console.WriteLine("(hyp: hypotheses that hold; checks: checks passed; ctrl: controls that discriminate)");
     }
 
-    internal static string VerdictText(Verdict v) => v switch
-    {
-        Verdict.Reproduced => "reproduced",
-        Verdict.NotReproduced => "not reproduced",
-        _ => "error",
-    };
+    internal static string VerdictText(Verdict v) => HtmlText.VerdictText(v);
 
     /// <summary>One updating line per claim on a terminal; plain lines when output is redirected.</summary>
     private sealed class ConsoleObserver : IReproduceObserver

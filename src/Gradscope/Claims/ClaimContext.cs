@@ -79,13 +79,52 @@ public sealed class ClaimContext
         return result;
     }
 
-    /// <summary>A checked number against the predeclared threshold <paramref name="threshold"/>.</summary>
+    /// <summary>A checked number against the predeclared check <paramref name="threshold"/>, shown as <paramref name="name"/>.</summary>
+    /// <exception cref="InvalidOperationException">The definition declares no such check.</exception>
     public Evidence Check(string threshold, string name, double value)
     {
-        if (!Definition.Thresholds.TryGetValue(threshold, out var t))
-            throw new InvalidOperationException($"{Definition.Source}: the rule checks threshold '{threshold}', which the definition does not declare.");
-        return Evidence.Check(name, value, t.Op, t.Value, t.Why);
+        var t = Declared(Definition.Thresholds, threshold, "check");
+        return Evidence.Check(name, value, t.Op, t.Value, t.Why) with { CheckId = t.Name, Source = t.Source };
     }
+
+    /// <summary>A checked number against the predeclared check <paramref name="check"/>, shown as its declared quantity.</summary>
+    /// <exception cref="InvalidOperationException">The definition declares no such check.</exception>
+    public Evidence Check(string check, double value)
+    {
+        var t = Declared(Definition.Thresholds, check, "check");
+        return Check(check, t.Quantity ?? t.Name, value);
+    }
+
+    /// <summary>Certifies the predeclared hypothesis <paramref name="hypothesis"/> on the run: holds when <c>value op threshold</c> (NaN never holds).</summary>
+    /// <exception cref="InvalidOperationException">The definition declares no such hypothesis.</exception>
+    public HypothesisResult Hypothesis(string hypothesis, double value)
+    {
+        var t = Declared(Definition.Hypotheses, hypothesis, "hypothesis");
+        return new HypothesisResult
+        {
+            Name = t.Name, Quantity = t.Quantity ?? t.Name, Value = value, Comparison = t.Op, Threshold = t.Value,
+            Holds = Evidence.Compare(value, t.Op, t.Value), Justification = t.Why, Source = t.Source ?? "",
+        };
+    }
+
+    /// <summary>
+    /// The outcome of the predeclared control <paramref name="control"/>: the claim's checks evaluated on the
+    /// control's runs (build each with <see cref="Check(string, double)"/>). It discriminates when at least one fails.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The definition declares no such control, or a check is not one the control lists.</exception>
+    public ControlResult Control(string control, params Evidence[] checks)
+    {
+        var def = Definition.Controls.FirstOrDefault(c => c.Id == control)
+            ?? throw new InvalidOperationException($"{Definition.Source}: the rule runs control '{control}', which the definition does not declare.");
+        foreach (var e in checks)
+            if (e.CheckId is null || !def.Checks.Contains(e.CheckId))
+                throw new InvalidOperationException($"{Definition.Source}: control '{control}' evaluates check '{e.CheckId ?? e.Name}', which it does not list (lists {string.Join(", ", def.Checks)}).");
+        return new ControlResult { Id = def.Id, Description = def.Description, Checks = checks, Discriminates = checks.Any(e => e.Passed != true) };
+    }
+
+    private Threshold Declared(IReadOnlyDictionary<string, Threshold> declared, string name, string kind) =>
+        declared.TryGetValue(name, out var t) ? t
+            : throw new InvalidOperationException($"{Definition.Source}: the rule uses {kind} '{name}', which the definition does not declare.");
 
     /// <summary>Formats a number for notes.</summary>
     public static string Fmt(double v) => v.ToString("G4", CultureInfo.InvariantCulture);

@@ -3,21 +3,32 @@ using YamlDotNet.RepresentationModel;
 
 namespace Gradscope.Claims;
 
-/// <summary>A predeclared verdict threshold: the measured value must satisfy <c>value Op Value</c>; <see cref="Why"/> justifies it in one line.</summary>
-public sealed record Threshold(string Name, string Op, double Value, string Why);
+/// <summary>
+/// A predeclared check or hypothesis: the measured <see cref="Quantity"/> must satisfy <c>value Op Value</c>;
+/// <see cref="Why"/> justifies the threshold in one line (what the theory predicts there) and
+/// <see cref="Source"/> names the literature statement it operationalizes (null only in legacy definitions).
+/// </summary>
+public sealed record Threshold(string Name, string Op, double Value, string Why, string? Quantity = null, string? Source = null);
+
+/// <summary>A negative control: a variant where the theory predicts the opposite, judged by the listed checks.</summary>
+public sealed record ControlDefinition(string Id, string Description, IReadOnlyList<string> Checks);
 
 /// <summary>
-/// A claim of THEORY.md section 6 as data: its id, statement, paper, the thresholds of its verdict
-/// rule (fixed before anything runs) and the experiment parameters of each scale. Loaded from the
-/// embedded YAML file Claims/Definitions/&lt;id&gt;.yaml.
+/// A claim of THEORY.md section 6 as data: its id, statement, paper, the theorem's hypotheses (certified
+/// on every run), the checks of its verdict rule and their thresholds (fixed before anything runs), its
+/// negative controls, and the experiment parameters of each scale. Loaded from the embedded YAML file
+/// Claims/Definitions/&lt;id&gt;.yaml (format: docs/claims.md).
 /// </summary>
 public sealed class ClaimDefinition
 {
     private readonly Dictionary<string, YamlMappingNode> _scales;
 
-    private ClaimDefinition(string id, string statement, string paper, IReadOnlyDictionary<string, Threshold> thresholds, Dictionary<string, YamlMappingNode> scales, string source)
+    private ClaimDefinition(string id, string statement, string paper, IReadOnlyDictionary<string, Threshold> thresholds,
+        IReadOnlyDictionary<string, Threshold> hypotheses, IReadOnlyList<ControlDefinition> controls, string? notes, bool legacy,
+        Dictionary<string, YamlMappingNode> scales, string source)
     {
-        Id = id; Statement = statement; Paper = paper; Thresholds = thresholds; _scales = scales; Source = source;
+        Id = id; Statement = statement; Paper = paper; Thresholds = thresholds; Hypotheses = hypotheses; Controls = controls;
+        Notes = notes; Legacy = legacy; _scales = scales; Source = source;
     }
 
     /// <summary>The claim id ("linear-max-margin").</summary>
@@ -26,8 +37,16 @@ public sealed class ClaimDefinition
     public string Statement { get; }
     /// <summary>The source paper(s).</summary>
     public string Paper { get; }
-    /// <summary>The verdict thresholds by name.</summary>
+    /// <summary>The checks (verdict thresholds) by name.</summary>
     public IReadOnlyDictionary<string, Threshold> Thresholds { get; }
+    /// <summary>The theorem's hypotheses by name, certified on the run before any check is judged.</summary>
+    public IReadOnlyDictionary<string, Threshold> Hypotheses { get; }
+    /// <summary>The negative controls, in definition order.</summary>
+    public IReadOnlyList<ControlDefinition> Controls { get; }
+    /// <summary>Design notes (where the predeclared design departs from the literature, and why); null if none.</summary>
+    public string? Notes { get; }
+    /// <summary>True for a definition in the old format (<c>thresholds:</c>, no hypotheses, no controls).</summary>
+    public bool Legacy { get; }
     /// <summary>Where the definition came from (for errors).</summary>
     public string Source { get; }
 
@@ -37,6 +56,8 @@ public sealed class ClaimDefinition
         throw new InvalidDataException($"{Source}: no parameters for scale '{scale}' (has {string.Join(", ", _scales.Keys)}).");
 
     /// <summary>Parses a claim definition; errors name the source, line and key.</summary>
+    /// <exception cref="InvalidDataException">The definition is malformed: an unknown key, a check without a measured
+    /// quantity or source, a control without checks or naming an undeclared check; the message names source, line and key.</exception>
     public static ClaimDefinition Parse(string yaml, string source)
     {
         var stream = new YamlStream();
@@ -46,35 +67,86 @@ public sealed class ClaimDefinition
             throw new InvalidDataException($"{source}: expected one YAML mapping.");
         string Str(string key) => root.Children.TryGetValue(new YamlScalarNode(key), out var n) && n is YamlScalarNode s && s.Value is { } v
             ? v : throw new InvalidDataException($"{source}: missing string key '{key}'.");
-        var known = new HashSet<string> { "id", "statement", "paper", "thresholds", "quick", "full" };
+        var known = new HashSet<string> { "id", "statement", "paper", "thresholds", "checks", "hypotheses", "controls", "notes", "quick", "full" };
         foreach (var k in root.Children.Keys)
-            if (!known.Contains(((YamlScalarNode)k).Value!))
+            if (k is not YamlScalarNode ks || ks.Value is null || !known.Contains(ks.Value))
                 throw new InvalidDataException($"{source}:{k.Start.Line}: unknown key '{k}' (expected {string.Join(", ", known)}).");
-        var thresholds = new Dictionary<string, Threshold>();
-        if (root.Children.TryGetValue(new YamlScalarNode("thresholds"), out var tn))
+        YamlNode? Child(string key) => root.Children.TryGetValue(new YamlScalarNode(key), out var n) ? n : null;
+        bool legacy = Child("thresholds") is not null;
+        if (legacy && Child("checks") is not null)
+            throw new InvalidDataException($"{source}: has both 'thresholds' (old format) and 'checks'; use 'checks'.");
+        if (legacy && (Child("hypotheses") is not null || Child("controls") is not null))
+            throw new InvalidDataException($"{source}: 'hypotheses' and 'controls' need the 'checks' format (each check with quantity and source), not 'thresholds'.");
+        var thresholds = ParseThresholds(Child(legacy ? "thresholds" : "checks"), legacy ? "thresholds" : "checks", strict: !legacy, source);
+        var hypotheses = ParseThresholds(Child("hypotheses"), "hypotheses", strict: true, source);
+        var controls = new List<ControlDefinition>();
+        if (Child("controls") is { } cn)
         {
-            if (tn is not YamlMappingNode tm) throw new InvalidDataException($"{source}:{tn.Start.Line}: thresholds must be a mapping.");
-            foreach (var (k, v) in tm.Children)
+            if (cn is not YamlMappingNode cm) throw new InvalidDataException($"{source}:{cn.Start.Line}: controls must be a mapping of control id -> {{description, checks}}.");
+            foreach (var (k, v) in cm.Children)
             {
-                string name = ((YamlScalarNode)k).Value!;
-                if (v is not YamlMappingNode vm) throw new InvalidDataException($"{source}:{v.Start.Line}: threshold '{name}' must be a mapping {{op, value, why}}.");
-                string Get(string key) => vm.Children.TryGetValue(new YamlScalarNode(key), out var x) && x is YamlScalarNode xs && xs.Value is { } xv
-                    ? xv : throw new InvalidDataException($"{source}:{vm.Start.Line}: threshold '{name}' needs '{key}'.");
-                string op = Get("op");
-                if (op is not ("<=" or ">=" or "<" or ">" or "="))
-                    throw new InvalidDataException($"{source}:{vm.Start.Line}: threshold '{name}' has op '{op}'; expected <=, >=, <, > or =.");
-                if (!double.TryParse(Get("value"), NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
-                    throw new InvalidDataException($"{source}:{vm.Start.Line}: threshold '{name}' value '{Get("value")}' is not a number.");
-                thresholds[name] = new Threshold(name, op, value, Get("why"));
+                string id = Key(k, "controls", source);
+                if (v is not YamlMappingNode vm) throw new InvalidDataException($"{source}:{v.Start.Line}: control '{id}' must be a mapping {{description, checks}}.");
+                foreach (var ck in vm.Children.Keys)
+                    if (Key(ck, $"controls.{id}", source) is not ("description" or "checks"))
+                        throw new InvalidDataException($"{source}:{ck.Start.Line}: control '{id}' has unknown key '{ck}' (expected description, checks).");
+                string description = vm.Children.TryGetValue(new YamlScalarNode("description"), out var d) && d is YamlScalarNode ds && !string.IsNullOrWhiteSpace(ds.Value)
+                    ? ds.Value.Trim() : throw new InvalidDataException($"{source}:{vm.Start.Line}: control '{id}' needs a 'description' (the variant and what the theory predicts for it).");
+                if (!vm.Children.TryGetValue(new YamlScalarNode("checks"), out var chn) || chn is not YamlSequenceNode chs || chs.Children.Count == 0)
+                    throw new InvalidDataException($"{source}:{vm.Start.Line}: control '{id}' has no check: 'checks' must list at least one of the claim's checks.");
+                var names = new List<string>();
+                foreach (var c in chs.Children)
+                {
+                    string name = c is YamlScalarNode cs && cs.Value is { Length: > 0 } cv ? cv
+                        : throw new InvalidDataException($"{source}:{c.Start.Line}: control '{id}': checks must be check names.");
+                    if (!thresholds.ContainsKey(name))
+                        throw new InvalidDataException($"{source}:{c.Start.Line}: control '{id}' names check '{name}', which the definition does not declare (checks: {string.Join(", ", thresholds.Keys)}).");
+                    names.Add(name);
+                }
+                controls.Add(new ControlDefinition(id, description, names));
             }
         }
+        string? notes = Child("notes") is YamlScalarNode ns && !string.IsNullOrWhiteSpace(ns.Value) ? ns.Value.Trim() : null;
         var scales = new Dictionary<string, YamlMappingNode>();
         foreach (string scale in new[] { "quick", "full" })
-            if (root.Children.TryGetValue(new YamlScalarNode(scale), out var sn))
+            if (Child(scale) is { } sn)
                 scales[scale] = sn as YamlMappingNode ?? throw new InvalidDataException($"{source}:{sn.Start.Line}: '{scale}' must be a mapping.");
         if (scales.Count != 2)
             throw new InvalidDataException($"{source}: a claim needs both a quick and a full parameter mapping (has {(scales.Count == 0 ? "neither" : string.Join(", ", scales.Keys))}).");
-        return new ClaimDefinition(Str("id"), Str("statement").Trim(), Str("paper"), thresholds, scales, source);
+        return new ClaimDefinition(Str("id"), Str("statement").Trim(), Str("paper"), thresholds, hypotheses, controls, notes, legacy, scales, source);
+    }
+
+    static string Key(YamlNode k, string where, string source) => k is YamlScalarNode s && s.Value is { Length: > 0 } v ? v
+        : throw new InvalidDataException($"{source}:{k.Start.Line}: {where}: keys must be plain names.");
+
+    // checks and hypotheses share one shape: name -> {quantity, op, value, why, source}
+    static Dictionary<string, Threshold> ParseThresholds(YamlNode? node, string section, bool strict, string source)
+    {
+        var result = new Dictionary<string, Threshold>();
+        if (node is null) return result;
+        if (node is not YamlMappingNode map) throw new InvalidDataException($"{source}:{node.Start.Line}: {section} must be a mapping.");
+        var fields = strict ? new[] { "quantity", "op", "value", "why", "source" } : new[] { "op", "value", "why", "quantity", "source" };
+        foreach (var (k, v) in map.Children)
+        {
+            string name = Key(k, section, source);
+            if (v is not YamlMappingNode vm) throw new InvalidDataException($"{source}:{v.Start.Line}: {section}.{name} must be a mapping {{{string.Join(", ", fields)}}}.");
+            foreach (var fk in vm.Children.Keys)
+                if (Array.IndexOf(fields, Key(fk, $"{section}.{name}", source)) < 0)
+                    throw new InvalidDataException($"{source}:{fk.Start.Line}: {section}.{name} has unknown key '{fk}' (expected {string.Join(", ", fields)}).");
+            string? Opt(string key) => vm.Children.TryGetValue(new YamlScalarNode(key), out var x) && x is YamlScalarNode xs && !string.IsNullOrWhiteSpace(xs.Value) ? xs.Value.Trim() : null;
+            string Get(string key) => Opt(key) ?? throw new InvalidDataException(key == "quantity"
+                ? $"{source}:{vm.Start.Line}: {section}.{name} names no measured quantity: add 'quantity' (what the rule measures and compares)."
+                : $"{source}:{vm.Start.Line}: {section}.{name} needs '{key}'.");
+            string op = Get("op");
+            if (op is not ("<=" or ">=" or "<" or ">" or "="))
+                throw new InvalidDataException($"{source}:{vm.Start.Line}: {section}.{name} has op '{op}'; expected <=, >=, <, > or =.");
+            if (!double.TryParse(Get("value"), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || double.IsNaN(value))
+                throw new InvalidDataException($"{source}:{vm.Start.Line}: {section}.{name} value '{Get("value")}' is not a number.");
+            result[name] = strict
+                ? new Threshold(name, op, value, Get("why"), Get("quantity"), Get("source"))
+                : new Threshold(name, op, value, Get("why"), Opt("quantity"), Opt("source"));
+        }
+        return result;
     }
 }
 

@@ -41,10 +41,15 @@ public static class ClaimRunner
             {
                 var ctx = new ClaimContext(def, scaleName, seed, threads, Path.Combine(outDir, "claims", def.Id), m => observer?.Progress(def, m));
                 var outcome = rule.Run(ctx);
+                var missing = outcome.Missing(def);
+                if (missing.Count > 0)
+                    throw new InvalidOperationException($"{def.Source}: the rule's outcome is incomplete: {string.Join("; ", missing)}.");
+                if (def.Notes is not null) outcome.Notes.Insert(0, def.Notes);
                 result = new ClaimResult
                 {
-                    Id = def.Id, Statement = def.Statement, Paper = def.Paper, Verdict = outcome.Verdict,
-                    WallSeconds = sw.Elapsed.TotalSeconds, Numbers = outcome.Numbers, Charts = outcome.Charts,
+                    Id = def.Id, Statement = def.Statement, Paper = def.Paper, PaperTitles = Papers.Resolve(def.Paper), Verdict = outcome.Verdict, VerdictReason = outcome.Reason,
+                    WallSeconds = sw.Elapsed.TotalSeconds, Hypotheses = outcome.Hypotheses, Numbers = outcome.Numbers,
+                    Controls = outcome.Controls, Charts = outcome.Charts,
                     Notes = outcome.Notes.Count > 0 ? string.Join("\n", outcome.Notes) : null,
                 };
             }
@@ -52,7 +57,7 @@ public static class ClaimRunner
             {
                 result = new ClaimResult
                 {
-                    Id = def.Id, Statement = def.Statement, Paper = def.Paper, Verdict = Verdict.Error,
+                    Id = def.Id, Statement = def.Statement, Paper = def.Paper, PaperTitles = Papers.Resolve(def.Paper), Verdict = Verdict.Error,
                     Error = $"{e.GetType().Name}: {e.Message}", WallSeconds = sw.Elapsed.TotalSeconds,
                 };
                 File.WriteAllText(Path.Combine(outDir, "claims", def.Id + ".error.txt"), e.ToString());

@@ -90,11 +90,13 @@ public static class HtmlReport
 
     static void Header(StringBuilder h, RunSummary s)
     {
-        int ok = s.Claims.Count(c => c.Verdict == Verdict.Reproduced);
-        int bad = s.Claims.Count(c => c.Verdict == Verdict.NotReproduced);
-        int err = s.Claims.Count(c => c.Verdict == Verdict.Error);
+        int Count(Verdict v) => s.Claims.Count(c => c.Verdict == v);
         h.Append("<header>\n<h1>Gradscope reproduction report</h1>\n<p class=\"tally\">")
-         .Append($"<b>{ok}</b> of {s.Claims.Count} claims reproduced · <b>{bad}</b> not reproduced · <b>{err}</b> errors</p>\n")
+         .Append($"<b>{Count(Verdict.Reproduced)}</b> of {s.Claims.Count} claims reproduced · <b>{Count(Verdict.NotReproduced)}</b> not reproduced · ")
+         .Append($"<b>{Count(Verdict.Inconclusive)}</b> inconclusive · <b>{Count(Verdict.InvalidSetup)}</b> invalid setup · <b>{Count(Verdict.Error)}</b> errors</p>\n")
+         .Append("<p class=\"tally\">A claim is <i>reproduced</i> when its theorem's hypotheses hold on the run, every predeclared check passes, ")
+         .Append("and every negative control (a variant where the theory predicts the opposite) fails the same checks. ")
+         .Append("<i>Inconclusive</i>: the checks passed but a control passed them too. <i>Invalid setup</i>: a hypothesis did not hold, so the checks do not test the theorem.</p>\n")
          .Append("<dl class=\"facts\">\n");
         Fact(h, "Gradscope version", s.ToolVersion);
         Fact(h, "Started", HtmlText.Timestamp(s.Started));
@@ -113,7 +115,7 @@ public static class HtmlReport
     static void VerdictTable(StringBuilder h, RunSummary s, IReadOnlyList<string> anchors)
     {
         h.Append("<h2 id=\"verdicts\">Verdicts</h2>\n<table class=\"verdicts\">\n<thead><tr>")
-         .Append("<th>#</th><th>Claim</th><th>Statement</th><th>Paper</th><th>Verdict</th><th>Checks passed</th><th>Time</th>")
+         .Append("<th>#</th><th>Claim</th><th>Statement</th><th>Paper</th><th>Verdict</th><th>Hypotheses hold</th><th>Checks passed</th><th>Controls discriminate</th><th>Time</th>")
          .Append("</tr></thead>\n<tbody>\n");
         for (int i = 0; i < s.Claims.Count; i++)
         {
@@ -126,7 +128,9 @@ public static class HtmlReport
              .Append("<td class=\"statement\">").Append(HtmlText.Escape(c.Statement)).Append("</td>")
              .Append("<td>").Append(HtmlText.Escape(c.Paper)).Append("</td>")
              .Append("<td>").Append(Badge(c.Verdict)).Append("</td>")
+             .Append("<td class=\"num\">").Append(c.Hypotheses.Count == 0 ? "—" : $"{c.Hypotheses.Count(x => x.Holds)} / {c.Hypotheses.Count}").Append("</td>")
              .Append("<td class=\"num\">").Append(checks == 0 ? "—" : $"{passed} / {checks}").Append("</td>")
+             .Append("<td class=\"num\">").Append(c.Controls.Count == 0 ? "—" : $"{c.Controls.Count(x => x.Discriminates)} / {c.Controls.Count}").Append("</td>")
              .Append("<td class=\"num\">").Append(HtmlText.Escape(HtmlText.Duration(c.WallSeconds))).Append("</td></tr>\n");
         }
         h.Append("</tbody>\n</table>\n");
@@ -142,12 +146,20 @@ public static class HtmlReport
          .Append("<h2><a class=\"self\" href=\"#").Append(HtmlText.Escape(Uri.EscapeDataString(anchor))).Append("\">")
          .Append(HtmlText.Escape(c.Id)).Append("</a> ").Append(Badge(c.Verdict)).Append("</h2>\n")
          .Append("<p class=\"statement\">").Append(HtmlText.Escape(c.Statement)).Append("</p>\n")
-         .Append("<p class=\"meta\">Paper: ").Append(HtmlText.Escape(c.Paper))
+         .Append("<p class=\"meta\">Paper: ").Append(HtmlText.Escape(c.PaperTitles.Count > 0 ? string.Join("; ", c.PaperTitles) : c.Paper))
          .Append(" · time ").Append(HtmlText.Escape(HtmlText.Duration(c.WallSeconds)))
          .Append(" · <a href=\"#verdicts\">back to the verdicts</a></p>\n");
         if (!string.IsNullOrEmpty(c.Error))
             h.Append("<pre class=\"error\">").Append(HtmlText.Escape(c.Error)).Append("</pre>\n");
-        if (c.Numbers.Count > 0) EvidenceTable(h, c.Numbers);
+        if (!string.IsNullOrEmpty(c.VerdictReason))
+            h.Append("<p class=\"reason\"><b>Why this verdict:</b> ").Append(HtmlText.Escape(c.VerdictReason)).Append("</p>\n");
+        if (c.Hypotheses.Count > 0) HypothesisTable(h, c.Hypotheses);
+        if (c.Numbers.Count > 0)
+        {
+            if (c.Hypotheses.Count > 0 || c.Controls.Count > 0) h.Append("<h3 class=\"part\">Checks and context</h3>\n");
+            EvidenceTable(h, c.Numbers);
+        }
+        if (c.Controls.Count > 0) ControlTable(h, c.Controls);
         if (c.Charts.Count > 0)
         {
             var ids = ChartElementIds(anchor, c);
@@ -170,7 +182,7 @@ public static class HtmlReport
 
     static void EvidenceTable(StringBuilder h, IReadOnlyList<Evidence> numbers)
     {
-        h.Append("<table class=\"evidence\">\n<thead><tr><th>Quantity</th><th>Value</th><th>Check</th><th>Result</th><th>Why</th></tr></thead>\n<tbody>\n");
+        h.Append("<table class=\"evidence\">\n<thead><tr><th>Quantity</th><th>Value</th><th>Check</th><th>Result</th><th>What the theory predicts, and the source</th></tr></thead>\n<tbody>\n");
         foreach (var e in numbers)
         {
             string check = e.Threshold is double t ? $"{HtmlText.Comparison(e.Comparison)} {HtmlText.Number(t)}" : "";
@@ -180,11 +192,63 @@ public static class HtmlReport
                 false => "<span class=\"fail\">fail</span>",
                 null => "<span class=\"info\">—</span>",
             };
-            h.Append("<tr><td>").Append(HtmlText.Escape(e.Name)).Append("</td>")
+            h.Append(e.Passed == false ? "<tr class=\"failed\"><td>" : "<tr><td>").Append(HtmlText.Escape(e.Name));
+            if (e.CheckId is not null) h.Append(" <span class=\"info\">(").Append(HtmlText.Escape(e.CheckId)).Append(")</span>");
+            h.Append("</td>")
              .Append("<td class=\"num\">").Append(HtmlText.Escape(HtmlText.Number(e.Value))).Append("</td>")
              .Append("<td class=\"num\">").Append(HtmlText.Escape(check)).Append("</td>")
              .Append("<td>").Append(result).Append("</td>")
-             .Append("<td>").Append(HtmlText.Escape(e.Justification)).Append("</td></tr>\n");
+             .Append("<td class=\"explain\">");
+            if (e.Passed == false && e.Threshold is double th)
+                h.Append("<b>Measured ").Append(HtmlText.Escape(HtmlText.Number(e.Value))).Append(", the check needs ")
+                 .Append(HtmlText.Escape($"{HtmlText.Comparison(e.Comparison)} {HtmlText.Number(th)}")).Append(".</b> ");
+            h.Append(HtmlText.Escape(e.Justification));
+            if (!string.IsNullOrEmpty(e.Source)) h.Append(" <span class=\"info\">Source: ").Append(HtmlText.Escape(e.Source)).Append("</span>");
+            h.Append("</td></tr>\n");
+        }
+        h.Append("</tbody>\n</table>\n");
+    }
+
+    static void HypothesisTable(StringBuilder h, IReadOnlyList<HypothesisResult> hypotheses)
+    {
+        h.Append("<h3 class=\"part\">Hypotheses of the theorem, certified on the run</h3>\n")
+         .Append("<table class=\"hypotheses\">\n<thead><tr><th>Hypothesis</th><th>Value</th><th>Needs</th><th>Holds</th><th>Why the theorem needs it, and the source</th></tr></thead>\n<tbody>\n");
+        foreach (var x in hypotheses)
+        {
+            h.Append(x.Holds ? "<tr><td>" : "<tr class=\"failed\"><td>").Append(HtmlText.Escape(x.Quantity))
+             .Append(" <span class=\"info\">(").Append(HtmlText.Escape(x.Name)).Append(")</span></td>")
+             .Append("<td class=\"num\">").Append(HtmlText.Escape(HtmlText.Number(x.Value))).Append("</td>")
+             .Append("<td class=\"num\">").Append(HtmlText.Escape($"{HtmlText.Comparison(x.Comparison)} {HtmlText.Number(x.Threshold)}")).Append("</td>")
+             .Append("<td>").Append(x.Holds ? "<span class=\"pass\">holds</span>" : "<span class=\"fail\">fails</span>").Append("</td>")
+             .Append("<td class=\"explain\">").Append(HtmlText.Escape(x.Justification));
+            if (!string.IsNullOrEmpty(x.Source)) h.Append(" <span class=\"info\">Source: ").Append(HtmlText.Escape(x.Source)).Append("</span>");
+            h.Append("</td></tr>\n");
+        }
+        h.Append("</tbody>\n</table>\n");
+    }
+
+    static void ControlTable(StringBuilder h, IReadOnlyList<ControlResult> controls)
+    {
+        h.Append("<h3 class=\"part\">Negative controls (the theory predicts the opposite; the same checks must fail)</h3>\n")
+         .Append("<table class=\"controls\">\n<thead><tr><th>Control</th><th>Check</th><th>Value</th><th>Needs</th><th>Result</th><th>Discriminates</th></tr></thead>\n<tbody>\n");
+        foreach (var c in controls)
+        {
+            string verdict = c.Discriminates ? "<span class=\"pass\">yes</span>" : "<span class=\"fail\">no: it passes the checks too</span>";
+            for (int i = 0; i < c.Checks.Count; i++)
+            {
+                var e = c.Checks[i];
+                h.Append("<tr>");
+                if (i == 0)
+                    h.Append("<td rowspan=\"").Append(c.Checks.Count).Append("\"><span class=\"id\">").Append(HtmlText.Escape(c.Id)).Append("</span><br>")
+                     .Append(HtmlText.Escape(c.Description)).Append("</td>");
+                string check = e.Threshold is double t ? $"{HtmlText.Comparison(e.Comparison)} {HtmlText.Number(t)}" : "";
+                h.Append("<td>").Append(HtmlText.Escape(e.CheckId ?? e.Name)).Append("</td>")
+                 .Append("<td class=\"num\">").Append(HtmlText.Escape(HtmlText.Number(e.Value))).Append("</td>")
+                 .Append("<td class=\"num\">").Append(HtmlText.Escape(check)).Append("</td>")
+                 .Append("<td>").Append(e.Passed == true ? "<span class=\"pass\">pass</span>" : "<span class=\"fail\">fail</span>").Append("</td>");
+                if (i == 0) h.Append("<td rowspan=\"").Append(c.Checks.Count).Append("\">").Append(verdict).Append("</td>");
+                h.Append("</tr>\n");
+            }
         }
         h.Append("</tbody>\n</table>\n");
     }

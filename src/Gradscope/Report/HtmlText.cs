@@ -86,14 +86,16 @@ public static class HtmlText
         _ => op,
     };
 
-    /// <summary>The verdict as words: "reproduced", "not reproduced", "error".</summary>
+    /// <summary>The verdict as words: "reproduced", "not reproduced", "inconclusive", "invalid setup", "error".</summary>
     public static string VerdictText(Verdict v) => v switch
     {
         Verdict.Reproduced => "reproduced",
         Verdict.NotReproduced => "not reproduced",
+        Verdict.Inconclusive => "inconclusive",
+        Verdict.InvalidSetup => "invalid setup",
         _ => "error",
     };
 
-    /// <summary>The CSS class of a verdict badge: "verdict-reproduced", "verdict-not-reproduced", "verdict-error".</summary>
+    /// <summary>The CSS class of a verdict badge: "verdict-reproduced", "verdict-not-reproduced", "verdict-inconclusive", "verdict-invalid-setup", "verdict-error".</summary>
     public static string VerdictClass(Verdict v) => "verdict-" + VerdictText(v).Replace(' ', '-');
 }

@@ -15,6 +15,10 @@ public enum Verdict
     NotReproduced,
     /// <summary>The experiment failed to run (exception, divergence); see <see cref="ClaimResult.Error"/>.</summary>
     Error,
+    /// <summary>Every check passed, but a negative control passed them too (the checks do not discriminate), or the claim has no control.</summary>
+    Inconclusive,
+    /// <summary>A hypothesis of the theorem did not hold on the run, so the checks do not test the theorem; see <see cref="ClaimResult.VerdictReason"/>.</summary>
+    InvalidSetup,
 }
 
 /// <summary>Size of a reproduction run: quick (minutes, small sizes) or full (the sizes of the papers).</summary>
@@ -58,8 +62,16 @@ public sealed record ClaimResult
     public required string Statement { get; init; }
     /// <summary>The paper(s) the claim comes from.</summary>
     public required string Paper { get; init; }
-    /// <summary>Reproduced, not reproduced, or error.</summary>
+    /// <summary>The paper numbers resolved to full references (empty in summaries written before they were recorded).</summary>
+    public IReadOnlyList<string> PaperTitles { get; init; } = [];
+    /// <summary>Reproduced, not reproduced, inconclusive, invalid setup, or error.</summary>
     public required Verdict Verdict { get; init; }
+    /// <summary>One line saying why the verdict is what it is (which hypothesis failed, which check failed, which control did not discriminate).</summary>
+    public string? VerdictReason { get; init; }
+    /// <summary>The theorem's hypotheses as certified on the run (a failed one makes the verdict invalid setup).</summary>
+    public IReadOnlyList<HypothesisResult> Hypotheses { get; init; } = [];
+    /// <summary>The negative controls: variants where the theory predicts the opposite, judged by the same checks.</summary>
+    public IReadOnlyList<ControlResult> Controls { get; init; } = [];
     /// <summary>Error message (and where it arose) when <see cref="Verdict"/> is <see cref="Verdict.Error"/>; otherwise null.</summary>
     public string? Error { get; init; }
     /// <summary>Wall-clock time the claim took, in seconds.</summary>
@@ -91,6 +103,10 @@ public sealed record Evidence
     public bool? Passed { get; init; }
     /// <summary>One line: why this check and threshold decide the claim.</summary>
     public string Justification { get; init; } = "";
+    /// <summary>The id of the predeclared check in the claim definition (null for a plain number).</summary>
+    public string? CheckId { get; init; }
+    /// <summary>The literature statement the check operationalizes (paper, theorem); null for a plain number.</summary>
+    public string? Source { get; init; }
 
     /// <summary>The comparison operators <see cref="Check"/> accepts.</summary>
     public static IReadOnlyList<string> Comparisons { get; } = ["<=", ">=", "<", ">", "="];
@@ -124,6 +140,47 @@ public sealed record Evidence
         _ => throw new ArgumentException(
             $"Evidence comparison '{comparison}' is not one of {string.Join(", ", Comparisons)}.", nameof(comparison)),
     };
+}
+
+/// <summary>
+/// A hypothesis of the theorem a claim tests, certified on the actual run: <c>Value Comparison Threshold</c>
+/// must hold for the checks to test the theorem.
+/// </summary>
+public sealed record HypothesisResult
+{
+    /// <summary>The hypothesis id in the claim definition (e.g. "separation_gap").</summary>
+    public required string Name { get; init; }
+    /// <summary>What was measured to certify it (e.g. "relative gap delta between support vectors and the next point").</summary>
+    public required string Quantity { get; init; }
+    /// <summary>The measured value.</summary>
+    public required double Value { get; init; }
+    /// <summary>One of "&lt;=", "&gt;=", "&lt;", "&gt;", "=".</summary>
+    public required string Comparison { get; init; }
+    /// <summary>The bound the value must satisfy.</summary>
+    public required double Threshold { get; init; }
+    /// <summary>Whether the hypothesis holds on the run (NaN never holds).</summary>
+    public required bool Holds { get; init; }
+    /// <summary>Why the theorem needs it.</summary>
+    public string Justification { get; init; } = "";
+    /// <summary>The literature statement whose hypothesis this is.</summary>
+    public string Source { get; init; } = "";
+}
+
+/// <summary>
+/// A negative control of a claim: a variant where the theory predicts the opposite, judged by the same
+/// checks. It discriminates when at least one of its checks fails; a control that passes every check
+/// makes the claim's verdict inconclusive.
+/// </summary>
+public sealed record ControlResult
+{
+    /// <summary>The control id in the claim definition (e.g. "square-loss").</summary>
+    public required string Id { get; init; }
+    /// <summary>What the variant is and what the theory predicts for it.</summary>
+    public required string Description { get; init; }
+    /// <summary>The claim's checks evaluated on the control.</summary>
+    public required IReadOnlyList<Evidence> Checks { get; init; }
+    /// <summary>True when at least one check fails on the control (the checks tell the claim from its opposite).</summary>
+    public required bool Discriminates { get; init; }
 }
 
 /// <summary>

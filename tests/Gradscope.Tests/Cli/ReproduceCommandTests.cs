@@ -39,7 +39,14 @@ public class ReproduceCommandTests
                     Assert.False(string.IsNullOrWhiteSpace(n.GetProperty("justification").GetString()));
                     checkedCount++; all &= pass;
                 }
-                string expected = checkedCount > 0 && all ? "reproduced" : "not-reproduced";
+                // THEORY section 6: a failed hypothesis -> invalid setup; a failed (or no) check -> not reproduced;
+                // all checks pass but no control, or a control passing every check -> inconclusive
+                bool hypothesesHold = claim.TryGetProperty("hypotheses", out var hs) ? hs.EnumerateArray().All(h => h.GetProperty("holds").GetBoolean()) : true;
+                var controls = claim.TryGetProperty("controls", out var cs) ? cs.EnumerateArray().ToList() : [];
+                bool discriminate = controls.Count > 0 && controls.All(c => c.GetProperty("checks").EnumerateArray().Any(e => !e.GetProperty("passed").GetBoolean()));
+                foreach (var c in controls)
+                    Assert.Equal(c.GetProperty("checks").EnumerateArray().Any(e => !e.GetProperty("passed").GetBoolean()), c.GetProperty("discriminates").GetBoolean());
+                string expected = !hypothesesHold ? "invalid-setup" : !(checkedCount > 0 && all) ? "not-reproduced" : discriminate ? "reproduced" : "inconclusive";
                 Assert.Equal(expected, claim.GetProperty("verdict").GetString());
             }
             // every training run of a claim leaves its config, metrics and final weights

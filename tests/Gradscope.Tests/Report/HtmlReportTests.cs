@@ -94,7 +94,7 @@ public partial class HtmlReportTests
     [Fact]
     public void HeaderVerdictsAndErrorsAreShown()
     {
-        Assert.Contains("<b>2</b> of 4 claims reproduced · <b>1</b> not reproduced · <b>1</b> errors", Page);
+        Assert.Contains("<b>2</b> of 4 claims reproduced · <b>1</b> not reproduced · <b>0</b> inconclusive · <b>0</b> invalid setup · <b>1</b> errors", Page);
         Assert.Contains("2026-11-23 09:00:00 UTC", Page);
         Assert.Contains("<dd>4 min 48 s</dd>", Page);
         Assert.Contains("<pre class=\"error\">InvalidOperationException: loss diverged at step 17", Page);
