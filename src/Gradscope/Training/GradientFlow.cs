@@ -34,8 +34,8 @@ public sealed class GradientFlow<T> : Algorithm<T> where T : unmanaged, IFloatin
     {
         Tolerances = tolerances; LossScaled = lossScaled;
         Events = events ?? new EventSettings();
-        if (!(Events.TimeTolerance > 0) || !(Events.MinSeparation >= 0))
-            throw new ArgumentException($"GradientFlow: need event_tol > 0 and event_min_gap >= 0, got {Events.TimeTolerance}, {Events.MinSeparation}.");
+        if (!(Events.TimeTolerance > 0) || !(Events.MinSeparation >= 0) || !(Events.FallbackMaxDt > 0))
+            throw new ArgumentException($"GradientFlow: need event_tol > 0, event_min_gap >= 0 and fallback_max_dt > 0, got {Events.TimeTolerance}, {Events.MinSeparation}, {Events.FallbackMaxDt}.");
         _ = new DormandPrince<T>(0, tolerances);   // validates the settings now, naming the bad one
     }
 

@@ -8,7 +8,9 @@ using Gradscope.Autodiff;
 /// <param name="TimeTolerance">Width of the final bracket of a located event time (continuous-time units).</param>
 /// <param name="MinSeparation">A pre-activation that crosses 0 again within this time of its last switch is chattering
 /// (sliding along the kink): the step is taken as a fallback step instead of stopping at the event.</param>
-public sealed record EventSettings(double TimeTolerance = 1e-11, double MinSeparation = 1e-7);
+/// <param name="FallbackMaxDt">Longest fallback step: a longer step that meets a chattering entry is retaken with this length.
+/// A fallback step's extra error is about its length times the jump of the field, so this bounds it (infinity = no bound).</param>
+public sealed record EventSettings(double TimeTolerance = 1e-11, double MinSeparation = 1e-7, double FallbackMaxDt = double.PositiveInfinity);
 
 /// <summary>
 /// Event location for the gradient flow of a ReLU network (THEORY.md section 4, gradient flow). The RHS
@@ -31,7 +33,9 @@ public sealed record EventSettings(double TimeTolerance = 1e-11, double MinSepar
 /// located: the step computed with the current masks is accepted as it stands (its RK error estimate holds
 /// for the pattern's smooth field) and every mask is re-synchronised with the signs at its end. Such a
 /// fallback step carries an extra local error, estimated as (1 - theta*) h ||F_synced - F_frozen|| at the
-/// step's end in the solver's error norm (1 = at tolerance); its maximum is reported with the counts.
+/// step's end in the solver's error norm (1 = at tolerance); its maximum is reported with the counts, and
+/// <see cref="EventSettings.FallbackMaxDt"/> bounds the fallback step (the chattering amplitude is about its
+/// length times the pre-activation's speed: a first-order approximation of the sliding motion).
 /// A pre-activation that crosses 0 and back within one step is not seen (its sign at the end agrees).
 /// </summary>
 internal sealed class ReluEvents<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -94,11 +98,15 @@ internal sealed class ReluEvents<T> where T : unmanaged, IFloatingPointIeee754<T
         }
         if (chattering || _crossed.Count == 0 || !(tEvent > t0))
         {
-            // Fallback: keep the step as computed; the flow re-synchronises the masks at its end.
+            // Fallback: keep the step as computed (or retake it no longer than FallbackMaxDt); the flow
+            // re-synchronises the masks at its end.
             FallbackSteps++;
             NeedsSync = true;
             FallbackThetaStart = thetaLo;
-            return h;
+            if (!(h > _settings.FallbackMaxDt)) return h;
+            ode.Rollback(y);
+            FallbackThetaStart = 0;
+            return ode.Step(field, t0, y, t0 + _settings.FallbackMaxDt);
         }
         ode.Rollback(y);
         double dt = ode.Step(field, t0, y, tEvent);
