@@ -208,6 +208,26 @@ public class ReluFlowTests
     }
 
     [Fact]
+    public void FinalJsonReportsTheEventCountsOfTheRun()
+    {
+        string dir = Gradscope.Tests.Training.Trainer.TrainerTestConfigs.TempDir();
+        try
+        {
+            var cfg = Gradscope.Tests.Training.Trainer.TrainerTestConfigs.Tiny("flow", steps: 150);
+            var trainer = new Trainer<double>(cfg);
+            var result = trainer.Run(new TrainerRunOptions { RunDirectory = dir });
+            var flow = Assert.IsType<GradientFlow<double>>(trainer.Algorithm);
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "final.json")))!;
+            Assert.True(flow.EventCount > 0, "the tiny ReLU net's flow should change its activation pattern");
+            Assert.Equal(flow.EventCount, (long)json["flow_events"]!.GetValue<double>());
+            Assert.Equal(flow.FallbackSteps, (long)json["flow_fallback_steps"]!.GetValue<double>());
+            Assert.Equal(result.Final["flow_max_step_error"], json["flow_max_step_error"]!.GetValue<double>());
+            Assert.InRange(json["flow_max_step_error"]!.GetValue<double>(), 0, 1);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void BadEventSettingsAreRejectedWithTheirNames()
     {
         var e = Assert.Throws<ArgumentException>(() => new GradientFlow<double>(new OdeTolerances(), events: new EventSettings(TimeTolerance: 0)));
