@@ -89,6 +89,11 @@ public sealed class Balance : IClaimRule
         foreach (var (key, label) in new[] { ("flow_events", "located ReLU events"), ("flow_fallback_steps", "fallback steps (chattering)"),
                      ("flow_max_fallback_error", "max fallback error estimate (error norm, 1 = tolerance)"), ("flow_max_step_error", "max RK45 step error (error norm)") })
             if (flow.Final.TryGetValue(key, out double v)) o.Numbers.Add(Evidence.Info($"ReLU flow: {label}", v));
+        if (flow.Final.TryGetValue("flow_fallback_steps", out double fallbacks) && fallbacks > 0)
+            o.Notes.Add($"The ReLU flow located {ClaimContext.Fmt(flow.Final.GetValueOrDefault("flow_events"))} activation-pattern events and took "
+                + $"{ClaimContext.Fmt(fallbacks)} fallback steps where a pre-activation chattered about 0 (sliding along a kink; a first-order "
+                + "approximation of the Filippov motion, its error estimate is listed). The balance is conserved by the field of every "
+                + "activation pattern (the per-unit identity holds for any mask), so the drift check measures the RK45 error only.");
         o.Numbers.Add(Evidence.Info("linear flow: ||W(T)||_F^2 / ||W(0)||_F^2", SquaredNorm(lin.Model) / linScale0));
         o.Numbers.Add(Evidence.Info("biased ReLU flow: continuous time reached", biased.Time));
         o.Charts.Add(Charts.Lines("drift", "Drift of the layer balance vs continuous time",
