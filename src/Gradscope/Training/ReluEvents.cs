@@ -254,7 +254,7 @@ internal sealed class ReluEvents<T> where T : unmanaged, IFloatingPointIeee754<T
         double fb = Phi();                       // at theta = 1 (the FSAL evaluation)
         double a = 0, b = 1;
         double fa = PhiAt(ode, objective, 0);
-        if (fa < 0) { PhiAt(ode, objective, 0); return (0, 0); }   // already across at the start: chattering at t0
+        if (fa < 0) return (0, 0);   // already across at the start (the pattern holds u at theta = 0): chattering at t0
         int side = 0;
         double tol = _settings.TimeTolerance / h;
         for (int it = 0; it < 200 && b - a > tol; it++)
@@ -266,7 +266,7 @@ internal sealed class ReluEvents<T> where T : unmanaged, IFloatingPointIeee754<T
             if (fc >= 0) { a = c; fa = fc; if (side == 1) fb *= 0.5; side = 1; }
             else { b = c; fb = fc; if (side == -1) fa *= 0.5; side = -1; }
         }
-        if (b < 1) PhiAt(ode, objective, b); else { ode.DenseOutput(1, _w); _w.CopyTo(objective.Model.Flat, 0); objective.Evaluate(ReadOnlySpan<int>.Empty, gradient: false); LocatorPasses++; }
+        PhiAt(ode, objective, b);   // leaves the pre-activations at W(thetaHi) in the pattern
         return (a, b);
     }
 }
