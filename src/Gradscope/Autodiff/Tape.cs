@@ -20,8 +20,14 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Whether ops should record what backward needs (false: inference only, nothing requires grad).</summary>
     public bool GradEnabled { get; set; } = true;
 
+    /// <summary>
+    /// The activation pattern ReLU ops record into and take their masks from (null: ordinary ReLU). Used by the
+    /// event-locating gradient flow; see <see cref="ActivationPattern{T}"/>.
+    /// </summary>
+    public ActivationPattern<T>? Pattern { get; set; }
+
     /// <summary>Forgets the recorded ops but keeps node objects and buffers for reuse.</summary>
-    public void Reset() => _count = 0;
+    public void Reset() { _count = 0; Pattern?.Rewind(); }
 
     /// <summary>Returns the node at the cursor if it has type <typeparamref name="TNode"/>, else a new one; advances the cursor.</summary>
     public TNode Push<TNode>() where TNode : Node<T>, new()

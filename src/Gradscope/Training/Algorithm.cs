@@ -25,6 +25,9 @@ public abstract class Algorithm<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>One iteration on the samples at <paramref name="batch"/> (all when empty).</summary>
     public abstract StepResult Step(Objective<T> objective, ReadOnlySpan<int> batch, in StepContext context);
 
+    /// <summary>Adds the algorithm's own diagnostics (e.g. the flow's solver and event counts) to the run's final metrics (final.json).</summary>
+    public virtual void AddDiagnostics(IDictionary<string, double> final) { }
+
     /// <summary>Writes extra state as named vectors (double precision, bit-exact for float and double).</summary>
     public virtual void SaveState(IDictionary<string, double[]> state) { }
 

@@ -38,8 +38,14 @@ public sealed class DormandPrince<T> where T : unmanaged, IFloatingPointIeee754<
     // e = b5 - b4: the difference between the 5th-order solution and the embedded 4th-order one.
     private const double E1 = 71.0 / 57600, E3 = -71.0 / 16695, E4 = 71.0 / 1920, E5 = -17253.0 / 339200, E6 = 22.0 / 525, E7 = -1.0 / 40;
 
-    private readonly T[] _k1, _k2, _k3, _k4, _k5, _k6, _k7, _stage, _yNew;
+    // Dense output (Hairer, Norsett and Wanner, section II.6; dopri5.f's contd5): a 4th-order continuous extension.
+    private const double D1 = -12715105075.0 / 11282082432, D3 = 87487479700.0 / 32700410799, D4 = -10690763975.0 / 1880347072,
+        D5 = 701980252875.0 / 199316789632, D6 = -1453857185.0 / 822651844, D7 = 69997945.0 / 29380423;
+
+    private readonly T[] _k2, _k3, _k4, _k5, _k6, _stage, _yNew, _yOld;
+    private T[] _k1, _k7;             // swapped on acceptance (FSAL): after a step _k7 holds the step's first stage
     private bool _rejectedLast;
+    private double _lastH;            // size of the last accepted step (0: none, or rolled back)
 
     /// <summary>Creates an integrator for vectors of length <paramref name="dimension"/>; throws on non-positive tolerances or factors.</summary>
     public DormandPrince(int dimension, OdeTolerances tolerances)
@@ -52,7 +58,7 @@ public sealed class DormandPrince<T> where T : unmanaged, IFloatingPointIeee754<
         Dimension = dimension;
         Tolerances = tolerances;
         _k1 = new T[dimension]; _k2 = new T[dimension]; _k3 = new T[dimension]; _k4 = new T[dimension];
-        _k5 = new T[dimension]; _k6 = new T[dimension]; _k7 = new T[dimension]; _stage = new T[dimension]; _yNew = new T[dimension];
+        _k5 = new T[dimension]; _k6 = new T[dimension]; _k7 = new T[dimension]; _stage = new T[dimension]; _yNew = new T[dimension]; _yOld = new T[dimension];
         Dt = tolerances.InitialDt;
     }
 
@@ -68,13 +74,54 @@ public sealed class DormandPrince<T> where T : unmanaged, IFloatingPointIeee754<
     public Span<T> Derivative => _k1;
     /// <summary>Error norm of the last accepted step (&lt;= 1).</summary>
     public double LastError { get; private set; }
+    /// <summary>Largest error norm of any accepted step so far (&lt;= 1; in units of the tolerance).</summary>
+    public double MaxError { get; set; }
+    /// <summary>Size of the last accepted step (0 when there is none or it was rolled back); <see cref="DenseOutput"/> interpolates over it.</summary>
+    public double LastStepSize => _lastH;
     /// <summary>Rejected trial steps so far.</summary>
     public long Rejections { get; private set; }
     /// <summary>Vector-field evaluations so far.</summary>
     public long Evaluations { get; private set; }
 
     /// <summary>Marks the FSAL derivative stale (call when y changed outside <see cref="Step"/> or the field changed).</summary>
-    public void Invalidate() => HasDerivative = false;
+    public void Invalidate() { HasDerivative = false; _lastH = 0; }
+
+    /// <summary>
+    /// The continuous extension of the last accepted step at t0 + theta h (0 &lt;= theta &lt;= 1), written into
+    /// <paramref name="y"/>: y(theta) = y0 + theta (r2 + (1 - theta) (r3 + theta (r4 + (1 - theta) r5))) with
+    /// r2 = y1 - y0, r3 = h k1 - r2, r4 = r2 - h k7 - r3, r5 = h sum_j d_j k_j (dopri5's contd5); 4th order,
+    /// exact at both ends. Throws when there is no accepted step to interpolate.
+    /// </summary>
+    public void DenseOutput(double theta, Span<T> y)
+    {
+        if (!(_lastH > 0)) throw new InvalidOperationException("DormandPrince.DenseOutput: no accepted step to interpolate.");
+        if (y.Length != Dimension) throw new ArgumentException($"DormandPrince.DenseOutput: y has {y.Length} values, expected {Dimension}.");
+        double h = _lastH, th = theta, th1 = 1 - theta;
+        // After acceptance _k7 holds the step's k1 (the swap) and _k1 its k7 (FSAL); _yNew still holds y1.
+        T[] k1 = _k7, k7 = _k1;
+        for (int i = 0; i < y.Length; i++)
+        {
+            double y0 = double.CreateChecked(_yOld[i]), y1 = double.CreateChecked(_yNew[i]);
+            double f1 = double.CreateChecked(k1[i]), f7 = double.CreateChecked(k7[i]);
+            double r2 = y1 - y0, r3 = h * f1 - r2, r4 = r2 - h * f7 - r3;
+            double r5 = h * (D1 * f1 + D3 * double.CreateChecked(_k3[i]) + D4 * double.CreateChecked(_k4[i])
+                           + D5 * double.CreateChecked(_k5[i]) + D6 * double.CreateChecked(_k6[i]) + D7 * f7);
+            y[i] = T.CreateChecked(y0 + th * (r2 + th1 * (r3 + th * (r4 + th1 * r5))));
+        }
+    }
+
+    /// <summary>
+    /// Undoes the last accepted step: <paramref name="y"/> gets its starting point back and the FSAL derivative
+    /// its first stage, so the caller can retake a shorter step (to an event). Throws when there is no step to undo.
+    /// </summary>
+    public void Rollback(Span<T> y)
+    {
+        if (!(_lastH > 0)) throw new InvalidOperationException("DormandPrince.Rollback: no accepted step to undo.");
+        _yOld.CopyTo(y);
+        (_k1, _k7) = (_k7, _k1);
+        HasDerivative = true;
+        _lastH = 0;
+    }
 
     /// <summary>Evaluates the FSAL derivative F(t, y) unless it is already valid.</summary>
     public void EnsureDerivative(VectorField<T> field, double t, ReadOnlySpan<T> y)
@@ -123,8 +170,11 @@ public sealed class DormandPrince<T> where T : unmanaged, IFloatingPointIeee754<
                 if (_rejectedLast) factor = Math.Min(factor, 1);
                 _rejectedLast = false;
                 LastError = err;
+                if (err > MaxError) MaxError = err;
+                y.CopyTo(_yOld);
                 _yNew.CopyTo(y);
-                _k7.CopyTo(_k1.AsSpan());   // FSAL
+                (_k1, _k7) = (_k7, _k1);   // FSAL: the last stage is the next step's first; _k7 keeps this step's k1 for dense output
+                _lastH = dt;
                 // NOTE: a step clipped at tEnd keeps the controller's previous dt for the next step.
                 Dt = clipped ? Math.Max(Dt, dt) : Math.Min(dt * factor, tol.MaxDt);
                 return dt;

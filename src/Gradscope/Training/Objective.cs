@@ -62,6 +62,8 @@ public sealed class Objective<T> where T : unmanaged, IFloatingPointIeee754<T>
     public double TargetScale { get; }
     /// <summary>The whole training input as one tensor.</summary>
     public Tensor<T> Inputs => _all;
+    /// <summary>The activation pattern the ReLU ops of <see cref="Evaluate"/> use (null: ordinary ReLU); see <see cref="ActivationPattern{T}"/>.</summary>
+    public ActivationPattern<T>? Pattern { get => _tape.Pattern; set => _tape.Pattern = value; }
     /// <summary>Number of forward/backward passes so far (cost accounting).</summary>
     public long Evaluations { get; private set; }
 

@@ -255,6 +255,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         final["steps"] = _step;
         final["time"] = _time;
         final["wall_s"] = wall;
+        Algorithm.AddDiagnostics(final);
         return new TrainerResult { Status = status, Reason = reason, Steps = _step, Time = _time, WallSeconds = wall, Final = final, Rows = rows };
     }
 

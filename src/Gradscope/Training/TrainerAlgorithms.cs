@@ -55,7 +55,8 @@ public static class TrainerAlgorithms
                     if (scaled && !expType) throw c.Error("algorithm.name", $"loss_scaled_flow needs an exponential-type loss (exponential, logistic, cross_entropy), got {c.Loss.Kind}");
                     var tol = new OdeTolerances(o.Positive("atol", 1e-8), o.Positive("rtol", 1e-8), o.Positive("safety", 0.9),
                         o.Positive("min_factor", 0.2), o.Positive("max_factor", 10.0), o.Double("initial_dt", 0), MaxDt(o));
-                    result = Wrap(c, () => new GradientFlow<T>(tol, scaled));
+                    var events = new EventSettings(o.Positive("event_tol", 1e-11), o.Double("event_min_gap", 1e-7), FallbackMaxDt(o));
+                    result = Wrap(c, () => new GradientFlow<T>(tol, scaled, events));
                     break;
                 }
             case "weight_norm":
@@ -110,6 +111,12 @@ public static class TrainerAlgorithms
     {
         double d = o.Double("max_dt", double.PositiveInfinity);
         return d > 0 ? d : throw o.Error("max_dt", $"must be > 0, got {d}");
+    }
+
+    private static double FallbackMaxDt(TrainerOptions o)
+    {
+        double d = o.Double("fallback_max_dt", double.PositiveInfinity);
+        return d > 0 ? d : throw o.Error("fallback_max_dt", $"must be > 0, got {d}");
     }
 
     private static void FullBatch(TrainConfig c)
