@@ -16,9 +16,11 @@ internal static class ReproduceCommand
         var outDir = new Option<string?>("--out") { Description = "Run directory (default: runs/reproduce-<scale>-<timestamp>)." };
         var threads = new Option<int>("--threads") { Description = "Kernel threads (results are bit-identical for a given seed and thread count).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var seed = new Option<ulong>("--seed") { Description = "Master seed.", DefaultValueFactory = _ => 1UL };
+        var resume = new Option<bool>("--resume") { Description = "--out is an earlier reproduction: keep the claims it finished, run the missing (or failed) ones, and merge all into its summary and report." };
+        var force = new Option<bool>("--force") { Description = "--out is an earlier reproduction: delete it and start over." };
         var cmd = new Command("reproduce", "Train, measure and judge every claim of the theory; write configs, metrics, weights, summary.json and report.html.")
         {
-            claims, scale, outDir, threads, seed,
+            claims, scale, outDir, threads, seed, resume, force,
         };
         cmd.SetAction(pr =>
         {
@@ -30,9 +32,18 @@ internal static class ReproduceCommand
                 int th = pr.GetValue(threads);
                 if (th < 1) throw new ArgumentException($"--threads must be >= 1, got {th}.");
                 string dir = pr.GetValue(outDir) ?? Path.Combine("runs", $"reproduce-{(sc == RunScale.Full ? "full" : "quick")}-{DateTime.Now:yyyyMMdd-HHmmss}");
+                var previous = ReproduceOutput.Prepare(dir, pr.GetValue(resume), pr.GetValue(force), sc, pr.GetValue(seed));
+                if (previous is not null)
+                {
+                    var kept = ClaimRunner.KeptResults(previous).Select(r => r.Id).ToHashSet();
+                    var keptHere = selected.Where(c => kept.Contains(c.Definition.Id)).Select(c => c.Definition.Id).ToList();
+                    Console.WriteLine($"gradscope reproduce: resuming {Path.GetFullPath(dir)}: keeping {kept.Count} finished claim(s)"
+                        + (keptHere.Count > 0 ? $" (not run again: {string.Join(", ", keptHere)})" : ""));
+                    selected = selected.Where(c => !kept.Contains(c.Definition.Id)).ToList();
+                }
                 Console.WriteLine($"gradscope reproduce: {selected.Count} claim(s), scale {(sc == RunScale.Full ? "full" : "quick")}, {th} thread(s), seed {pr.GetValue(seed)} -> {Path.GetFullPath(dir)}");
                 var observer = new ConsoleObserver();
-                var summary = ClaimRunner.Run(selected, sc, pr.GetValue(seed), th, dir, observer);
+                var summary = ClaimRunner.Run(selected, sc, pr.GetValue(seed), th, dir, observer, previous);
                 PrintTable(summary);
                 Console.WriteLine($"report: {Path.GetFullPath(Path.Combine(dir, "report.html"))}");
                 return summary.Claims.Any(c => c.Verdict == Verdict.Error) ? 1 : 0;
