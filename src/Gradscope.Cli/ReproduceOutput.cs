@@ -12,7 +12,8 @@ namespace Gradscope.Cli;
 internal static class ReproduceOutput
 {
     /// <summary>Checks DIR against the flags; returns the summary to resume from (for --resume), else null. Throws ArgumentException / InvalidDataException with the reason.</summary>
-    public static RunSummary? Prepare(string dir, bool resume, bool force, RunScale scale, ulong seed)
+    /// <remarks><paramref name="scale"/> and <paramref name="seed"/>: the values given on the command line (null: not given; a resumed run then keeps its own).</remarks>
+    public static RunSummary? Prepare(string dir, bool resume, bool force, RunScale? scale, ulong? seed)
     {
         if (resume && force) throw new ArgumentException("--resume and --force exclude each other: --resume keeps the finished claims in --out, --force deletes them.");
         bool exists = Directory.Exists(dir);

@@ -97,17 +97,18 @@ public static class ClaimRunner
 
     /// <summary>
     /// The summary.json of <paramref name="outDir"/> to resume; throws InvalidDataException when there is none, it is unreadable,
-    /// or it was made at another scale or seed (its results would not be comparable with the new ones).
+    /// or it was made at another scale or seed than the ones given (its results would not be comparable with the new ones;
+    /// null: take the summary's).
     /// </summary>
-    public static RunSummary LoadForResume(string outDir, RunScale scale, ulong seed)
+    public static RunSummary LoadForResume(string outDir, RunScale? scale, ulong? seed)
     {
         var path = Path.Combine(outDir, SummaryFile.FileName);
         if (!File.Exists(path))
             throw new InvalidDataException($"'{outDir}' has no {SummaryFile.FileName} to resume from; use --force to start over there, or another --out.");
         var previous = SummaryFile.Read(path);
-        if (previous.Scale != scale || previous.Seed != seed)
+        if ((scale ?? previous.Scale) != previous.Scale || (seed ?? previous.Seed) != previous.Seed)
             throw new InvalidDataException($"'{path}' was made with scale {previous.Scale.ToString().ToLowerInvariant()} and seed {previous.Seed}; "
-                + $"resuming needs the same (got scale {scale.ToString().ToLowerInvariant()}, seed {seed}). Pass those, or use --force to start over, or another --out.");
+                + $"resuming needs the same (got scale {(scale ?? previous.Scale).ToString().ToLowerInvariant()}, seed {seed ?? previous.Seed}). Leave --scale and --seed out (they default to the earlier run's), or use --force to start over, or another --out.");
         return previous;
     }
 

@@ -3,13 +3,13 @@ using System.Text.Json.Nodes;
 
 namespace Gradscope.Tests.Cli;
 
-/// <summary>One real reproduction (the claim nmgd-min-norm, quick scale) that each test copies before acting on it.</summary>
+/// <summary>One real reproduction (the claim nmgd-min-norm, quick scale, seed 5, 1 thread) that each test copies before acting on it.</summary>
 public sealed class FinishedReproduction : IDisposable
 {
     public FinishedReproduction()
     {
         Dir = Path.Combine(Path.GetTempPath(), $"gs-repro-base-{Guid.NewGuid():N}");
-        var (code, output, err) = CliProcess.Run($"reproduce --claims nmgd-min-norm --threads 1 --out \"{Dir}\"");
+        var (code, output, err) = CliProcess.Run($"reproduce --claims nmgd-min-norm --threads 1 --seed 5 --out \"{Dir}\"");
         if (code != 0) throw new InvalidOperationException($"the base reproduction failed ({code}): {output}{err}");
     }
 
@@ -71,7 +71,7 @@ public class ReproduceOutputTests(FinishedReproduction base_) : IClassFixture<Fi
         {
             var keptBefore = Claims(dir).Single()!.ToJsonString();
             var keptFolder = Snapshot(Path.Combine(dir, "claims", "nmgd-min-norm"));
-            var (code, output, err) = CliProcess.Run($"reproduce --claims nmgd-min-norm,min-norm-stability --threads 1 --out \"{dir}\" --resume");
+            var (code, output, err) = CliProcess.Run($"reproduce --claims nmgd-min-norm,min-norm-stability --threads 1 --seed 5 --out \"{dir}\" --resume");
             Assert.True(code == 0, output + err);
             Assert.Contains("not run again: nmgd-min-norm", output);
             Assert.DoesNotContain("nmgd-min-norm: starting", output);
@@ -104,8 +104,10 @@ public class ReproduceOutputTests(FinishedReproduction base_) : IClassFixture<Fi
             doc["claims"]![0]!["verdict"] = "error";
             doc["claims"]![0]!["error"] = "IOException: disk full";
             File.WriteAllText(path, doc.ToJsonString());
-            var (code, output, err) = CliProcess.Run($"reproduce --claims nmgd-min-norm --threads 1 --out \"{dir}\" --resume");
+            // --scale, --seed and --threads left out: the earlier run's (quick, 5, 1) are used.
+            var (code, output, err) = CliProcess.Run($"reproduce --claims nmgd-min-norm --out \"{dir}\" --resume");
             Assert.True(code == 0, output + err);
+            Assert.Contains("scale quick, 1 thread(s), seed 5", output);
             Assert.Contains("nmgd-min-norm: starting", output);
             var claim = Claims(dir).Single()!;
             Assert.Equal("reproduced", (string)claim["verdict"]!);
@@ -142,7 +144,7 @@ public class ReproduceOutputTests(FinishedReproduction base_) : IClassFixture<Fi
             Assert.Contains("exclude each other", both.Err);
             var seed = CliProcess.Run($"reproduce --claims nmgd-min-norm --out \"{dir}\" --resume --seed 7");
             Assert.Equal(2, seed.Code);
-            Assert.Contains("seed 1", seed.Err);
+            Assert.Contains("seed 5", seed.Err);
             var scale = CliProcess.Run($"reproduce --claims nmgd-min-norm --out \"{dir}\" --resume --scale full");
             Assert.Equal(2, scale.Code);
             Assert.Contains("scale quick", scale.Err);
