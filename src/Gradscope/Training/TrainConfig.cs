@@ -117,6 +117,34 @@ public sealed record DataConfig
     public double LabelNoise { get; init; }
     /// <summary>Two classes [a, b] forming a binary task (a -&gt; 0 = y -1, b -&gt; 1 = y +1; other samples dropped), or null.</summary>
     public int[]? Binary { get; init; }
+    /// <summary>Disjoint train/validation/test parts of the one source <see cref="Train"/> (then <see cref="Test"/> must be null), or null.</summary>
+    public SplitConfig? Split { get; init; }
+}
+
+/// <summary>
+/// <c>data.split</c>: the training source is partitioned, by a seeded shuffle within each class, into disjoint train,
+/// validation and test parts. Either fractions (<see cref="Test"/>, <see cref="Validation"/>; the rest trains) or per-class
+/// counts (<see cref="TestPerClass"/>, <see cref="ValidationPerClass"/>, <see cref="TrainPerClass"/>), not both.
+/// </summary>
+public sealed record SplitConfig
+{
+    /// <summary>Fraction of each class held out for test.</summary>
+    public double? Test { get; init; }
+    /// <summary>Fraction of each class held out for validation.</summary>
+    public double? Validation { get; init; }
+    /// <summary>Training samples per class (null: every sample not held out).</summary>
+    public int? TrainPerClass { get; init; }
+    /// <summary>Test samples per class.</summary>
+    public int? TestPerClass { get; init; }
+    /// <summary>Validation samples per class.</summary>
+    public int? ValidationPerClass { get; init; }
+    /// <summary>Seed of the split's shuffle (null: derived from the run's seed).</summary>
+    public ulong? Seed { get; init; }
+    /// <summary>Fractions within each class (true) or of the whole set (false); counts are always per class.</summary>
+    public bool Stratified { get; init; } = true;
+
+    /// <summary>Whether the split is by per-class counts.</summary>
+    public bool ByCounts => TrainPerClass is not null || TestPerClass is not null || ValidationPerClass is not null;
 }
 
 /// <summary>The loss (THEORY.md section 2).</summary>

@@ -30,6 +30,8 @@ internal static class TrainConfigValidation
         if (!(d.LabelNoise >= 0 && d.LabelNoise <= 1)) throw c.Error("data.label_noise", $"must lie in [0, 1], got {d.LabelNoise}");
         if (d.Binary is { } b && (b.Length != 2 || b[0] == b[1] || b[0] < 0 || b[1] < 0))
             throw c.Error("data.binary", $"must be two different classes [a, b], got [{string.Join(", ", b)}]");
+        if (d.Split is { } split) ValidateSplit(c, split);
+        else if (d.Test is { } test && TrainerData.SameSource(d.Train, test)) throw LeakageError(c, d.Train, test);
 
         if (c.Loss.Kind is not ("exponential" or "logistic" or "cross_entropy" or "square" or "hinge"))
             throw c.Error("loss.kind", $"must be one of exponential, logistic, cross_entropy, square, hinge, got '{c.Loss.Kind}'");
@@ -73,5 +75,45 @@ internal static class TrainConfigValidation
     private static void Positive(TrainConfig c, string key, double v)
     {
         if (!(v > 0) || !double.IsFinite(v)) throw c.Error(key, $"must be > 0, got {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+    }
+
+    private static void ValidateSplit(TrainConfig c, SplitConfig s)
+    {
+        var d = c.Data;
+        if (d.Test is not null)
+            throw c.Error("data.test", "must be left out when data.split is set: the test set is then the split's held-out part of data.train (one source, disjoint rows)");
+        bool fractions = s.Test is not null || s.Validation is not null;
+        if (fractions && s.ByCounts)
+            throw c.Error("data.split", "mixes fractions (test, validation) with per-class counts (train_per_class, test_per_class, validation_per_class); use one kind");
+        if (fractions)
+        {
+            if (s.Test is double t && !(t > 0 && t < 1)) throw c.Error("data.split.test", $"must be a fraction in (0, 1), got {t}");
+            if (s.Validation is double v && !(v > 0 && v < 1)) throw c.Error("data.split.validation", $"must be a fraction in (0, 1), got {v}");
+            if ((s.Test ?? 0) + (s.Validation ?? 0) >= 1)
+                throw c.Error("data.split", $"holds out test {s.Test ?? 0} + validation {s.Validation ?? 0} >= 1 of the data, leaving nothing to train on");
+        }
+        else if (s.ByCounts)
+        {
+            if (s.TrainPerClass is int tr && tr < 1) throw c.Error("data.split.train_per_class", $"must be >= 1, got {tr}");
+            if (s.TestPerClass is int te && te < 0) throw c.Error("data.split.test_per_class", $"must be >= 0, got {te}");
+            if (s.ValidationPerClass is int va && va < 0) throw c.Error("data.split.validation_per_class", $"must be >= 0, got {va}");
+            if ((s.TestPerClass ?? 0) + (s.ValidationPerClass ?? 0) == 0)
+                throw c.Error("data.split", "holds nothing out: give test_per_class (and/or validation_per_class) >= 1");
+            if (!s.Stratified) throw c.Error("data.split.stratified", "must be true with per-class counts (counts are per class)");
+        }
+        else throw c.Error("data.split", "needs the held-out part: test (a fraction such as 0.2) or test_per_class (a count such as 100), optionally validation / validation_per_class");
+    }
+
+    /// <summary>The error for a train and test set drawn independently from one source, with the split that fixes it.</summary>
+    private static TrainConfigException LeakageError(TrainConfig c, DataSource train, DataSource test)
+    {
+        var trainParams = train.Params.Where(kv => kv.Key != "per_class").Select(kv => $"{kv.Key}: {kv.Value}");
+        string source = $"{{name: {train.Name}{string.Concat(trainParams.Select(p => ", " + p))}}}";
+        string split = train.Params.TryGetValue("per_class", out var trPer) && test.Params.TryGetValue("per_class", out var tePer)
+            ? $"{{train_per_class: {trPer}, test_per_class: {tePer}}}"
+            : test.Params.TryGetValue("per_class", out var onlyTe) ? $"{{test_per_class: {onlyTe}}}" : "{test: 0.2}";
+        return c.Error("data.test", $"draws from '{test.Name}', the same source as data.train ('{train.Name}'): the two are drawn independently and can share rows, "
+            + $"so the test accuracy would be measured partly on training samples (test-set leakage). Use one source and a split instead: "
+            + $"data: {{train: {source}, split: {split}}} (and remove data.test); or choose a test set from another source");
     }
 }

@@ -35,6 +35,18 @@ public static class TrainConfigWriter
         if (c.Data.Subsample is int sub) b.Append("  subsample: ").Append(N(sub)).Append('\n');
         b.Append("  label_noise: ").Append(N(c.Data.LabelNoise)).Append('\n');
         if (c.Data.Binary is { } bin) b.Append($"  binary: [{string.Join(", ", bin)}]\n");
+        if (c.Data.Split is { } sp)
+        {
+            var parts = new List<string>();
+            if (sp.Test is double tf) parts.Add("test: " + N(tf));
+            if (sp.Validation is double v) parts.Add("validation: " + N(v));
+            if (sp.TrainPerClass is int trc) parts.Add("train_per_class: " + N(trc));
+            if (sp.TestPerClass is int tec) parts.Add("test_per_class: " + N(tec));
+            if (sp.ValidationPerClass is int vac) parts.Add("validation_per_class: " + N(vac));
+            if (sp.Seed is ulong seed) parts.Add("seed: " + seed.ToString(CultureInfo.InvariantCulture));
+            if (!sp.Stratified) parts.Add("stratified: false");
+            b.Append("  split: {").Append(string.Join(", ", parts)).Append("}\n");
+        }
         b.Append($"loss: {{kind: {c.Loss.Kind}, target_scale: {N(c.Loss.TargetScale)}}}\n");
         b.Append("algorithm:\n");
         b.Append("  name: ").Append(Q(c.Algorithm.Name)).Append('\n');

@@ -143,9 +143,27 @@ public static class TrainConfigYaml
             Subsample = s.Int("subsample"),
             LabelNoise = s.Double("label_noise") ?? 0,
             Binary = s.IntList("binary"),
+            Split = ReadSplit(s.Map("split")),
         };
         s.RejectUnknown();
         return d;
+    }
+
+    private static SplitConfig? ReadSplit(Section? s)
+    {
+        if (s is null) return null;
+        var split = new SplitConfig
+        {
+            Test = s.Double("test"),
+            Validation = s.Double("validation"),
+            TrainPerClass = s.Int("train_per_class"),
+            TestPerClass = s.Int("test_per_class"),
+            ValidationPerClass = s.Int("validation_per_class"),
+            Seed = s.ULong("seed"),
+            Stratified = s.Bool("stratified") ?? true,
+        };
+        s.RejectUnknown();
+        return split;
     }
 
     private static LossConfig ReadLoss(Section? s)

@@ -42,7 +42,8 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         var dataRng = master.Fork();
         var initRng = master.Fork();
         _orderRng = master.Fork();
-        (Train, Test) = TrainerData.Load(config, dataRng);
+        var data = TrainerData.LoadAll(config, dataRng);
+        (Train, Validation, Test, DataIndices) = (data.Train, data.Validation, data.Test, data.Indices);
         Model = TrainerModels.Build<T>(config, Train, initRng);
         var loss = Loss.Parse(config.Loss.Kind);
         _expType = Loss.IsExponentialType(loss);
@@ -68,6 +69,10 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Dataset Train { get; }
     /// <summary>Test set, or null.</summary>
     public Dataset? Test { get; }
+    /// <summary>Validation set (the <c>data.split</c> validation part), or null.</summary>
+    public Dataset? Validation { get; }
+    /// <summary>The exact source rows of the train, validation and test sets (written to the run directory).</summary>
+    public DataIndices DataIndices { get; }
     /// <summary>The model being trained.</summary>
     public Sequential<T> Model { get; }
     /// <summary>The algorithm.</summary>
@@ -129,6 +134,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             Directory.CreateDirectory(dir);
             AtomicFile.WriteText(Path.Combine(dir, "config.yaml"), TrainConfigWriter.ToYaml(Config));
+            AtomicFile.WriteText(Path.Combine(dir, DataIndices.FileName), DataIndices.ToJson());
             metrics = new TrainerMetrics(dir, header, null);
             Log(dir, $"started: {Config.Algorithm.Name} on {Train.Name} ({Train.N} samples), {Model.ParameterCount} parameters, {Config.DType}, seed {Config.Seed}, threads {Config.Threads}");
         }

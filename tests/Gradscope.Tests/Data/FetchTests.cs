@@ -138,7 +138,7 @@ public class FetchTests
         var oldErr = Console.Error;
         Console.SetError(err);
         int rc;
-        try { rc = await root.Parse(["data", "fetch", "mnist", "--dir", t.Path, "--base-url", server.BaseUrl, "--attempts", "1"]).InvokeAsync(); }
+        try { rc = await root.Parse(["data", "fetch", "fashion-mnist", "--dir", t.Path, "--base-url", server.BaseUrl, "--attempts", "1"]).InvokeAsync(); }
         finally { Console.SetError(oldErr); }
         Assert.Equal(1, rc);
         Assert.Contains("failed verification", err.ToString());
