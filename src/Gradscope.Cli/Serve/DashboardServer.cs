@@ -51,7 +51,7 @@ internal sealed class DashboardServer : IAsyncDisposable
             if (path is null) return Results.BadRequest("missing ?path=");
             var dir = scanner.Inside(path);
             if (dir is null) return Results.NotFound($"'{path}' is not under the served root");
-            if (!RunMetrics.IsRunDirectory(dir)) return Results.Json(new JsonObject { ["waiting"] = true, ["rows"] = new JsonArray() });
+            if (!RunMetrics.IsRunDirectory(dir) || !RunMetrics.HasHeader(dir)) return Results.Json(new JsonObject { ["waiting"] = true, ["rows"] = new JsonArray() });
             return Guard(scanner, path, d => Results.Json(RunRows(d, Math.Max(0, from ?? 0))));
         });
         app.MapGet("/view/report", (string? path) => Guard(scanner, path, dir =>

