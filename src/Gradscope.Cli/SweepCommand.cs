@@ -20,7 +20,7 @@ internal static class SweepCommand
         var status = new Option<DirectoryInfo?>("--status") { Description = "Print the status of an existing sweep directory and exit." };
         var threads = new Option<int>("--threads") { Description = "Threads per train run.", DefaultValueFactory = _ => 1 };
         var lease = new Option<double>("--lease") { Description = "Lease of a claimed point in seconds (renewed while it runs).", DefaultValueFactory = _ => 30, Hidden = true };
-        var trainCommand = new Option<string[]>("--train-command") { Description = "Command line used instead of this gradscope for train runs (testing).", Hidden = true, AllowMultipleArgumentsPerToken = true };
+        var trainCommand = new Option<string[]>("--train-command") { Description = "Command line the workers run instead of this gradscope for train runs (testing; passed to the workers, never stored).", Hidden = true, AllowMultipleArgumentsPerToken = true };
         foreach (var o in new Option[] { executor, parallel, outDir, status, threads, lease, trainCommand }) c.Options.Add(o);
         c.Arguments.Add(file);
         c.SetAction(pr =>
@@ -32,19 +32,19 @@ internal static class SweepCommand
                 var sweep = SweepFile.Load(f.FullName);
                 var dir = pr.GetValue(outDir)?.FullName ?? Path.Combine(f.DirectoryName!, Path.GetFileNameWithoutExtension(f.Name) + ".sweep");
                 var self = GradscopeCommandLine.Current();
-                var tc = pr.GetValue(trainCommand) is { Length: > 0 } t ? new GradscopeCommandLine(t[0], t[1..]) : self;
+                var tc = pr.GetValue(trainCommand) is { Length: > 0 } t ? new GradscopeCommandLine(t[0], t[1..]) : null;
                 bool slurm = pr.GetValue(executor) == "slurm";
                 var client = new SlurmClient(Environment.GetEnvironmentVariable("SLURM_CONF"));
-                if (slurm) client.EnsureAvailable(); // before anything is written
-                using (SweepDirectory.CreateOrOpen(sweep, dir, tc, pr.GetValue(threads), pr.GetValue(lease))) { }
+                if (slurm) { SlurmScript.Validate(sweep.Resources); client.EnsureAvailable(); } // before anything is written
+                using (SweepDirectory.CreateOrOpen(sweep, dir, pr.GetValue(threads), pr.GetValue(lease))) { }
                 var progress = new SweepProgress();
                 IReadOnlyDictionary<string, int> counts;
                 if (slurm)
                 {
-                    (var job, counts) = new SlurmExecutor(client).Run(dir, self, sweep.Resources, sweep.Chunk, pr.GetValue(parallel), progress.Report);
+                    (var job, counts) = new SlurmExecutor(client).Run(dir, self, sweep.Resources, sweep.Chunk, pr.GetValue(parallel), progress.Report, trainCommand: tc);
                     if (job != null) Console.WriteLine($"Slurm job {job} finished.");
                 }
-                else counts = LocalExecutor.Run(dir, self, pr.GetValue(parallel), progress.Report);
+                else counts = LocalExecutor.Run(dir, self, pr.GetValue(parallel), progress.Report, trainCommand: tc);
                 progress.Finish(counts);
                 Console.WriteLine($"Sweep directory: {dir}");
                 return counts[PointStatus.Failed] == 0 && counts[PointStatus.Pending] == 0 && counts[PointStatus.Running] == 0 ? 0 : 1;
@@ -52,6 +52,13 @@ internal static class SweepCommand
             catch (SweepException e)
             {
                 Console.Error.WriteLine($"gradscope sweep: {e.Message}");
+                return 2;
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException e)
+            {
+                // damage the index shows only once a query reaches it
+                var dir = pr.GetValue(status)?.FullName ?? pr.GetValue(outDir)?.FullName ?? "the sweep directory";
+                Console.Error.WriteLine($"gradscope sweep: {SweepIndex.Corrupt(Path.Combine(dir, SweepDirectory.IndexFile), e).Message}");
                 return 2;
             }
         });
@@ -97,6 +104,7 @@ internal static class SweepStatus
 {
     public static int Print(string dir)
     {
+        if (!Directory.Exists(dir)) throw new SweepException($"sweep directory '{dir}' does not exist");
         using var index = SweepIndex.Open(Path.Combine(dir, SweepDirectory.IndexFile));
         var counts = index.Counts();
         Console.WriteLine($"Sweep {dir}: {counts.Values.Sum()} points");

@@ -8,7 +8,9 @@ namespace Gradscope.Report;
 /// file://: run facts, a verdict table linking to one section per claim (anchor = claim id), each
 /// with its statement, paper, verdict, evidence table, error and charts. The charts are drawn by
 /// vega-embed from specs embedded as JSON; vega, vega-lite and vega-embed are inlined, so the page
-/// loads nothing from the network. Every text from the summary is HTML-escaped.
+/// loads nothing from the network, and its Content-Security-Policy (<see cref="ContentSecurityPolicy"/>) forbids
+/// any load; chart specs are rebuilt from known fields (<see cref="ChartSpecSanitizer"/>). Every text from the
+/// summary is HTML-escaped.
 /// </summary>
 public static class HtmlReport
 {
@@ -82,6 +84,7 @@ public static class HtmlReport
     {
         int ok = s.Claims.Count(c => c.Verdict == Verdict.Reproduced);
         h.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+         .Append("<meta http-equiv=\"Content-Security-Policy\" content=\"").Append(HtmlText.Escape(ContentSecurityPolicy)).Append("\">\n")
          .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
          .Append("<meta name=\"generator\" content=\"Gradscope ").Append(HtmlText.Escape(s.ToolVersion)).Append("\">\n")
          .Append("<title>Gradscope report: ").Append(ok).Append(" of ").Append(s.Claims.Count)
@@ -256,7 +259,8 @@ public static class HtmlReport
     // the title and caption go into the spec so that an exported SVG/PNG carries them
     static JsonNode WithTitle(ChartSpec chart)
     {
-        var spec = (JsonObject)chart.VegaLite.DeepClone();
+        // only known fields of a spec are embedded (a summary.json may name URLs for Vega to fetch)
+        var spec = ChartSpecSanitizer.Sanitize(chart.VegaLite);
         if (!spec.ContainsKey("title")) spec["title"] = chart.Title;
         if (!spec.ContainsKey("description") && chart.Caption.Length > 0) spec["description"] = chart.Caption;
         return spec;
@@ -276,6 +280,19 @@ public static class HtmlReport
 
     static void Scripts(StringBuilder h, JsonArray charts)
     {
+        var code = ScriptBodies();
+        for (int i = 0; i < ReportAssets.Libraries.Count; i++) h.Append("<script>").Append(code[i]).Append("</script>\n");
+        h.Append("<script type=\"application/json\" id=\"gradscope-charts\">").Append(HtmlText.ScriptJson(charts)).Append("</script>\n");
+        h.Append("<script>").Append(code[^1]).Append("</script>\n");
+    }
+
+    /// <summary>
+    /// The exact text of every executable script element, in page order: the vendored libraries, then the chart
+    /// bootstrap. Constant for a build, so the Content-Security-Policy in the head can name each by its hash.
+    /// </summary>
+    static IReadOnlyList<string> ScriptBodies()
+    {
+        var bodies = new List<string>();
         foreach (var lib in ReportAssets.Libraries)
         {
             string js = ReportAssets.Script(lib);
@@ -283,11 +300,27 @@ public static class HtmlReport
             if (js.Contains("</script", StringComparison.OrdinalIgnoreCase))
                 throw new InvalidOperationException($"Vendored {lib}.min.js contains \"</script\" and cannot be inlined.");
             ReportAssets.Versions.TryGetValue(lib, out var version);
-            h.Append("<script>/* ").Append(lib).Append(' ').Append(version)
-             .Append("; license under \"Third-party software in this page\" */\n").Append(js).Append("\n</script>\n");
+            bodies.Add($"/* {lib} {version}; license under \"Third-party software in this page\" */\n{js}\n");
         }
-        h.Append("<script type=\"application/json\" id=\"gradscope-charts\">").Append(HtmlText.ScriptJson(charts)).Append("</script>\n");
-        h.Append("<script>\n").Append(ReportAssets.BootScript).Append("</script>\n");
+        bodies.Add("\n" + ReportAssets.BootScript);
+        return bodies;
+    }
+
+    /// <summary>
+    /// The page's Content-Security-Policy: nothing may be loaded from anywhere (<c>default-src 'none'</c>: no fetch,
+    /// image, font, frame, worker or connection), forms and &lt;base&gt; are off, and only the page's own inline
+    /// scripts run, each named by its SHA-256. 'unsafe-eval' is needed by Vega, which compiles its expressions
+    /// (scales, tooltips, signals) into functions; it lets those scripts build code, not load any. Inline styles are
+    /// allowed because Vega and vega-embed set style attributes; with nothing loadable they cannot reach the network.
+    /// data: and blob: images serve the charts' PNG/SVG export.
+    /// </summary>
+    public static string ContentSecurityPolicy { get; } = BuildPolicy();
+
+    static string BuildPolicy()
+    {
+        var hashes = ScriptBodies().Select(b => $"'sha256-{Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(b)))}'");
+        return "default-src 'none'; script-src " + string.Join(' ', hashes) + " 'unsafe-eval'; style-src 'unsafe-inline'; " +
+               "img-src data: blob:; base-uri 'none'; form-action 'none'";
     }
 
     static string Slug(string id, string fallback)

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Reflection;
-using System.Text.Json;
 
 namespace Gradscope.Sweeps;
 
@@ -32,17 +31,6 @@ public sealed record GradscopeCommandLine(string FileName, IReadOnlyList<string>
 
     /// <summary>Executable followed by prefix and the given arguments.</summary>
     public IReadOnlyList<string> With(params IEnumerable<string> args) => [FileName, .. PrefixArguments, .. args];
-
-    /// <summary>JSON array form stored in the sweep index.</summary>
-    public string ToJson() => JsonSerializer.Serialize((string[])[FileName, .. PrefixArguments]);
-
-    /// <summary>Parses <see cref="ToJson"/>.</summary>
-    public static GradscopeCommandLine FromJson(string json)
-    {
-        var a = JsonSerializer.Deserialize<string[]>(json) ?? [];
-        if (a.Length == 0) throw new SweepException("empty command line in the sweep index");
-        return new GradscopeCommandLine(a[0], a[1..]);
-    }
 
     /// <summary>Starts the command with stdout and stderr appended to files (through <c>/bin/sh -c 'exec ...'</c>, so the
     /// returned process is the command itself and no pipe has to be drained).</summary>

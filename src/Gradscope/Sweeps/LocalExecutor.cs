@@ -7,9 +7,10 @@ namespace Gradscope.Sweeps;
 public static class LocalExecutor
 {
     /// <summary>Starts the workers, calls <paramref name="progress"/> with the status counts about twice a second, and
-    /// returns the final counts once every worker has exited.</summary>
+    /// returns the final counts once every worker has exited. <paramref name="trainCommand"/> (tests) replaces the
+    /// workers' own binary for train runs; it is passed on their command line, never stored in the sweep directory.</summary>
     public static IReadOnlyDictionary<string, int> Run(string sweepDir, GradscopeCommandLine gradscope, int parallel,
-        Action<IReadOnlyDictionary<string, int>>? progress = null, CancellationToken cancel = default)
+        Action<IReadOnlyDictionary<string, int>>? progress = null, CancellationToken cancel = default, GradscopeCommandLine? trainCommand = null)
     {
         if (parallel < 1) throw new ArgumentOutOfRangeException(nameof(parallel), parallel, "parallel must be >= 1");
         sweepDir = Path.GetFullPath(sweepDir);
@@ -22,7 +23,9 @@ public static class LocalExecutor
             for (int i = 0; i < n; i++)
             {
                 var id = $"local-{Environment.ProcessId}-{i}";
-                workers.Add(GradscopeCommandLine.StartLogged(gradscope.With("sweep-worker", sweepDir, "--worker-id", id),
+                IEnumerable<string> args = ["sweep-worker", sweepDir, "--worker-id", id];
+                if (trainCommand is not null) args = args.Append("--train-command").Concat(trainCommand.With());
+                workers.Add(GradscopeCommandLine.StartLogged(gradscope.With(args),
                     Path.Combine(logs, id + ".log"), Path.Combine(logs, id + ".log")));
             }
             while (workers.Any(w => !w.HasExited))

@@ -5,7 +5,7 @@ namespace Gradscope.Sweeps;
 
 /// <summary>
 /// The sweep's SQLite index (<c>index.sqlite</c>, WAL journal, busy timeout): one row per point with status, lease,
-/// worker, timings and final metrics, a <c>meta</c> table (sweep hash, train command, lease length) and an
+/// worker, timings and final metrics, a <c>meta</c> table (sweep hash, threads, lease length; no command line) and an
 /// <c>events</c> log. Claiming is one atomic UPDATE on a pending point or a running point whose lease expired, so
 /// two workers never hold the same point; only the lease holder can complete it.
 /// </summary>
@@ -33,11 +33,34 @@ public sealed class SweepIndex : IDisposable
 
     /// <summary>Opens an existing index.</summary>
     /// <exception cref="SweepException">The file does not exist.</exception>
+    /// <exception cref="SweepException">The file does not exist, is not an SQLite database, or lacks the index's tables.</exception>
     public static SweepIndex Open(string path)
     {
         if (!File.Exists(path)) throw new SweepException($"sweep index '{path}' not found");
-        return new SweepIndex(path, create: false);
+        SweepIndex? index = null;
+        try
+        {
+            index = new SweepIndex(path, create: false);
+            long tables = Convert.ToInt64(index.Scalar("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('meta', 'points', 'events')"), CultureInfo.InvariantCulture);
+            if (tables != 3) throw new SweepException($"sweep index '{path}' lacks the meta, points or events table; it is not a Gradscope sweep index or was damaged");
+            return index;
+        }
+        catch (SqliteException e)
+        {
+            index?.Dispose();
+            throw Corrupt(path, e);
+        }
+        catch
+        {
+            index?.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>The error for an index SQLite cannot read (not a database, damaged pages, locked beyond the timeout).</summary>
+    public static SweepException Corrupt(string path, SqliteException e) =>
+        new($"sweep index '{path}' cannot be read ({e.Message.TrimEnd('.')}); it is corrupt or not a Gradscope sweep index. " +
+            "The points' run directories are untouched; start the sweep again in a new --out directory", e);
 
     /// <summary>Creates the index with its points and meta entries in one transaction.</summary>
     public static SweepIndex Create(string path, IEnumerable<(SweepPoint Point, string Directory)> points, IReadOnlyDictionary<string, string> meta)

@@ -9,8 +9,11 @@ namespace Gradscope.Sweeps;
 /// (or <c>train --resume &lt;point&gt;/run --threads T</c> when the run holds a checkpoint; a run directory without one is
 /// removed and started afresh), renewing its lease while the run lasts, until nothing is claimable (waiting while
 /// other workers hold leases) or <c>maxPoints</c> points were handled. Train output goes to &lt;point&gt;/train.out and train.err.
+/// What runs is <paramref name="train"/> (by default this process's own gradscope binary,
+/// <see cref="GradscopeCommandLine.Current"/>), never a command read from the sweep directory: whoever can write a
+/// sweep directory cannot make its workers run anything else.
 /// </summary>
-public sealed class SweepWorker(string sweepDir, string workerId)
+public sealed class SweepWorker(string sweepDir, string workerId, GradscopeCommandLine? train = null)
 {
     /// <summary>File of final metrics a finished train run leaves in its run directory.</summary>
     public const string FinalFile = "final.json";
@@ -24,9 +27,14 @@ public sealed class SweepWorker(string sweepDir, string workerId)
     public int Run(int maxPoints = int.MaxValue, TextWriter? log = null, CancellationToken cancel = default)
     {
         using var index = SweepIndex.Open(Path.Combine(_dir, SweepDirectory.IndexFile));
-        var train = GradscopeCommandLine.FromJson(index.Meta(SweepDirectory.MetaTrainCommand) ?? throw new SweepException("index has no train command"));
-        var threads = index.Meta(SweepDirectory.MetaThreads) ?? "1";
-        double lease = double.Parse(index.Meta(SweepDirectory.MetaLease) ?? "30", CultureInfo.InvariantCulture);
+        var gradscope = train ?? GradscopeCommandLine.Current();
+        var threadsText = index.Meta(SweepDirectory.MetaThreads) ?? "1";
+        if (!int.TryParse(threadsText, NumberStyles.None, CultureInfo.InvariantCulture, out int t) || t < 1 || t > 4096)
+            throw new SweepException($"sweep index '{index.Path}': meta 'threads' must be a whole number from 1 to 4096, got '{threadsText}'");
+        var threads = t.ToString(CultureInfo.InvariantCulture);
+        var leaseText = index.Meta(SweepDirectory.MetaLease) ?? "30";
+        if (!double.TryParse(leaseText, NumberStyles.Float, CultureInfo.InvariantCulture, out double lease) || !double.IsFinite(lease) || lease <= 0 || lease > 86400)
+            throw new SweepException($"sweep index '{index.Path}': meta 'lease_seconds' must be seconds in (0, 86400], got '{leaseText}'");
         var host = Environment.MachineName;
         int handled = 0;
         while (handled < maxPoints && !cancel.IsCancellationRequested)
@@ -56,8 +64,8 @@ public sealed class SweepWorker(string sweepDir, string workerId)
             bool resume = HasCheckpoint(runDir);
             if (!resume && Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true); // killed before its first checkpoint
             var args = resume
-                ? train.With("train", "--resume", runDir, "--threads", threads)
-                : train.With("train", Path.Combine(pointDir, "config.yaml"), "--out", runDir, "--threads", threads);
+                ? gradscope.With("train", "--resume", runDir, "--threads", threads)
+                : gradscope.With("train", Path.Combine(pointDir, "config.yaml"), "--out", runDir, "--threads", threads);
             var errPath = Path.Combine(pointDir, "train.err");
             using var child = GradscopeCommandLine.StartLogged(args, Path.Combine(pointDir, "train.out"), errPath);
             index.SetChild(claim.Index, workerId, child.Id);

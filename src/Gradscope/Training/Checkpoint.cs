@@ -34,6 +34,10 @@ public sealed record TrainerState
     public IReadOnlyDictionary<string, double[]> AlgorithmState { get; init; } = new Dictionary<string, double[]>();
     /// <summary>Bytes of metrics.csv and metrics.jsonl at the checkpoint.</summary>
     public (long Csv, long Jsonl) MetricsLengths { get; init; }
+    /// <summary>The step of the last metrics row written before the checkpoint (-1: none or unknown).</summary>
+    public long LastProbeStep { get; init; } = -1;
+    /// <summary>The stopping rule that ended the run when this is its final checkpoint (null: the run goes on).</summary>
+    public string? StopReason { get; init; }
 }
 
 /// <summary>
@@ -73,6 +77,8 @@ public static class Checkpoint
             ["rng"] = $"{state.Rng.S0:x16},{state.Rng.S1:x16},{state.Rng.S2:x16},{state.Rng.S3:x16},{(state.Rng.HasSpare ? 1 : 0)},{Bits(state.Rng.Spare)}",
             ["metrics_csv_bytes"] = state.MetricsLengths.Csv.ToString(CultureInfo.InvariantCulture),
             ["metrics_jsonl_bytes"] = state.MetricsLengths.Jsonl.ToString(CultureInfo.InvariantCulture),
+            ["last_probe_step"] = state.LastProbeStep.ToString(CultureInfo.InvariantCulture),
+            ["stop_reason"] = state.StopReason ?? "",
         };
         string path = Path.Combine(dir, file);
         SafeTensors.Write(path, tensors, meta);
@@ -130,8 +136,26 @@ public static class Checkpoint
             throw new InvalidDataException($"'{path}': metadata does not match latest.json (format, version or config hash).");
         long step = Long(M("step"), "step", path);
         if (step != (j["step"] is JsonValue sv && sv.TryGetValue<long>(out long js) ? js : -1)) throw new InvalidDataException($"'{path}': step {step} differs from latest.json.");
+        double time = FromBits(M("time"), "time", path);
+        if (!double.IsFinite(time) || time < 0) throw new InvalidDataException($"'{path}': metadata 'time' must be a finite t >= 0, got {time.ToString("R", CultureInfo.InvariantCulture)}.");
+        double wall = FromBits(M("wall_s"), "wall_s", path);
+        if (!double.IsFinite(wall) || wall < 0) throw new InvalidDataException($"'{path}': metadata 'wall_s' must be finite seconds >= 0, got {wall.ToString("R", CultureInfo.InvariantCulture)}.");
+        long epoch = Long(M("epoch"), "epoch", path);
+        long cursor = Long(M("cursor"), "cursor", path);
         var rng = M("rng").Split(',');
         if (rng.Length != 6) throw new InvalidDataException($"'{path}': metadata 'rng' must hold 6 fields, got {rng.Length}.");
+        var words = rng[..4].Select(w => Hex(w, path)).ToArray();
+        if (words.All(w => w == 0)) throw new InvalidDataException($"'{path}': metadata 'rng' holds the all-zero generator state, which no generator reaches.");
+        if (rng[4] is not ("0" or "1")) throw new InvalidDataException($"'{path}': metadata 'rng' spare flag must be 0 or 1, got '{rng[4]}'.");
+        double spare = FromBits(rng[5], "rng", path);
+        if (!double.IsFinite(spare)) throw new InvalidDataException($"'{path}': metadata 'rng' holds a non-finite spare normal {spare.ToString(CultureInfo.InvariantCulture)}.");
+        long csvBytes = Long(M("metrics_csv_bytes"), "metrics_csv_bytes", path), jsonlBytes = Long(M("metrics_jsonl_bytes"), "metrics_jsonl_bytes", path);
+        // Written by newer checkpoints only; older ones continue as before (a final row may be probed again).
+        long lastProbe = meta.TryGetValue("last_probe_step", out var lp) ? (lp == "-1" ? -1 : Long(lp, "last_probe_step", path)) : -1;
+        if (lastProbe > step) throw new InvalidDataException($"'{path}': metadata 'last_probe_step' {lastProbe} is after the checkpoint's step {step}.");
+        string? stopReason = meta.TryGetValue("stop_reason", out var sr) && sr.Length > 0 ? sr : null;
+        if (stopReason is not null && !StopReasons.Contains(stopReason))
+            throw new InvalidDataException($"'{path}': metadata 'stop_reason' must be empty or one of {string.Join(", ", StopReasons)}, got '{stopReason}'.");
         var order = tensors.FirstOrDefault(t => t.Name == "data.order") ?? throw new InvalidDataException($"'{path}': tensor 'data.order' is missing.");
         var algorithm = new Dictionary<string, double[]>();
         foreach (var t in tensors.Where(t => t.Name.StartsWith("algorithm.", StringComparison.Ordinal))) algorithm[t.Name["algorithm.".Length..]] = t.Data;
@@ -142,19 +166,52 @@ public static class Checkpoint
             if (o != Math.Floor(o) || o < 0 || o >= orderInts.Length) throw new InvalidDataException($"'{path}': data.order holds {o} at {i}, not a sample index.");
             orderInts[i] = (int)o;
         }
+        if (cursor > orderInts.Length) throw new InvalidDataException($"'{path}': metadata 'cursor' {cursor} is past the sample order of length {orderInts.Length}.");
+        var weights = tensors.Where(t => t.Name.StartsWith("model.", StringComparison.Ordinal)).Select(t => t with { Name = t.Name["model.".Length..] }).ToList();
+        foreach (var w in weights)
+            for (int i = 0; i < w.Data.Length; i++)
+                if (!double.IsFinite(w.Data[i]))
+                    throw new InvalidDataException($"'{path}': weight '{w.Name}' holds {w.Data[i].ToString(CultureInfo.InvariantCulture)} at flat index {i}; checkpoints hold finite weights only (the file was modified).");
         return new TrainerState
         {
             Step = step,
-            Time = FromBits(M("time"), "time", path),
-            WallSeconds = FromBits(M("wall_s"), "wall_s", path),
-            Epoch = Long(M("epoch"), "epoch", path),
-            Cursor = (int)Long(M("cursor"), "cursor", path),
+            Time = time,
+            WallSeconds = wall,
+            Epoch = epoch,
+            Cursor = (int)cursor,
             Order = orderInts,
-            Rng = new RngState(Hex(rng[0], path), Hex(rng[1], path), Hex(rng[2], path), Hex(rng[3], path), rng[4] == "1", FromBits(rng[5], "rng", path)),
-            Weights = tensors.Where(t => t.Name.StartsWith("model.", StringComparison.Ordinal)).Select(t => t with { Name = t.Name["model.".Length..] }).ToList(),
+            Rng = new RngState(words[0], words[1], words[2], words[3], rng[4] == "1", spare),
+            Weights = weights,
             AlgorithmState = algorithm,
-            MetricsLengths = (Long(M("metrics_csv_bytes"), "metrics_csv_bytes", path), Long(M("metrics_jsonl_bytes"), "metrics_jsonl_bytes", path)),
+            MetricsLengths = (csvBytes, jsonlBytes),
+            LastProbeStep = lastProbe,
+            StopReason = stopReason,
         };
+    }
+
+    /// <summary>The stopping-rule names a final checkpoint may record (<see cref="StoppingRules"/>).</summary>
+    public static readonly string[] StopReasons = ["steps", "time", "loss", "train_acc", "margin", "gamma"];
+
+    /// <summary>
+    /// Removes what a killed writer can leave in checkpoints/: temporary files of interrupted atomic writes,
+    /// step files written after the latest checkpoint (their latest.json never followed), and, unless
+    /// <paramref name="keep"/>, older step files whose deletion was cut short. Only called once the latest
+    /// checkpoint has been verified.
+    /// </summary>
+    public static void CleanOrphans(string runDir, long latestStep, bool keep)
+    {
+        string dir = Path.Combine(runDir, "checkpoints");
+        if (!Directory.Exists(dir)) return;
+        foreach (var f in Directory.EnumerateFiles(dir))
+        {
+            string name = Path.GetFileName(f);
+            bool orphan = name.StartsWith('.') && name.EndsWith(".tmp", StringComparison.Ordinal);
+            if (!orphan && name.StartsWith("step-", StringComparison.Ordinal) && name.EndsWith(".safetensors", StringComparison.Ordinal)
+                && long.TryParse(name["step-".Length..^".safetensors".Length], NumberStyles.None, CultureInfo.InvariantCulture, out long s))
+                orphan = s > latestStep || (!keep && s < latestStep);
+            if (orphan) try { File.Delete(f); } catch (IOException) { }
+        }
+        foreach (var f in Directory.EnumerateFiles(runDir, ".*.tmp")) try { File.Delete(f); } catch (IOException) { }
     }
 
     private static string Str(JsonObject j, string key, string src) =>
@@ -163,11 +220,11 @@ public static class Checkpoint
     private static string Bits(double v) => BitConverter.DoubleToInt64Bits(v).ToString("x16", CultureInfo.InvariantCulture);
 
     private static double FromBits(string s, string key, string src) =>
-        long.TryParse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out long b) ? BitConverter.Int64BitsToDouble(b) : throw new InvalidDataException($"'{src}': metadata '{key}' is not a hex double, got '{s}'.");
+        s.Length == 16 && long.TryParse(s, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long b) ? BitConverter.Int64BitsToDouble(b) : throw new InvalidDataException($"'{src}': metadata '{key}' is not a hex double, got '{s}'.");
 
     private static ulong Hex(string s, string src) =>
-        ulong.TryParse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong v) ? v : throw new InvalidDataException($"'{src}': rng word '{s}' is not hex.");
+        s.Length == 16 && ulong.TryParse(s, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong v) ? v : throw new InvalidDataException($"'{src}': rng word '{s}' is not hex.");
 
     private static long Long(string s, string key, string src) =>
-        long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) && v >= 0 ? v : throw new InvalidDataException($"'{src}': metadata '{key}' is not a non-negative integer, got '{s}'.");
+        long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long v) ? v : throw new InvalidDataException($"'{src}': metadata '{key}' is not a non-negative integer, got '{s}'.");
 }

@@ -121,14 +121,19 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         var context = new ProbeContext<T>(Model, _trainEval, _testEval);
         var header = Probes.SelectMany(p => p.Keys).Distinct().ToList();
         bool resumed = false;
+        long probedAt = -1;          // the step of the last metrics row written (-1: none)
+        string? finishedBy = null;   // set when resuming from a run's final checkpoint
         if (options.Resume)
         {
             if (dir is null) throw new ArgumentException("Resume needs a run directory.");
             var state = Checkpoint.Load(dir, hash);
             Restore(state, dir);
             metrics = new TrainerMetrics(dir, header, state.MetricsLengths);
+            Checkpoint.CleanOrphans(dir, state.Step, Config.Probes.KeepCheckpoints);
+            probedAt = state.LastProbeStep;
+            finishedBy = state.StopReason;
             resumed = true;
-            Log(dir, $"resumed at step {_step} (t = {_time:R})");
+            Log(dir, $"resumed at step {_step} (t = {_time:R})" + (finishedBy is null ? "" : $", after the final checkpoint (stop rule: {finishedBy})"));
         }
         else if (dir is not null)
         {
@@ -142,42 +147,48 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
         var clock = Stopwatch.StartNew();
         double Wall() => _wallOffset + clock.Elapsed.TotalSeconds;
-        void Probe(bool last)
+        // append: false recomputes the values of a row already written (a resume after the final checkpoint needs them for final.json).
+        void Probe(bool last, bool append = true)
         {
             _trainEval.Run();
             _testEval?.Run();
+            GuardEvaluation();
             context.Step = _step; context.Time = _time; context.WallSeconds = Wall(); context.IsLast = last;
             row.Clear();
             foreach (var p in Probes) p.Measure(context, row);
+            if (!append) return;
             var copy = new Dictionary<string, double>(row.Keys.Count);
             foreach (var k in row.Keys) copy[k] = row.Get(k)!.Value;
             rows.Add(copy);
             metrics?.Append(row);
+            probedAt = _step;
             options.Progress?.Invoke(new TrainerProgress(_step, Config.Stop.Steps, _time, Config.Stop.Time, _trainEval.L, _trainEval.LogL, _trainEval.Accuracy));
         }
-        void SaveCheckpoint()
+        // A checkpoint records the last row written and, for the final one, the stop rule: a resume after it
+        // neither steps again nor writes the final row twice.
+        void SaveCheckpoint(string? stopReason)
         {
             if (dir is null) return;
-            Checkpoint.Save(dir, hash, CaptureState(Wall(), metrics!.Lengths), Config.Probes.KeepCheckpoints);
+            var state = CaptureState(Wall(), metrics!.Lengths) with { LastProbeStep = probedAt, StopReason = stopReason };
+            Checkpoint.Save(dir, hash, state, Config.Probes.KeepCheckpoints);
         }
 
         try
         {
-            if (!resumed) { Probe(last: false); SaveCheckpoint(); }
-            long probedAt = _step;
-            string? reason = null;
+            if (!resumed) { Probe(last: false); SaveCheckpoint(null); }
+            string? reason = finishedBy;
             bool full = BatchSize == 0;
             var stop = Config.Stop;
             double wd = Config.Algorithm.WeightDecay;
             long progressEvery = options.ProgressEvery;
             var lastEval = default(LossEval);
-            while (true)
+            while (reason is null)
             {
                 reason = stop.CheckBudget(_step, _time);
                 if (reason is not null) break;
                 if (options.StopAfterSteps is long limit && _step >= limit || options.Cancellation.IsCancellationRequested)
                 {
-                    SaveCheckpoint();
+                    SaveCheckpoint(null);
                     metrics?.Dispose();
                     if (dir is not null) Log(dir, $"interrupted at step {_step}");
                     return Result(TrainerStatus.Interrupted, "interrupted", Wall(), rows, row);
@@ -197,14 +208,14 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 }
                 reason ??= stop.CheckBudget(_step, _time);
                 bool isLast = reason is not null;
-                if (!isLast && _probeSchedule.Contains(_step)) { Probe(last: false); probedAt = _step; }
+                if (!isLast && _probeSchedule.Contains(_step)) Probe(last: false);
                 else if (progressEvery > 0 && _step % progressEvery == 0 && options.Progress is { } progress)
                     progress(new TrainerProgress(_step, stop.Steps, _time, stop.Time, lastEval.L, lastEval.LogL, lastEval.Accuracy));
-                if (!isLast && Config.Probes.CheckpointEvery > 0 && _step % Config.Probes.CheckpointEvery == 0) SaveCheckpoint();
-                if (isLast) break;
+                if (!isLast && Config.Probes.CheckpointEvery > 0 && _step % Config.Probes.CheckpointEvery == 0) SaveCheckpoint(null);
             }
-            if (probedAt != _step || rows.Count == 0) Probe(last: true);
-            SaveCheckpoint();
+            if (probedAt != _step) Probe(last: true);
+            else if (rows.Count == 0) Probe(last: true, append: false);
+            if (finishedBy is null) SaveCheckpoint(reason);
             var result = Result(TrainerStatus.Completed, reason, Wall(), rows, row);
             if (dir is not null)
             {
@@ -236,6 +247,16 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (badLoss)
             throw new TrainerNonFiniteException($"non-finite loss at step {_step}: L = {before.L}, log L = {before.LogL}", _step, "loss");
         if (!T.IsFinite(TensorPrimitives.Sum<T>(Model.FlatGrad))) Locate(Model.FlatGrad, "gradient");
+        if (!T.IsFinite(TensorPrimitives.Sum<T>(Model.Flat))) Locate(Model.Flat, "weight");
+    }
+
+    // The same guard for a probe's full evaluation (the final probe follows no step of its own), and for
+    // the weights it evaluates: a non-finite loss is never written as a completed run's result.
+    private void GuardEvaluation()
+    {
+        double l = _trainEval.L, logL = _trainEval.LogL;
+        if (double.IsNaN(l) || double.IsNaN(logL) || double.IsPositiveInfinity(logL) || (double.IsInfinity(l) && !_expType))
+            throw new TrainerNonFiniteException($"non-finite loss at step {_step} (full evaluation): L = {l}, log L = {logL}", _step, "loss");
         if (!T.IsFinite(TensorPrimitives.Sum<T>(Model.Flat))) Locate(Model.Flat, "weight");
     }
 

@@ -26,6 +26,7 @@ public sealed class TrainerMetrics : IDisposable
         {
             if (!File.Exists(csv) || new FileInfo(csv).Length < at.Csv || !File.Exists(jsonl) || new FileInfo(jsonl).Length < at.Jsonl)
                 throw new InvalidDataException($"'{dir}': metrics.csv/metrics.jsonl are shorter than the checkpoint recorded ({at.Csv}/{at.Jsonl} bytes); the run directory was altered.");
+            CheckResumePoint(dir, csv, jsonl, at);
             _csv = new FileStream(csv, FileMode.Open, FileAccess.Write, FileShare.Read);
             _csv.SetLength(at.Csv); _csv.Position = at.Csv;
             _jsonl = new FileStream(jsonl, FileMode.Open, FileAccess.Write, FileShare.Read);
@@ -35,9 +36,38 @@ public sealed class TrainerMetrics : IDisposable
         {
             _csv = new FileStream(csv, FileMode.Create, FileAccess.Write, FileShare.Read);
             _jsonl = new FileStream(jsonl, FileMode.Create, FileAccess.Write, FileShare.Read);
-            Write(_csv, string.Join(",", _header.Select(Csv)) + "\n");
+            Write(_csv, HeaderLine());
         }
     }
+
+    // The recorded lengths must cut both files after whole rows, keep metrics.csv's header, and leave the
+    // same number of rows (at least the step-0 row every checkpoint follows) in both; checked before anything is cut.
+    private void CheckResumePoint(string dir, string csv, string jsonl, (long Csv, long Jsonl) at)
+    {
+        byte[] head = Encoding.UTF8.GetBytes(HeaderLine());
+        byte[] c = Prefix(csv, at.Csv), j = Prefix(jsonl, at.Jsonl);
+        string Where(string what) => $"'{dir}': the checkpoint's {what}";
+        if (c.Length < head.Length || !c.AsSpan(0, head.Length).SequenceEqual(head))
+            throw new InvalidDataException($"{Where($"metrics_csv_bytes = {at.Csv}")} does not keep metrics.csv's header line (or the header is not this run's); the checkpoint or metrics.csv was altered.");
+        if (c[^1] != (byte)'\n')
+            throw new InvalidDataException($"{Where($"metrics_csv_bytes = {at.Csv}")} does not end at a row of metrics.csv; the checkpoint or metrics.csv was altered.");
+        if (j.Length > 0 && j[^1] != (byte)'\n')
+            throw new InvalidDataException($"{Where($"metrics_jsonl_bytes = {at.Jsonl}")} does not end at a row of metrics.jsonl; the checkpoint or metrics.jsonl was altered.");
+        int csvRows = c.AsSpan(head.Length).Count((byte)'\n'), jsonlRows = j.AsSpan().Count((byte)'\n');
+        if (csvRows != jsonlRows || csvRows < 1)
+            throw new InvalidDataException($"{Where($"metrics lengths ({at.Csv}/{at.Jsonl} bytes)")} keep {csvRows} rows of metrics.csv and {jsonlRows} of metrics.jsonl; they must be the same number, at least 1; the checkpoint or the metrics files were altered.");
+    }
+
+    private static byte[] Prefix(string path, long length)
+    {
+        if (length > int.MaxValue) throw new InvalidDataException($"'{path}': a resume point of {length} bytes is beyond what Gradscope writes.");
+        var b = new byte[length];
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        f.ReadExactly(b);
+        return b;
+    }
+
+    private string HeaderLine() => string.Join(",", _header.Select(Csv)) + "\n";
 
     /// <summary>The CSV header keys.</summary>
     public IReadOnlyList<string> Header => _header;

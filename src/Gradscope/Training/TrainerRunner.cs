@@ -7,19 +7,27 @@ namespace Gradscope.Training;
 /// </summary>
 public static class TrainerRunner
 {
-    /// <summary>Starts a new run of <paramref name="config"/> in <paramref name="options"/>.RunDirectory (which must not hold a run yet).</summary>
+    /// <summary>
+    /// Starts a new run of <paramref name="config"/> in <paramref name="options"/>.RunDirectory, which must not
+    /// hold a started run. A run counts as started once its first checkpoint (checkpoints/latest.json) exists;
+    /// what a start killed before that left behind is removed first (<see cref="ClearUnstarted"/>).
+    /// </summary>
     public static TrainerResult Start(TrainConfig config, TrainerRunOptions options)
     {
-        if (options.RunDirectory is { } dir && Directory.Exists(dir)
-            && (File.Exists(Path.Combine(dir, "config.yaml")) || Directory.Exists(Path.Combine(dir, "checkpoints"))))
-            throw new InvalidOperationException($"'{dir}' already holds a run; resume it with --resume or choose another output directory.");
+        if (options.RunDirectory is { } dir)
+        {
+            if (IsStarted(dir))
+                throw new InvalidOperationException($"'{dir}' already holds a run; resume it with --resume or choose another output directory.");
+            ClearUnstarted(dir);
+        }
         return Run(config, options with { Resume = false });
     }
 
     /// <summary>
     /// Resumes the run in <paramref name="runDir"/> from its config.yaml (with optional thread/seed
     /// overrides, which must match the run's) and latest checkpoint. Nothing is written before
-    /// the config and checkpoint have been verified.
+    /// the config and checkpoint have been verified. A run killed before its first checkpoint is
+    /// started again from its config.yaml.
     /// </summary>
     public static TrainerResult Resume(string runDir, TrainerRunOptions options, int? threads = null, ulong? seed = null)
     {
@@ -30,7 +38,35 @@ public static class TrainerRunner
         if (threads is int t) config = config with { Threads = t };
         if (seed is ulong s) config = config with { Seed = s };
         config.Validate();
+        if (!IsStarted(runDir))
+        {
+            // Killed between writing config.yaml and the step-0 checkpoint: nothing to continue, so start over.
+            ClearUnstarted(runDir);
+            return Run(config, options with { RunDirectory = runDir, Resume = false });
+        }
         return Run(config, options with { RunDirectory = runDir, Resume = true });
+    }
+
+    /// <summary>Whether <paramref name="runDir"/> holds a started run: its first checkpoint (checkpoints/latest.json) was written.</summary>
+    public static bool IsStarted(string runDir) => File.Exists(Path.Combine(runDir, "checkpoints", "latest.json"));
+
+    /// <summary>The files a run writes in its directory; only these are removed from an unstarted one.</summary>
+    private static readonly string[] RunFiles = ["config.yaml", "metrics.csv", "metrics.jsonl", "final.json", "model.safetensors"];
+
+    /// <summary>
+    /// Removes what a run killed before its first checkpoint left in <paramref name="runDir"/> (config.yaml,
+    /// metrics files, final.json, model, checkpoints/ and temporary files of interrupted writes), noting it in
+    /// log.txt; other files are left alone. Does nothing for a missing directory.
+    /// </summary>
+    public static void ClearUnstarted(string runDir)
+    {
+        if (!Directory.Exists(runDir) || IsStarted(runDir)) return;
+        bool any = false;
+        foreach (var f in RunFiles.Select(f => Path.Combine(runDir, f)).Concat(Directory.EnumerateFiles(runDir, ".*.tmp")))
+            if (File.Exists(f)) { File.Delete(f); any = true; }
+        string checkpoints = Path.Combine(runDir, "checkpoints");
+        if (Directory.Exists(checkpoints)) { Directory.Delete(checkpoints, recursive: true); any = true; }
+        if (any) Trainer<double>.Log(runDir, "restarting: the previous start was stopped before its first checkpoint");
     }
 
     /// <summary>Whether the run in <paramref name="runDir"/> already finished (final.json with status completed).</summary>

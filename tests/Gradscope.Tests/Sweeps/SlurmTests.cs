@@ -22,9 +22,9 @@ public class SlurmTests(SlurmCluster cluster) : IClassFixture<SlurmCluster>
         var dir = Path.Combine(t.Root, "out");
         var client = new SlurmClient(cluster.ConfPath);
         client.EnsureAvailable();
-        SweepDirectory.CreateOrOpen(sweep, dir, t.FakeTrain(0.1), 1, 30).Dispose();
+        SweepDirectory.CreateOrOpen(sweep, dir, 1, 30).Dispose();
         var (job, counts) = new SlurmExecutor(client) { PollInterval = TimeSpan.FromMilliseconds(300) }
-            .Run(dir, SweepTestFiles.Cli(), sweep.Resources, sweep.Chunk, maxConcurrent: 2);
+            .Run(dir, SweepTestFiles.Cli(), sweep.Resources, sweep.Chunk, maxConcurrent: 2, trainCommand: t.FakeTrain(0.1));
         Assert.NotNull(job);
         var script = File.ReadAllText(Path.Combine(dir, "slurm", "sweep.sbatch"));
         Assert.Contains("#SBATCH --array=0-2%2", script);          // 6 points / chunk 2 = 3 tasks

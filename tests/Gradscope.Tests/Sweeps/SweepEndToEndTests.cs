@@ -94,7 +94,7 @@ public class SweepEndToEndTests
         t.Write("base.yaml", Base);
         var a = SweepFile.Load(t.Write("a.yaml", "base: base.yaml\ngrid:\n  algorithm.eta: [0.1]\n"));
         var dir = Path.Combine(t.Root, "out");
-        SweepDirectory.CreateOrOpen(a, dir, t.FakeTrain(0), 1, 30).Dispose();
+        SweepDirectory.CreateOrOpen(a, dir, 1, 30).Dispose();
         var b = t.Write("b.yaml", "base: base.yaml\ngrid:\n  algorithm.eta: [0.3]\n");
         var r = Cli("sweep", b, "--out", dir);
         Assert.Equal(2, r.Code);

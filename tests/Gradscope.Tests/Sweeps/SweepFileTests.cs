@@ -104,9 +104,9 @@ public class SweepFileTests
         var a = SweepFile.Load(t.Write("a.yaml", "base: base.yaml\ngrid:\n  model.width: [1, 2]\n"));
         var b = SweepFile.Load(t.Write("b.yaml", "base: base.yaml\ngrid:\n  model.width: [1, 3]\n"));
         var dir = Path.Combine(t.Root, "out");
-        using (var ix = SweepDirectory.CreateOrOpen(a, dir, t.FakeTrain(0), 1, 30)) Assert.Equal(2, ix.Counts()[PointStatus.Pending]);
+        using (var ix = SweepDirectory.CreateOrOpen(a, dir, 1, 30)) Assert.Equal(2, ix.Counts()[PointStatus.Pending]);
         var before = Directory.GetFiles(dir, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
-        var e = Assert.Throws<SweepException>(() => SweepDirectory.CreateOrOpen(b, dir, t.FakeTrain(0), 1, 30));
+        var e = Assert.Throws<SweepException>(() => SweepDirectory.CreateOrOpen(b, dir, 1, 30));
         Assert.Contains("different sweep file", e.Message);
         var after = Directory.GetFiles(dir, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
         Assert.Equal(before.Keys.Order(), after.Keys.Order());

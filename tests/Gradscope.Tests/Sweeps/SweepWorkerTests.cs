@@ -5,12 +5,12 @@ namespace Gradscope.Tests.Sweeps;
 
 public class SweepWorkerTests
 {
-    static string MakeSweep(SweepTestFiles t, string grid, GradscopeCommandLine train, double lease)
+    static string MakeSweep(SweepTestFiles t, string grid, double lease)
     {
         t.Write("base.yaml", SweepTestFiles.BaseYaml);
         var sweep = SweepFile.Load(t.Write("s.yaml", "base: base.yaml\ngrid:\n" + grid));
         var dir = Path.Combine(t.Root, "out");
-        SweepDirectory.CreateOrOpen(sweep, dir, train, 1, lease).Dispose();
+        SweepDirectory.CreateOrOpen(sweep, dir, 1, lease).Dispose();
         return dir;
     }
 
@@ -18,10 +18,11 @@ public class SweepWorkerTests
     public void ConcurrentWorkerProcessesWithOneKilledFinishEveryPointExactlyOnce()
     {
         using var t = new SweepTestFiles();
-        var dir = MakeSweep(t, "  model.width: [1, 2, 3, 4, 5, 6]\n  algorithm.eta: [0.1, 0.2]\n", t.FakeTrain(0.4), lease: 1.5);
+        var dir = MakeSweep(t, "  model.width: [1, 2, 3, 4, 5, 6]\n  algorithm.eta: [0.1, 0.2]\n", lease: 1.5);
         var cli = SweepTestFiles.Cli();
+        var fake = t.FakeTrain(0.4).FileName;
         var workers = Enumerable.Range(0, 3).Select(i => GradscopeCommandLine.StartLogged(
-            cli.With("sweep-worker", dir, "--worker-id", $"w{i}"), Path.Combine(t.Root, $"w{i}.log"), Path.Combine(t.Root, $"w{i}.log"))).ToList();
+            cli.With("sweep-worker", dir, "--worker-id", $"w{i}", "--train-command", fake), Path.Combine(t.Root, $"w{i}.log"), Path.Combine(t.Root, $"w{i}.log"))).ToList();
         try
         {
             using var index = SweepIndex.Open(Path.Combine(dir, SweepDirectory.IndexFile));
@@ -54,8 +55,8 @@ public class SweepWorkerTests
     public void FailedPointsRecordTheErrorAndARerunSkipsDonePoints()
     {
         using var t = new SweepTestFiles();
-        var dir = MakeSweep(t, "  model.width: [12, 13, 14]\n", t.FakeTrain(0.0), lease: 5);
-        Assert.Equal(3, new SweepWorker(dir, "a").Run());
+        var dir = MakeSweep(t, "  model.width: [12, 13, 14]\n", lease: 5);
+        Assert.Equal(3, new SweepWorker(dir, "a", t.FakeTrain(0.0)).Run());
         using (var index = SweepIndex.Open(Path.Combine(dir, SweepDirectory.IndexFile)))
         {
             var failed = index.Points().Single(p => p.Status == PointStatus.Failed);
@@ -65,9 +66,9 @@ public class SweepWorkerTests
         }
         // Re-run: only the failed point is retried (it fails again), done points are not re-run.
         var sweep = SweepFile.Load(Path.Combine(t.Root, "s.yaml"));
-        using (var index = SweepDirectory.CreateOrOpen(sweep, dir, t.FakeTrain(0), 1, 5))
+        using (var index = SweepDirectory.CreateOrOpen(sweep, dir, 1, 5))
             Assert.Equal(1, index.Counts()[PointStatus.Pending]);
-        Assert.Equal(1, new SweepWorker(dir, "b").Run());
+        Assert.Equal(1, new SweepWorker(dir, "b", t.FakeTrain(0)).Run());
         using (var index = SweepIndex.Open(Path.Combine(dir, SweepDirectory.IndexFile)))
         {
             Assert.Equal(4, index.Events().Count(e => e.Kind is PointStatus.Done or PointStatus.Failed));
@@ -82,7 +83,7 @@ public class SweepWorkerTests
         var log = Path.Combine(t.Root, "argv.log");
         var script = t.Write("record.sh", $"#!/bin/sh\necho \"$@\" >> {log}\nif [ \"$2\" = \"--resume\" ]; then d=\"$3\"; else d=\"$4\"; mkdir -p \"$d\"; fi\necho '{{}}' > \"$d/final.json\"\n");
         SweepTestFiles.MakeExecutable(script);
-        var dir = MakeSweep(t, "  model.width: [1, 2]\n", new GradscopeCommandLine(script, []), lease: 5);
+        var dir = MakeSweep(t, "  model.width: [1, 2]\n", lease: 5);
         var first = Directory.GetDirectories(Path.Combine(dir, "points")).Order().First();
         var second = Directory.GetDirectories(Path.Combine(dir, "points")).Order().Last();
         // first: a run killed before its first checkpoint (removed and restarted); second: a checkpointed run (resumed).
@@ -90,7 +91,7 @@ public class SweepWorkerTests
         File.WriteAllText(Path.Combine(first, "run", "config.yaml"), "stale");
         Directory.CreateDirectory(Path.Combine(second, "run", "checkpoints"));
         File.WriteAllText(Path.Combine(second, "run", "checkpoints", "latest.json"), "{}");
-        new SweepWorker(dir, "a").Run();
+        new SweepWorker(dir, "a", new GradscopeCommandLine(script, [])).Run();
         var lines = File.ReadAllLines(log);
         Assert.Equal($"train {first}/config.yaml --out {first}/run --threads 1", lines[0]);
         Assert.Equal($"train --resume {second}/run --threads 1", lines[1]);

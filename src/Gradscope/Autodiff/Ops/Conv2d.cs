@@ -14,8 +14,11 @@ using Gradscope.Tensors;
 /// <see cref="GroupBytes"/> (about half an L2 cache): the im2col blocks of a group's samples lie side by side,
 /// so each direction is one Gemm per group, with G times wider products than per sample:
 /// Y' (O, G P) = W (O, K) col; dW (O, K) += dY' (O, G P) col^T; dcol (K, G P) = W^T dY'.
-/// Groups are split over the threads in fixed contiguous ranges; weight and bias gradients are summed
-/// per thread, then over threads in thread order, so results depend only on the thread count.
+/// NOTE: results do not depend on the thread count. The group size depends only on the shapes (never on
+/// <see cref="Parallelism.Threads"/>), and the weight and bias gradients are summed over groups in
+/// <see cref="ReductionChunks"/> fixed chunks of consecutive groups (each chunk in group order into its own
+/// buffer), then over chunks in chunk order; threads take whole chunks. So every sum has the same order for
+/// 1, 2, 3, ... threads (a partial sum per thread would make the model depend on the thread count).
 /// Buffers belong to the node and are reused after a tape reset.
 /// </remarks>
 public sealed class Conv2dNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -23,10 +26,17 @@ public sealed class Conv2dNode<T> : Node<T> where T : unmanaged, IFloatingPointI
     /// <summary>Bytes of one group's column (or transposed-output) matrix to aim for (tests lower it).</summary>
     internal static long GroupBytes { get; set; } = 512 * 1024;
 
+    /// <summary>Chunks of groups whose weight/bias gradients are summed separately, then in chunk order (a multiple
+    /// of 1, 2, 3, 4, 6 and 8, so that up to 8 threads get equal shares).</summary>
+    internal const int ReductionChunks = 24;
+
+    /// <summary>Groups a batch is cut into at least, when it has that many samples: room for up to 8 threads.</summary>
+    private const int MinGroups = 8;
+
     private Node<T> _x = null!, _w = null!;
     private Node<T>? _b;
     private ConvGeometry _g;
-    private int _batch, _out, _group, _groups;
+    private int _batch, _out, _group, _groups, _chunks;
     private bool _dw, _dx, _db;
     private T[][] _cols = [], _yt = [], _dcols = [], _dwParts = [], _dbParts = [];
     private readonly Action<int, int> _forwardPart, _backwardPart;
@@ -53,10 +63,10 @@ public sealed class Conv2dNode<T> : Node<T> where T : unmanaged, IFloatingPointI
         RequiresGrad = x.RequiresGrad || w.RequiresGrad || (b?.RequiresGrad ?? false);
         int K = _g.PatchLength, P = _g.Positions;
         long perSample = (long)Math.Max(K, _out) * P * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-        int threads = Math.Max(1, Math.Min(Parallelism.Threads, _batch));
-        // at least one group per thread
-        _group = (int)Math.Clamp(GroupBytes / perSample, 1, Math.Max(1, _batch / threads));
+        // at least MinGroups groups (batch permitting), whatever the thread count
+        _group = (int)Math.Clamp(GroupBytes / perSample, 1, Math.Max(1, _batch / MinGroups));
         _groups = (_batch + _group - 1) / _group;
+        _chunks = Math.Min(_groups, ReductionChunks);
         int parts = Math.Max(1, Math.Min(Parallelism.Threads, _groups));
         _cols = EnsureBuffers(_cols, parts, K * _group * P);
         _yt = EnsureBuffers(_yt, parts, _out * _group * P);
@@ -94,29 +104,39 @@ public sealed class Conv2dNode<T> : Node<T> where T : unmanaged, IFloatingPointI
         _dw = _w.RequiresGrad; _dx = _x.RequiresGrad; _db = _b is not null && _b.RequiresGrad;
         if (!_dw && !_dx && !_db) return;
         int K = _g.PatchLength, P = _g.Positions, O = _out;
-        int parts = Math.Max(1, Math.Min(Parallelism.Threads, _groups));
+        int parts = Math.Max(1, Math.Min(Parallelism.Threads, _chunks));
         _cols = EnsureBuffers(_cols, parts, K * _group * P);
         _yt = EnsureBuffers(_yt, parts, O * _group * P);
         if (_dx) _dcols = EnsureBuffers(_dcols, parts, K * _group * P);
-        if (_dw) { _dwParts = EnsureBuffers(_dwParts, parts, O * K); for (int i = 0; i < parts; i++) Array.Clear(_dwParts[i], 0, O * K); }
-        if (_db) { _dbParts = EnsureBuffers(_dbParts, parts, O); for (int i = 0; i < parts; i++) Array.Clear(_dbParts[i], 0, O); }
-        Parallelism.For(_groups, _backwardPart);
-        // NOTE: per-part gradients are summed in part order, so results depend only on the thread count.
+        if (_dw) { _dwParts = EnsureBuffers(_dwParts, _chunks, O * K); for (int i = 0; i < _chunks; i++) Array.Clear(_dwParts[i], 0, O * K); }
+        if (_db) { _dbParts = EnsureBuffers(_dbParts, _chunks, O); for (int i = 0; i < _chunks; i++) Array.Clear(_dbParts[i], 0, O); }
+        Parallelism.For(_chunks, _backwardPart);
+        // NOTE: per-chunk gradients are summed in chunk order; chunks do not depend on the thread count.
         if (_dw)
         {
             var gw = _w.Grad!.Span;
-            for (int i = 0; i < parts; i++) System.Numerics.Tensors.TensorPrimitives.Add(gw, _dwParts[i].AsSpan(0, gw.Length), gw);
+            for (int i = 0; i < _chunks; i++) System.Numerics.Tensors.TensorPrimitives.Add(gw, _dwParts[i].AsSpan(0, gw.Length), gw);
         }
         if (_db)
         {
             var gb = _b!.Grad!.Span;
-            for (int i = 0; i < parts; i++) System.Numerics.Tensors.TensorPrimitives.Add(gb, _dbParts[i].AsSpan(0, O), gb);
+            for (int i = 0; i < _chunks; i++) System.Numerics.Tensors.TensorPrimitives.Add(gb, _dbParts[i].AsSpan(0, O), gb);
         }
     }
 
+    // part: a contiguous range of chunks; chunk: a contiguous range of groups, accumulated into its own buffers
     private void BackwardPart(int part, int parts)
     {
-        var (start, end) = Parallelism.Range(_groups, part, parts);
+        var (c0, c1) = Parallelism.Range(_chunks, part, parts);
+        for (int chunk = c0; chunk < c1; chunk++)
+        {
+            var (start, end) = Parallelism.Range(_groups, chunk, _chunks);
+            BackwardGroups(part, chunk, start, end);
+        }
+    }
+
+    private void BackwardGroups(int part, int chunk, int start, int end)
+    {
         int K = _g.PatchLength, P = _g.Positions, O = _out, xLen = _g.InputLength;
         var ws = _w.Value.Span; var gys = Grad!.Span;
         for (int grp = start; grp < end; grp++)
@@ -129,14 +149,14 @@ public sealed class Conv2dNode<T> : Node<T> where T : unmanaged, IFloatingPointI
                     gys.Slice(((n0 + j) * O + o) * P, P).CopyTo(gyt.Slice(o * ld + j * P, P));
             if (_db)
             {
-                var db = _dbParts[part];
+                var db = _dbParts[chunk];
                 for (int o = 0; o < O; o++) db[o] += System.Numerics.Tensors.TensorPrimitives.Sum<T>(gyt.Slice(o * ld, ld));
             }
             if (_dw)
             {
                 var cols = _cols[part].AsSpan(0, K * ld);
                 Im2ColGroup(n0, gn, cols);
-                Gemm.Multiply(false, true, O, K, ld, T.One, gyt, ld, cols, ld, T.One, _dwParts[part].AsSpan(0, O * K), K);
+                Gemm.Multiply(false, true, O, K, ld, T.One, gyt, ld, cols, ld, T.One, _dwParts[chunk].AsSpan(0, O * K), K);
             }
             if (_dx)
             {

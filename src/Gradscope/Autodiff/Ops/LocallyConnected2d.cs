@@ -12,13 +12,20 @@ using Gradscope.Tensors;
 /// where col_n is the im2col matrix of sample n (k = (c kh + u) kw + v indexes x[n, c, i s - p + u, j s - p + v]).
 /// x (B, C, H, W), W (P, O, K), b (O, outH, outW) optional, y (B, O, outH, outW).
 /// With W[pos] equal to a conv filter reshaped (O, K) at every position this is exactly Conv2d.
+/// NOTE: the weight gradient is summed over samples in <see cref="ReductionChunks"/> fixed chunks of consecutive
+/// samples (each in sample order into its own buffer), then over chunks in order; threads take whole chunks, so
+/// results do not depend on the thread count.
 /// </summary>
 public sealed class LocallyConnected2dNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private Node<T> _x = null!, _w = null!;
     private Node<T>? _b;
     private ConvGeometry _g;
-    private int _batch, _out;
+    private int _batch, _out, _chunks;
+
+    /// <summary>Chunks of samples whose weight gradients are summed separately, then in chunk order (W is P O K, so
+    /// fewer than Conv2d's; equal shares for 1, 2, 4 and 8 threads).</summary>
+    internal const int ReductionChunks = 8;
     private T[][] _cols = [], _rows = [], _drows = [], _dw = [];
     private readonly Action<int, int> _forwardPart, _backwardPart;
 
@@ -84,20 +91,23 @@ public sealed class LocallyConnected2dNode<T> : Node<T> where T : unmanaged, IFl
     /// <inheritdoc/>
     protected internal override void Backward()
     {
-        int parts = Math.Max(1, Math.Min(Parallelism.Threads, _batch));
+        _chunks = Math.Max(1, Math.Min(_batch, ReductionChunks));
+        int parts = Math.Max(1, Math.Min(Parallelism.Threads, _chunks));
         int K = _g.PatchLength, P = _g.Positions;
+        _cols = Conv2dNode<T>.EnsureBuffers(_cols, parts, K * P);
+        _rows = Conv2dNode<T>.EnsureBuffers(_rows, parts, K * P);
         if (_x.RequiresGrad) _drows = Conv2dNode<T>.EnsureBuffers(_drows, parts, K * P);
         if (_w.RequiresGrad)
         {
-            _dw = Conv2dNode<T>.EnsureBuffers(_dw, parts, _w.Value.Length);
-            for (int i = 0; i < parts; i++) Array.Clear(_dw[i]);
+            _dw = Conv2dNode<T>.EnsureBuffers(_dw, _chunks, _w.Value.Length);
+            for (int i = 0; i < _chunks; i++) Array.Clear(_dw[i]);
         }
-        if (_x.RequiresGrad || _w.RequiresGrad) Parallelism.For(_batch, _backwardPart);
-        // NOTE: per-part weight gradients are summed in part order (deterministic for a given thread count).
+        if (_x.RequiresGrad || _w.RequiresGrad) Parallelism.For(_chunks, _backwardPart);
+        // NOTE: per-chunk weight gradients are summed in chunk order; chunks do not depend on the thread count.
         if (_w.RequiresGrad)
         {
             var gw = _w.Grad!.Span;
-            for (int i = 0; i < parts; i++) TP.Add(gw, _dw[i].AsSpan(0, gw.Length), gw);
+            for (int i = 0; i < _chunks; i++) TP.Add(gw, _dw[i].AsSpan(0, gw.Length), gw);
         }
         if (_b is not null && _b.RequiresGrad)
         {
@@ -108,7 +118,16 @@ public sealed class LocallyConnected2dNode<T> : Node<T> where T : unmanaged, IFl
 
     private void BackwardPart(int part, int parts)
     {
-        var (start, end) = Parallelism.Range(_batch, part, parts);
+        var (c0, c1) = Parallelism.Range(_chunks, part, parts);
+        for (int chunk = c0; chunk < c1; chunk++)
+        {
+            var (start, end) = Parallelism.Range(_batch, chunk, _chunks);
+            BackwardSamples(part, chunk, start, end);
+        }
+    }
+
+    private void BackwardSamples(int part, int chunk, int start, int end)
+    {
         int K = _g.PatchLength, P = _g.Positions, xLen = _g.InputLength, yLen = _out * P;
         var ws = _w.Value.Span; var gys = Grad!.Span;
         for (int n = start; n < end; n++)
@@ -117,7 +136,7 @@ public sealed class LocallyConnected2dNode<T> : Node<T> where T : unmanaged, IFl
             if (_w.RequiresGrad)
             {
                 Patches(n, part);
-                var rows = _rows[part].AsSpan(0, K * P); var dw = _dw[part].AsSpan(0, ws.Length);
+                var rows = _rows[part].AsSpan(0, K * P); var dw = _dw[chunk].AsSpan(0, ws.Length);
                 // dW[pos, o, :] += gy[o, pos] patch_pos
                 for (int pos = 0; pos < P; pos++)
                     for (int o = 0; o < _out; o++)

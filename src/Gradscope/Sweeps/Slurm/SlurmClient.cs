@@ -10,9 +10,10 @@ public sealed class SlurmClient(string? slurmConf = null)
 
     /// <summary>Runs a client command; returns exit code, stdout and stderr.</summary>
     /// <exception cref="SweepException">The command is not installed, or did not answer within <paramref name="timeout"/>.</exception>
-    public (int Code, string Out, string Err) Run(string command, IEnumerable<string> args, TimeSpan? timeout = null)
+    public (int Code, string Out, string Err) Run(string command, IEnumerable<string> args, TimeSpan? timeout = null, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory != null) psi.WorkingDirectory = workingDirectory;
         foreach (var a in args) psi.ArgumentList.Add(a);
         if (SlurmConf != null) psi.Environment["SLURM_CONF"] = SlurmConf;
         Process p;
@@ -59,11 +60,12 @@ public sealed class SlurmClient(string? slurmConf = null)
         return line is null ? "nothing" : $"'{line}'";
     }
 
-    /// <summary>Submits a batch script with <c>sbatch --parsable</c>; returns the job id.</summary>
+    /// <summary>Submits a batch script with <c>sbatch --parsable</c> from <paramref name="workingDirectory"/> (the job's
+    /// working directory, where relative log paths of the script land); returns the job id.</summary>
     /// <exception cref="SweepException">sbatch failed.</exception>
-    public string Submit(string script)
+    public string Submit(string script, string? workingDirectory = null)
     {
-        var (code, output, err) = Run("sbatch", ["--parsable", script]);
+        var (code, output, err) = Run("sbatch", ["--parsable", script], workingDirectory: workingDirectory);
         if (code != 0 || output.Length == 0) throw new SweepException($"sbatch failed (exit code {code}): {err}");
         return output.Split(';')[0].Trim();
     }

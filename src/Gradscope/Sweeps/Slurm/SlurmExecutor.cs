@@ -11,17 +11,19 @@ public sealed class SlurmExecutor(SlurmClient client)
     /// Returns the job id (null when nothing was claimable) and the final counts.</summary>
     /// <exception cref="SweepException">sbatch or squeue failed.</exception>
     public (string? JobId, IReadOnlyDictionary<string, int> Counts) Run(string sweepDir, GradscopeCommandLine gradscope, SlurmResources resources,
-        int chunk, int maxConcurrent, Action<IReadOnlyDictionary<string, int>>? progress = null, CancellationToken cancel = default)
+        int chunk, int maxConcurrent, Action<IReadOnlyDictionary<string, int>>? progress = null, CancellationToken cancel = default,
+        GradscopeCommandLine? trainCommand = null)
     {
         sweepDir = Path.GetFullPath(sweepDir);
+        SlurmScript.Validate(resources);
         using var index = SweepIndex.Open(Path.Combine(sweepDir, SweepDirectory.IndexFile));
         int claimable = index.Claimable();
         if (claimable == 0) return (null, index.Counts());
         int tasks = (claimable + chunk - 1) / chunk;
         var slurmDir = Directory.CreateDirectory(Path.Combine(sweepDir, "slurm")).FullName;
         var script = Path.Combine(slurmDir, "sweep.sbatch");
-        File.WriteAllText(script, SlurmScript.Create(sweepDir, gradscope, resources, tasks, chunk, maxConcurrent));
-        var jobId = client.Submit(script);
+        File.WriteAllText(script, SlurmScript.Create(sweepDir, gradscope, resources, tasks, chunk, maxConcurrent, trainCommand));
+        var jobId = client.Submit(script, workingDirectory: slurmDir);
         File.AppendAllText(Path.Combine(slurmDir, "jobs.txt"), jobId + "\n");
         string[] live = ["PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"];
         while (!cancel.IsCancellationRequested)
