@@ -6,31 +6,8 @@ namespace Gradscope.Cli.Serve;
 /// <summary>The dashboard's two pages: the index (runs, sweeps, reproductions, refreshed every 2 s) and a run's live curves.</summary>
 internal static class DashboardPages
 {
-    // like the report's policy, plus requests to the dashboard's own origin (the polling)
-    private const string Csp = "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; " +
-                               "img-src data: blob:; connect-src 'self'; form-action 'none'; base-uri 'none'";
-
-    private const string ExtraCss = """
-        table.list td a { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13.5px; }
-        #status { color: var(--muted); }
-        .live { color: var(--ok); font-weight: 600; }
-        """;
-
-    public static string Index()
-    {
-        var h = new StringBuilder();
-        Head(h, "Gradscope dashboard");
-        h.Append("""
-            <main>
-            <header><h1>Gradscope dashboard</h1><p class="tally" id="status">loading…</p></header>
-            <h2>Training runs</h2>
-            <table class="list" id="runs"><thead><tr><th>Run</th><th>Probe rows</th><th>Last step</th><th>Loss</th><th>Status</th><th>Updated</th></tr></thead><tbody></tbody></table>
-            <h2>Sweeps</h2>
-            <table class="list" id="sweeps"><thead><tr><th>Sweep</th><th>Points</th><th>Page</th></tr></thead><tbody></tbody></table>
-            <h2>Reproductions</h2>
-            <table class="list" id="reproductions"><thead><tr><th>Reproduction</th><th>Scale</th><th>Claims</th><th>Verdicts</th><th>Report</th></tr></thead><tbody></tbody></table>
-            </main>
-            <script>
+    // the pages' own scripts; the Content-Security-Policy names each by its hash (like the report's, plus connect-src 'self' for the polling)
+    private const string IndexScript = """
             "use strict";
             function cell(text) { var td = document.createElement("td"); td.textContent = text; return td; }
             function link(text, href) { var td = document.createElement("td"), a = document.createElement("a"); a.textContent = text; a.href = href; td.appendChild(a); return td; }
@@ -54,26 +31,9 @@ internal static class DashboardPages
               setTimeout(refresh, 2000);
             }
             refresh();
-            </script>
-            """);
-        h.Append("</body>\n</html>\n");
-        return h.ToString();
-    }
+        """;
 
-    public static string Run()
-    {
-        var h = new StringBuilder();
-        Head(h, "Gradscope: run");
-        h.Append("""
-            <main>
-            <header><h1 id="title">run</h1><p class="tally"><a href="/">all runs</a> · <span id="status">loading…</span></p></header>
-            <div class="charts" id="charts"></div>
-            </main>
-            """);
-        foreach (var lib in ReportAssets.Libraries)
-            h.Append("<script>\n").Append(ReportAssets.Script(lib)).Append("\n</script>\n");
-        h.Append("""
-            <script>
+    private const string RunScript = """
             "use strict";
             var path = new URLSearchParams(location.search).get("path") || "";
             document.getElementById("title").textContent = path;
@@ -127,16 +87,46 @@ internal static class DashboardPages
               setTimeout(poll, delay);
             }
             poll();
-            </script>
-            </body>
-            </html>
+        """;
+
+    private const string ExtraCss = """
+        table.list td a { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13.5px; }
+        #status { color: var(--muted); }
+        .live { color: var(--ok); font-weight: 600; }
+        """;
+
+    public static string Index()
+    {
+        var h = new StringBuilder();
+        PageShell.Head(h, "Gradscope dashboard", ExtraCss, PageShell.Policy([IndexScript], connectSelf: true));
+        h.Append("""
+            <main>
+            <header><h1>Gradscope dashboard</h1><p class="tally" id="status">loading…</p></header>
+            <h2>Training runs</h2>
+            <table class="list" id="runs"><thead><tr><th>Run</th><th>Probe rows</th><th>Last step</th><th>Loss</th><th>Status</th><th>Updated</th></tr></thead><tbody></tbody></table>
+            <h2>Sweeps</h2>
+            <table class="list" id="sweeps"><thead><tr><th>Sweep</th><th>Points</th><th>Page</th></tr></thead><tbody></tbody></table>
+            <h2>Reproductions</h2>
+            <table class="list" id="reproductions"><thead><tr><th>Reproduction</th><th>Scale</th><th>Claims</th><th>Verdicts</th><th>Report</th></tr></thead><tbody></tbody></table>
+            </main>
             """);
+        h.Append("<script>").Append(IndexScript).Append("</script>\n</body>\n</html>\n");
         return h.ToString();
     }
 
-    private static void Head(StringBuilder h, string title) =>
-        h.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-         .Append("<meta http-equiv=\"Content-Security-Policy\" content=\"").Append(Csp).Append("\">\n")
-         .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<link rel=\"icon\" href=\"data:,\">\n<title>").Append(HtmlText.Escape(title))
-         .Append("</title>\n<style>\n").Append(ReportAssets.Css).Append(ExtraCss).Append("</style>\n</head>\n<body>\n");
+    public static string Run()
+    {
+        var h = new StringBuilder();
+        var libraries = PageShell.LibraryScripts();
+        PageShell.Head(h, "Gradscope: run", ExtraCss, PageShell.Policy([.. libraries, RunScript], connectSelf: true));
+        h.Append("""
+            <main>
+            <header><h1 id="title">run</h1><p class="tally"><a href="/">all runs</a> · <span id="status">loading…</span></p></header>
+            <div class="charts" id="charts"></div>
+            </main>
+            """);
+        foreach (var lib in libraries) h.Append("<script>").Append(lib).Append("</script>\n");
+        h.Append("<script>").Append(RunScript).Append("</script>\n</body>\n</html>\n");
+        return h.ToString();
+    }
 }

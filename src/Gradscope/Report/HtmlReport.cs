@@ -278,50 +278,10 @@ public static class HtmlReport
         h.Append("</details>\n");
     }
 
-    static void Scripts(StringBuilder h, JsonArray charts)
-    {
-        var code = ScriptBodies();
-        for (int i = 0; i < ReportAssets.Libraries.Count; i++) h.Append("<script>").Append(code[i]).Append("</script>\n");
-        h.Append("<script type=\"application/json\" id=\"gradscope-charts\">").Append(HtmlText.ScriptJson(charts)).Append("</script>\n");
-        h.Append("<script>").Append(code[^1]).Append("</script>\n");
-    }
+    static void Scripts(StringBuilder h, JsonArray charts) => PageShell.Scripts(h, charts);
 
-    /// <summary>
-    /// The exact text of every executable script element, in page order: the vendored libraries, then the chart
-    /// bootstrap. Constant for a build, so the Content-Security-Policy in the head can name each by its hash.
-    /// </summary>
-    static IReadOnlyList<string> ScriptBodies()
-    {
-        var bodies = new List<string>();
-        foreach (var lib in ReportAssets.Libraries)
-        {
-            string js = ReportAssets.Script(lib);
-            // a literal "</script" would end the element early; the vendored builds have none (checked by a test)
-            if (js.Contains("</script", StringComparison.OrdinalIgnoreCase))
-                throw new InvalidOperationException($"Vendored {lib}.min.js contains \"</script\" and cannot be inlined.");
-            ReportAssets.Versions.TryGetValue(lib, out var version);
-            bodies.Add($"/* {lib} {version}; license under \"Third-party software in this page\" */\n{js}\n");
-        }
-        bodies.Add("\n" + ReportAssets.BootScript);
-        return bodies;
-    }
-
-    /// <summary>
-    /// The page's Content-Security-Policy: nothing may be loaded from anywhere (<c>default-src 'none'</c>: no fetch,
-    /// image, font, frame, worker or connection), forms and &lt;base&gt; are off, and only the page's own inline
-    /// scripts run, each named by its SHA-256. 'unsafe-eval' is needed by Vega, which compiles its expressions
-    /// (scales, tooltips, signals) into functions; it lets those scripts build code, not load any. Inline styles are
-    /// allowed because Vega and vega-embed set style attributes; with nothing loadable they cannot reach the network.
-    /// data: and blob: images serve the charts' PNG/SVG export.
-    /// </summary>
-    public static string ContentSecurityPolicy { get; } = BuildPolicy();
-
-    static string BuildPolicy()
-    {
-        var hashes = ScriptBodies().Select(b => $"'sha256-{Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(b)))}'");
-        return "default-src 'none'; script-src " + string.Join(' ', hashes) + " 'unsafe-eval'; style-src 'unsafe-inline'; " +
-               "img-src data: blob:; base-uri 'none'; form-action 'none'";
-    }
+    /// <summary>The page's Content-Security-Policy (<see cref="PageShell.ContentSecurityPolicy"/>): nothing loads from anywhere.</summary>
+    public static string ContentSecurityPolicy => PageShell.ContentSecurityPolicy;
 
     static string Slug(string id, string fallback)
     {
