@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.CommandLine;
 using Gradscope.Training;
 using Spectre.Console;
@@ -7,7 +8,8 @@ namespace Gradscope.Cli;
 /// <summary>
 /// gradscope train &lt;config.yaml&gt; [--out DIR] [--threads N] [--seed S] | gradscope train --resume &lt;run-dir&gt;.
 /// Exit codes: 0 success (or an already finished run), 1 configuration or usage error, 2 resume/checkpoint error,
-/// 3 NaN/Inf stopped the run (the last good checkpoint is kept).
+/// 3 NaN/Inf stopped the run (the last good checkpoint is kept), 4 interrupted by SIGINT (Ctrl+C) or SIGTERM after writing
+/// its checkpoint (continue with --resume).
 /// </summary>
 internal static class TrainCommand
 {
@@ -81,8 +83,10 @@ internal static class TrainCommand
                 Console.Error.WriteLine($"error: {result.Reason}; the last good checkpoint is kept in {Path.Combine(dir, "checkpoints")}.");
                 return 3;
             case TrainerStatus.Interrupted:
-                Console.WriteLine($"interrupted at step {result.Steps}; resume with: gradscope train --resume {dir}");
-                return 0;
+                // NOTE: a distinct exit code, so that a scheduler (Slurm's time-out or pre-emption sends SIGTERM) can tell an
+                // interrupted run, whose checkpoint is written and which continues bit-identically, from a finished one
+                Console.WriteLine($"interrupted at step {result.Steps}; the checkpoint is written; resume with: gradscope train --resume {dir}");
+                return InterruptedExitCode;
             default:
                 var f = result.Final;
                 string test = f.TryGetValue("test_acc", out double ta) ? $", test_acc {ta:0.####}" : "";
@@ -92,12 +96,17 @@ internal static class TrainCommand
         }
     }
 
+    /// <summary>The exit code of a run stopped by SIGINT or SIGTERM after writing its interrupt checkpoint (resumable).</summary>
+    public const int InterruptedExitCode = 4;
+
     // A Spectre.Console progress bar on a terminal; plain lines (at most ~one per 2 s) when output is redirected.
     private static TrainerResult WithProgress(long? totalHint, Func<TrainerRunOptions, TrainerResult> run)
     {
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
         Console.CancelKeyPress += onCancel;
+        // SIGTERM (what Slurm and `kill` send) stops the run like Ctrl+C: the trainer writes its interrupt checkpoint first
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
         try
         {
             if (Console.IsOutputRedirected)
