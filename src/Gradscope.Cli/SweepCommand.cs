@@ -21,7 +21,8 @@ internal static class SweepCommand
         var threads = new Option<int>("--threads") { Description = "Threads per train run.", DefaultValueFactory = _ => 1 };
         var lease = new Option<double>("--lease") { Description = "Lease of a claimed point in seconds (renewed while it runs).", DefaultValueFactory = _ => 30, Hidden = true };
         var trainCommand = new Option<string[]>("--train-command") { Description = "Command line the workers run instead of this gradscope for train runs (testing; passed to the workers, never stored).", Hidden = true, AllowMultipleArgumentsPerToken = true };
-        foreach (var o in new Option[] { executor, parallel, outDir, status, threads, lease, trainCommand }) c.Options.Add(o);
+        var dryRun = new Option<bool>("--dry-run") { Description = "List the points (and, for an existing sweep directory, which are kept and which would be added) without writing or running anything." };
+        foreach (var o in new Option[] { executor, parallel, outDir, status, threads, lease, trainCommand, dryRun }) c.Options.Add(o);
         c.Arguments.Add(file);
         c.SetAction(pr =>
         {
@@ -31,6 +32,7 @@ internal static class SweepCommand
                 var f = pr.GetValue(file) ?? throw new SweepException("give a sweep file, or --status <sweep-dir>");
                 var sweep = SweepFile.Load(f.FullName);
                 var dir = pr.GetValue(outDir)?.FullName ?? Path.Combine(f.DirectoryName!, Path.GetFileNameWithoutExtension(f.Name) + ".sweep");
+                if (pr.GetValue(dryRun)) return SweepDryRun.Print(sweep, dir);
                 var self = GradscopeCommandLine.Current();
                 var tc = pr.GetValue(trainCommand) is { Length: > 0 } t ? new GradscopeCommandLine(t[0], t[1..]) : null;
                 bool slurm = pr.GetValue(executor) == "slurm";
@@ -96,6 +98,33 @@ internal sealed class SweepProgress
     {
         Report(counts);
         if (_interactive) AnsiConsole.WriteLine();
+    }
+}
+
+/// <summary><c>sweep --dry-run</c>: the points a sweep file expands to, against what its directory already holds; writes nothing.</summary>
+internal static class SweepDryRun
+{
+    public static int Print(SweepFile sweep, string dir)
+    {
+        string indexPath = Path.Combine(dir, SweepDirectory.IndexFile);
+        IReadOnlyList<PointRecord> recorded = [];
+        if (File.Exists(indexPath)) using (var index = SweepIndex.Open(indexPath)) recorded = index.Points();
+        var (points, added, dropped) = SweepDirectory.Plan(sweep, recorded);
+        Console.WriteLine($"{sweep.Path}: {points.Count} points{(recorded.Count > 0 ? $"; {dir} holds {recorded.Count}" : $"; {dir} does not exist yet")}");
+        Console.WriteLine($"{"point",6}  {"status",-9} {"seed",6}  hyperparameters");
+        foreach (var (p, r) in points)
+            Console.WriteLine($"{p.Index,6}  {(r is null ? "new" : r.Status),-9} {p.Seed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",6}  " +
+                string.Join(", ", p.Hyperparameters.Select(kv => $"{kv.Key}={kv.Value}")));
+        if (dropped.Count > 0)
+        {
+            Console.Error.WriteLine($"gradscope sweep: {dropped.Count} recorded points are not points of this file (e.g. point {dropped[0].Index}: {dropped[0].Hyperparameters}); a sweep directory can grow but not change: running it would be refused.");
+            return 2;
+        }
+        int kept = points.Count - added.Count;
+        Console.WriteLine(recorded.Count == 0
+            ? $"{added.Count} points would be created and run (dry run: nothing written)."
+            : $"{kept} recorded points kept ({points.Count(x => x.Recorded?.Status == PointStatus.Done)} done, not run again), {added.Count} would be added (dry run: nothing written).");
+        return 0;
     }
 }
 

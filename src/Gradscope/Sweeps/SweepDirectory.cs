@@ -84,19 +84,79 @@ public static class SweepDirectory
         return SweepIndex.Open(indexPath);
     }
 
-    /// <summary>Opens the index of an existing sweep directory, checking it holds <paramref name="sweep"/>; failed points are reset to pending.</summary>
+    /// <summary>
+    /// Opens the index of an existing sweep directory, checking it holds <paramref name="sweep"/>, or a sweep that
+    /// <paramref name="sweep"/> grows (more axis values, samples or seeds: every recorded point is still one of its points,
+    /// by config hash). A grown sweep keeps every recorded point (finished ones are not run again) and adds the new ones
+    /// as pending. Failed points are reset to pending.
+    /// </summary>
     static SweepIndex Reopen(SweepFile sweep, string dir, string indexPath)
     {
         var index = SweepIndex.Open(indexPath);
         var recorded = index.Meta(MetaSweepHash);
         if (recorded != sweep.Hash)
         {
-            var other = index.Meta(MetaSweepFile);
-            index.Dispose();
-            throw new SweepException($"sweep directory '{dir}' belongs to a different sweep file ({other}, hash {recorded?[..Math.Min(12, recorded.Length)]}) " +
-                $"than '{sweep.Path}' (hash {sweep.Hash[..12]}); choose another --out directory");
+            var plan = Plan(sweep, index.Points());
+            if (plan.Dropped.Count > 0)
+            {
+                var other = index.Meta(MetaSweepFile);
+                index.Dispose();
+                throw new SweepException($"sweep directory '{dir}' belongs to a different sweep file ({other}, hash {recorded?[..Math.Min(12, recorded.Length)]}) " +
+                    $"than '{sweep.Path}' (hash {sweep.Hash[..12]}): {plan.Dropped.Count} of its points (e.g. point {plan.Dropped[0].Index}: " +
+                    $"{plan.Dropped[0].Hyperparameters}) are not points of the new file. A sweep directory can grow (more values, samples " +
+                    "or seeds) but not change; choose another --out directory");
+            }
+            try
+            {
+                var rows = new List<(SweepPoint, string)>();
+                foreach (var p in plan.Added)
+                {
+                    var rel = Path.Combine("points", p.DirectoryName);
+                    Directory.CreateDirectory(Path.Combine(dir, rel));
+                    IO.AtomicFile.WriteText(Path.Combine(dir, rel, "config.yaml"), p.ConfigYaml);
+                    rows.Add((p, rel));
+                }
+                // the previous sweep file is kept beside the grown one
+                string copy = Path.Combine(dir, "sweep.yaml");
+                if (File.Exists(copy)) File.Copy(copy, Path.Combine(dir, $"sweep.{recorded?[..Math.Min(12, recorded.Length)]}.yaml"), overwrite: true);
+                File.Copy(sweep.Path, copy + ".tmp", overwrite: true);
+                File.Move(copy + ".tmp", copy, overwrite: true);
+                index.Grow(rows, sweep.Hash, sweep.Path);
+            }
+            catch
+            {
+                index.Dispose();
+                throw;
+            }
         }
         index.ResetFailed();
         return index;
+    }
+
+    /// <summary>What running <paramref name="sweep"/> in a directory holding <paramref name="recorded"/> points does.</summary>
+    /// <param name="sweep">The sweep file.</param>
+    /// <param name="recorded">The points of the existing index (empty for a new directory).</param>
+    /// <returns>Every point of the file with its recorded row if it has one; the points to add (numbered after the recorded
+    /// ones, in expansion order); the recorded points the file no longer has.</returns>
+    public static (IReadOnlyList<(SweepPoint Point, PointRecord? Recorded)> Points, IReadOnlyList<SweepPoint> Added, IReadOnlyList<PointRecord> Dropped)
+        Plan(SweepFile sweep, IReadOnlyList<PointRecord> recorded)
+    {
+        var expanded = SweepExpander.Expand(sweep);
+        var byHash = new Dictionary<string, PointRecord>();
+        foreach (var r in recorded) byHash.TryAdd(r.Hash, r);
+        int next = recorded.Count == 0 ? 0 : recorded.Max(r => r.Index) + 1;
+        var all = new List<(SweepPoint, PointRecord?)>();
+        var added = new List<SweepPoint>();
+        var used = new HashSet<string>();
+        foreach (var p in expanded)
+        {
+            if (byHash.TryGetValue(p.Hash, out var r) && used.Add(p.Hash)) { all.Add((p with { Index = r.Index }, r)); continue; }
+            var fresh = recorded.Count == 0 ? p : p with { Index = next++ };
+            added.Add(fresh);
+            all.Add((fresh, null));
+        }
+        var expandedHashes = expanded.Select(p => p.Hash).ToHashSet();
+        var dropped = recorded.Where(r => !expandedHashes.Contains(r.Hash)).ToList();
+        return (all, added, dropped);
     }
 }

@@ -88,6 +88,22 @@ public sealed class SweepIndex : IDisposable
         return index;
     }
 
+    /// <summary>
+    /// Adds <paramref name="points"/> as pending rows and records the grown sweep's hash and file, in one transaction
+    /// (workers running meanwhile keep their points; see <see cref="SweepDirectory"/>).
+    /// </summary>
+    public void Grow(IEnumerable<(SweepPoint Point, string Directory)> points, string sweepHash, string sweepFile)
+    {
+        using var tx = _db.BeginTransaction();
+        foreach (var (p, dir) in points)
+            Exec("INSERT INTO points(idx, hash, dir, hparams, seed) VALUES ($i, $h, $d, $hp, $s)", tx,
+                ("$i", p.Index), ("$h", p.Hash), ("$d", dir),
+                ("$hp", System.Text.Json.JsonSerializer.Serialize(p.Hyperparameters)), ("$s", (object?)p.Seed ?? DBNull.Value));
+        Exec("UPDATE meta SET value=$v WHERE key=$k", tx, ("$k", SweepDirectory.MetaSweepHash), ("$v", sweepHash));
+        Exec("UPDATE meta SET value=$v WHERE key=$k", tx, ("$k", SweepDirectory.MetaSweepFile), ("$v", sweepFile));
+        tx.Commit();
+    }
+
     /// <summary>Seconds since the Unix epoch (the clock of leases and timings).</summary>
     public static double Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
 
