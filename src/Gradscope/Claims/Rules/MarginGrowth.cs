@@ -86,7 +86,7 @@ public sealed class MarginGrowth : IClaimRule
         var gamma = rows.Select(r => r["gamma"]).ToList();
         var qmin = rows.Select(r => r["min_margin"]).ToList();
         // separation (Lyu & Li (A4)): the sum loss n L below l(0) = 1, i.e. log L < -log n
-        int sep = rows.ToList().FindIndex(r => r["train_loss"] * n < 1);
+        int sep = rows.ToList().FindIndex(r => r["loss"] * n < 1);
         double separatedAt = sep < 0 ? double.PositiveInfinity : steps[sep];
         return (new RunData(steps, smoothed, gamma, qmin, vs, separatedAt, result.Steps, depth), Homogeneity(trainer, depth));
     }
