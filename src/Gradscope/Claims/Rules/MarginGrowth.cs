@@ -88,7 +88,7 @@ public sealed class MarginGrowth : IClaimRule
         // separation (Lyu & Li (A4)): the sum loss n L below l(0) = 1, i.e. log L < -log n
         int sep = rows.ToList().FindIndex(r => r["loss"] * n < 1);
         double separatedAt = sep < 0 ? double.PositiveInfinity : steps[sep];
-        return (new RunData(steps, smoothed, gamma, qmin, vs, separatedAt, result.Steps, depth), Homogeneity(trainer, depth));
+        return (new RunData(steps, smoothed, gamma, qmin, vs, separatedAt, result.Steps, depth), Homogeneity.Error(trainer.Model, trainer.Train));
     }
 
     private sealed record Checked(double Monotone, double GammaChange, double Slope, double PlainSlope, double VRatio);
@@ -120,19 +120,6 @@ public sealed class MarginGrowth : IClaimRule
                 vRatio = Math.Max(vRatio, Distance(r.VAtDecades[decades[k]], r.VAtDecades[decades[k - 1]]) / Distance(r.VAtDecades[decades[k - 1]], r.VAtDecades[decades[k - 2]]));
         }
         return new Checked(monotone, gammaChange, slope, plain, vRatio);
-    }
-
-    // max_i |f(x_i; 2 theta) - 2^L f(x_i; theta)| / max_i |2^L f(x_i; theta)| (scaling by 2 and back is exact in binary floating point)
-    private static double Homogeneity(Trainer<double> trainer, int depth)
-    {
-        var model = trainer.Model;
-        var f1 = Measures.Margins.Raw(model, trainer.Train);
-        System.Numerics.Tensors.TensorPrimitives.Multiply(model.Flat, 2.0, model.Flat);
-        var f2 = Measures.Margins.Raw(model, trainer.Train);
-        System.Numerics.Tensors.TensorPrimitives.Multiply(model.Flat, 0.5, model.Flat);
-        double scale = Math.Pow(2, depth), num = 0, den = 0;
-        for (int i = 0; i < f1.Length; i++) { num = Math.Max(num, Math.Abs(f2[i] - scale * f1[i])); den = Math.Max(den, Math.Abs(scale * f1[i])); }
-        return num / den;
     }
 
     private static bool IsPowerOfTen(long s)
