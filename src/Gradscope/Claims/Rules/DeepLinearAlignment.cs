@@ -56,7 +56,7 @@ public sealed class DeepLinearAlignment : IClaimRule
             o.Numbers.Add(Evidence.Info($"standard init, W_{standard.Layers[k] + 1}: slope of log(1 - s_1^2/||W||_F^2) vs log ||W||_F^2", c.Slopes[k]));
         o.Numbers.Add(Evidence.Info("standard init: max stable rank at T", standard.MaxStableRank[^1]));
         o.Numbers.Add(Evidence.Info("standard init: angle to the SVM direction at T [rad]", standard.Angle[^1]));
-        o.Numbers.Add(Evidence.Info("first probe step with 100% training accuracy (standard, small init)", standard.SeparatedAt));
+        o.Numbers.Add(Evidence.Info("first probe step with 100% training accuracy (standard init)", standard.SeparatedAt));
         o.Numbers.Add(Evidence.Info("first probe step with 100% training accuracy (small init)", smallRun.SeparatedAt));
         o.Numbers.Add(Evidence.Info("square-loss control: angle to the SVM direction at T (small init) [rad]", s.Angle));
 
