@@ -30,6 +30,13 @@ public sealed class NormalizationIsMargin : IClaimRule
         o.Hypotheses.Add(ctx.Hypothesis("exponential_tail", cfg.Loss.Kind is "exponential" or "logistic" ? 1 : 0));
         o.Hypotheses.Add(ctx.Hypothesis("lm_rho_reached", lm.Rho[^1]));
         o.Hypotheses.Add(ctx.Hypothesis("separated", new[] { gd, wn, lm }.Max(r => r.SeparatedAt / r.T)));
+        foreach (var (name, r) in new[] { ("GD", gd), ("WN per unit", wn), ("LM", lm) })
+        {
+            o.Numbers.Add(Evidence.Info($"{name}: gamma(T)", r.Gamma[^1]));
+            o.Numbers.Add(Evidence.Info($"{name}: rho(T)", r.Rho[^1]));
+            o.Numbers.Add(Evidence.Info($"{name}: tangential share at T", r.Tangential[^1]));
+        }
+        o.Numbers.Add(Evidence.Info("LM: first probe step with n L < 1", lm.SeparatedAt));
         if (o.Hypotheses.Any(h => !h.Holds)) return o;
 
         var (margin, slope, final) = Judge(lm, gd);
@@ -42,13 +49,8 @@ public sealed class NormalizationIsMargin : IClaimRule
         var (fm, fs, ff) = Judge(frozen, gd);
         o.Controls.Add(ctx.Control("frozen-directions", ctx.Check("lm_margin", fm), ctx.Check("lm_kkt_slope", fs), ctx.Check("lm_kkt_final", ff)));
 
-        foreach (var (name, r) in new[] { ("GD", gd), ("WN per unit", wn), ("LM", lm), ("LM, frozen directions (control)", frozen) })
-        {
-            o.Numbers.Add(Evidence.Info($"{name}: gamma(T)", r.Gamma[^1]));
-            o.Numbers.Add(Evidence.Info($"{name}: rho(T)", r.Rho[^1]));
-            o.Numbers.Add(Evidence.Info($"{name}: tangential share at T", r.Tangential[^1]));
-        }
-        o.Numbers.Add(Evidence.Info("LM: first probe step with n L < 1", lm.SeparatedAt));
+        o.Numbers.Add(Evidence.Info("LM, frozen directions (control): gamma(T)", frozen.Gamma[^1]));
+        o.Numbers.Add(Evidence.Info("LM, frozen directions (control): tangential share at T", frozen.Tangential[^1]));
         var runs = new[] { ("GD", gd), ("WN per unit", wn), ("LM", lm), ("LM, frozen directions (control)", frozen) };
         o.Charts.Add(Charts.Lines("gamma", "Normalized margin gamma(t) by method",
             "gamma = min_i y_i f(x_i) / prod_k ||W_k||_F from the same init at the same step size; the claim predicts WN and LM reach GD's margin or larger.",
