@@ -8,6 +8,8 @@ namespace Gradscope.Data;
 /// seeded random <c>per_class</c> samples of every class, <see cref="Transforms.SubsamplePerClass"/>), and the generators
 /// <list type="bullet">
 /// <item><c>separable_svm</c>: n, d, gamma, sigma, spread, support_pairs, seed (<see cref="SyntheticSeparable"/>);</item>
+/// <item><c>max_margin</c>: n, d, gap, sv_spread, sigma, seed (<see cref="SyntheticMaxMargin"/>: d spanning support vectors, a certified gap);</item>
+/// <item><c>conditioned</c>: n, d, cond, seed (<see cref="SyntheticConditioned"/>: X with singular values from sqrt(n) down to sqrt(n)/cond);</item>
 /// <item><c>relu_teacher</c>: n, d, hidden (e.g. "[32, 32]"), classes, seed (<see cref="SyntheticTeacher"/>);</item>
 /// <item><c>compositional</c>: n, depth, node (tanh | polynomial), rule (sign | quantile), classes, layout (leaves | grid), seed (<see cref="SyntheticCompositional"/>).</item>
 /// </list>
@@ -19,7 +21,7 @@ namespace Gradscope.Data;
 public static class DataResolver
 {
     /// <summary>Generator names this resolver knows besides the registry's datasets.</summary>
-    public static IReadOnlyList<string> Generators { get; } = ["separable_svm", "relu_teacher", "compositional"];
+    public static IReadOnlyList<string> Generators { get; } = ["separable_svm", "max_margin", "conditioned", "relu_teacher", "compositional"];
 
     /// <summary>Resolves <paramref name="name"/>, or returns null when it is neither a registered dataset nor a generator here.</summary>
     public static Dataset? Resolve(string name, IReadOnlyDictionary<string, string> parameters, bool isTest, ulong runSeed, DataRegistry? registry = null)
@@ -39,6 +41,9 @@ public static class DataResolver
         {
             "separable_svm" => SyntheticSeparable.Generate(p.Int("n", 100), p.Int("d", 10), p.Double("gamma", 0.1), seed,
                 p.Double("sigma", 1.0), p.Double("spread", 1.0), p.Int("support_pairs", 1), sampleSeed).Data,
+            "max_margin" => SyntheticMaxMargin.Generate(p.Int("n", 30), p.Int("d", 10), p.Double("gap", 1.0), seed,
+                p.Double("sv_spread", 0.25), p.Double("sigma", 0.5), sampleSeed).Data,
+            "conditioned" => SyntheticConditioned.Generate(p.Int("n", 20), p.Int("d", 50), p.Double("cond", 100), seed),
             "relu_teacher" => SyntheticTeacher.Generate(p.Int("n", 100), p.Int("d", 10), p.IntList("hidden", [32]), p.Int("classes", 2), seed, sampleSeed).Data,
             "compositional" => SyntheticCompositional.Generate(p.Int("n", 256), p.Int("depth", 3),
                 p.Choice("node", "tanh", ["tanh", "polynomial"]) == "tanh" ? NodeFunction.Tanh : NodeFunction.Polynomial, seed,

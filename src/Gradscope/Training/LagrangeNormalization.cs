@@ -22,8 +22,18 @@ public sealed class LagrangeNormalization<T> : Algorithm<T> where T : unmanaged,
     private double[] _rho = [];
     private IReadOnlyDictionary<string, double[]>? _pending;
 
-    /// <summary>Creates the algorithm; <paramref name="global"/> selects the single-rho variant.</summary>
-    public LagrangeNormalization(bool global = false) => Global = global;
+    /// <summary>
+    /// Creates the algorithm; <paramref name="global"/> selects the single-rho variant and <paramref name="directionRate"/>
+    /// multiplies the step of the directions V_k (1: the LM flow; 0: only rho moves, an ablation with frozen directions).
+    /// </summary>
+    public LagrangeNormalization(bool global = false, double directionRate = 1)
+    {
+        if (!(directionRate >= 0)) throw new ArgumentException($"LagrangeNormalization: direction_rate must be >= 0, got {directionRate}.");
+        Global = global; DirectionRate = directionRate;
+    }
+
+    /// <summary>The factor on the direction step (1 = the LM flow).</summary>
+    public double DirectionRate { get; }
 
     /// <summary>Whether one global rho = prod rho_k is used.</summary>
     public bool Global { get; }
@@ -89,8 +99,9 @@ public sealed class LagrangeNormalization<T> : Algorithm<T> where T : unmanaged,
             double dot = double.CreateChecked(TensorPrimitives.Dot(v, g));   // <V_k, g_k>
             dotSum += dot;
             // V_k <- V_k - eta c (g_k - <v, g> v): the gradient projected on the sphere's tangent space.
-            TensorPrimitives.MultiplyAdd(v, T.CreateChecked(eta * c * dot), v, v);
-            TensorPrimitives.MultiplyAdd(g, T.CreateChecked(-eta * c), v, v);
+            double etaV = eta * c * DirectionRate;
+            TensorPrimitives.MultiplyAdd(v, T.CreateChecked(etaV * dot), v, v);
+            TensorPrimitives.MultiplyAdd(g, T.CreateChecked(-etaV), v, v);
             if (!Global) _rho[k] -= eta * (dot + lambda * _rho[k]);
         }
         if (Global)

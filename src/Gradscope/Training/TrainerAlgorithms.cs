@@ -67,8 +67,12 @@ public static class TrainerAlgorithms
                 }
             case "lagrange":
             case "lagrange_norm":
-                result = Wrap(c, () => new LagrangeNormalization<T>(o.Bool("global", false)));
-                break;
+                {
+                    double rate = o.Double("direction_rate", 1.0);
+                    if (!(rate >= 0)) throw o.Error("direction_rate", $"must be >= 0, got {rate}");
+                    result = Wrap(c, () => new LagrangeNormalization<T>(o.Bool("global", false), rate));
+                    break;
+                }
             case "nmgd":
             case "halpern":
                 {

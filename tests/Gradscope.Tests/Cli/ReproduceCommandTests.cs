@@ -14,13 +14,13 @@ public class ReproduceCommandTests
         string dir = Path.Combine(Path.GetTempPath(), $"gs-reproduce-{Guid.NewGuid():N}");
         try
         {
-            var (code, output, err) = Run($"reproduce --claims nmgd-min-norm,min-norm-stability --threads 1 --out \"{dir}\"");
+            var (code, output, err) = Run($"reproduce --claims deep-linear-alignment,min-norm-stability --threads 1 --out \"{dir}\"");
             Assert.True(code == 0, output + err);
-            Assert.Contains("nmgd-min-norm", output);
+            Assert.Contains("deep-linear-alignment", output);
             Assert.True(File.Exists(Path.Combine(dir, "report.html")));
             using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
             var claims = doc.RootElement.GetProperty("claims").EnumerateArray().ToList();
-            Assert.Equal(["nmgd-min-norm", "min-norm-stability"], claims.Select(c => c.GetProperty("id").GetString()));
+            Assert.Equal(["deep-linear-alignment", "min-norm-stability"], claims.Select(c => c.GetProperty("id").GetString()));
             foreach (var claim in claims)
             {
                 // the verdict is recomputed here from the numbers: reproduced iff >= 1 checked number and all pass

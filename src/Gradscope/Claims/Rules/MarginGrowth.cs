@@ -4,67 +4,136 @@ using Gradscope.Report;
 using Gradscope.Training;
 
 /// <summary>
-/// margin-growth: GD on the exponential loss of a bias-free ReLU net until long after the training
-/// data are separated; the trainer's probes give gamma(t) and rho(t), and a probe here records
-/// the change of the normalized weights V(t) = (W_k / ||W_k||_F)_k between probe steps.
+/// margin-growth (Lyu &amp; Li 2020; Ji &amp; Telgarsky 2020): GD on the exponential loss of a bias-free ReLU net long
+/// after the data are separated. Probes record Lyu &amp; Li's smoothed margin log(1/(nL)) / ||theta||^L, the normalized
+/// margin gamma = q_min / rho, the minimum margin q_min and the normalized weights V = (W_k / ||W_k||_F)_k at powers of
+/// ten. The square-loss control (same net, init and step) goes through the same checks.
 /// </summary>
 public sealed class MarginGrowth : IClaimRule
 {
     /// <inheritdoc/>
     public string Id => "margin-growth";
 
+    private sealed record RunData(List<double> Steps, List<double> Smoothed, List<double> Gamma, List<double> QMin, Dictionary<long, double[]> VAtDecades, double SeparatedAt, long T, int Depth);
+
     /// <inheritdoc/>
     public ClaimOutcome Run(ClaimContext ctx)
     {
-        var outcome = new ClaimOutcome();
-        var trainer = new Trainer<double>(ctx.Config("train", "relu"));
-        double[]? previous = null;
-        trainer.Probes.Add(new FuncProbe<double>(["v_change"], (c, row) =>
+        var o = new ClaimOutcome();
+        var cfg = ctx.Config("train", "relu");
+        var (run, homogeneity) = Train(ctx, cfg, "relu");
+        o.Hypotheses.Add(ctx.Hypothesis("homogeneous", homogeneity));
+        o.Hypotheses.Add(ctx.Hypothesis("exponential_tail", cfg.Loss.Kind is "exponential" or "logistic" ? 1 : 0));
+        o.Hypotheses.Add(ctx.Hypothesis("separated_early", run.SeparatedAt / run.T));
+        if (o.Hypotheses.Any(h => !h.Holds)) return o;
+
+        var c = Judge(run);
+        o.Numbers.Add(ctx.Check("smoothed_monotone", c.Monotone));
+        o.Numbers.Add(ctx.Check("gamma_converged", c.GammaChange));
+        o.Numbers.Add(ctx.Check("qmin_rate", Math.Abs(c.Slope - 1)));
+        o.Numbers.Add(ctx.Check("v_shrinking", c.VRatio));
+
+        var squareCfg = cfg with { Loss = cfg.Loss with { Kind = "square" } };
+        var (square, _) = Train(ctx, squareCfg, "square-loss");
+        var s = Judge(square);
+        o.Controls.Add(ctx.Control("square-loss", ctx.Check("smoothed_monotone", s.Monotone), ctx.Check("gamma_converged", s.GammaChange),
+            ctx.Check("qmin_rate", Math.Abs(s.Slope - 1)), ctx.Check("v_shrinking", s.VRatio)));
+
+        o.Numbers.Add(Evidence.Info("first probe step with n L < 1 (separation)", run.SeparatedAt));
+        o.Numbers.Add(Evidence.Info("fitted slope of q_min - (2 - 2/L) log q_min against log t", c.Slope));
+        o.Numbers.Add(Evidence.Info("plain slope of q_min against log t over the same probes (includes the log log t term)", c.PlainSlope));
+        o.Numbers.Add(Evidence.Info("gamma(T)", run.Gamma[^1]));
+        o.Numbers.Add(Evidence.Info("q_min(T)", run.QMin[^1]));
+        o.Numbers.Add(Evidence.Info("smoothed margin at T", run.Smoothed[^1]));
+        o.Numbers.Add(Evidence.Info("square-loss control: q_min(T)", square.QMin[^1]));
+        o.Numbers.Add(Evidence.Info("square-loss control: fitted slope", s.Slope));
+
+        o.Charts.Add(Charts.Lines("smoothed", "Smoothed margin log(1/(nL)) / ||theta||^L",
+            "Lyu & Li's smoothed margin; Theorem 4.1 predicts it is non-decreasing once n L < 1 (exponential loss). The square-loss control is shown on the same axes.",
+            "step t", "smoothed margin", [new Series("exponential loss", run.Steps, run.Smoothed), new Series("square loss (control)", square.Steps, square.Smoothed)], logX: true));
+        o.Charts.Add(Charts.Lines("gamma", "Normalized margin gamma(t) = q_min / rho",
+            "rho = prod_k ||W_k||_F; the claim predicts gamma converges after separation.",
+            "step t", "gamma", [new Series("exponential loss", run.Steps, run.Gamma), new Series("square loss (control)", square.Steps, square.Gamma)], logX: true));
+        o.Charts.Add(Charts.Lines("qmin", "Minimum margin q_min(t)",
+            "Lyu & Li Thm 4.3: q_min grows like log t + (2 - 2/L) log log t (a near-straight line on this log-time axis); under the square loss it stops near 1.",
+            "step t", "q_min", [new Series("exponential loss", run.Steps, run.QMin), new Series("square loss (control)", square.Steps, square.QMin)], logX: true));
+        var decades = run.VAtDecades.Keys.Order().ToList();
+        var (dx, dy) = (new List<double>(), new List<double>());
+        for (int k = 1; k < decades.Count; k++) { dx.Add(decades[k]); dy.Add(Distance(run.VAtDecades[decades[k]], run.VAtDecades[decades[k - 1]])); }
+        o.Charts.Add(Charts.Line("v-change", "Movement of the normalized weights V per decade",
+            "||V(10^(k+1)) - V(10^k)||, plotted at 10^(k+1); directional convergence shows as a decay.", "step t", "change of V over the decade", dx, dy, logX: true, logY: true));
+        return o;
+    }
+
+    private static (RunData Run, double Homogeneity) Train(ClaimContext ctx, TrainConfig cfg, string name)
+    {
+        var trainer = new Trainer<double>(cfg);
+        int depth = trainer.Model.Weights.Count;
+        int n = trainer.Train.N;
+        var vs = new Dictionary<long, double[]>();
+        trainer.Probes.Add(new FuncProbe<double>(["smoothed_margin", "theta_norm"], (c, row) =>
         {
-            var v = NormalizedWeights(c.Model);
-            double change = double.NaN;
-            if (previous is not null)
-            {
-                double s = 0;
-                for (int i = 0; i < v.Length; i++) s += (v[i] - previous[i]) * (v[i] - previous[i]);
-                change = Math.Sqrt(s);
-            }
-            previous = v;
-            row.Set("v_change", change);
+            double norm = Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares<double>(c.Model.Flat));
+            row.Set("theta_norm", norm);
+            row.Set("smoothed_margin", -(Math.Log(n) + c.Train.LogL) / Math.Pow(norm, depth));
+            if (IsPowerOfTen(c.Step)) vs[c.Step] = NormalizedWeights(c.Model);
         }));
-        ctx.Progress("training");
-        var result = ctx.Run(trainer, "relu");
+        ctx.Progress($"{name}: training");
+        var result = ctx.Run(trainer, name);
         var rows = result.Rows;
-        int sep = -1;
-        for (int i = 0; i < rows.Count; i++) if (rows[i]["min_margin"] > 0) { sep = i; break; }
-        if (sep < 0 || sep >= rows.Count - 3)
+        var steps = rows.Select(r => r["step"]).ToList();
+        var smoothed = rows.Select(r => r["smoothed_margin"]).ToList();
+        var gamma = rows.Select(r => r["gamma"]).ToList();
+        var qmin = rows.Select(r => r["min_margin"]).ToList();
+        // separation (Lyu & Li (A4)): the sum loss n L below l(0) = 1, i.e. log L < -log n
+        int sep = rows.ToList().FindIndex(r => r["loss"] * n < 1);
+        double separatedAt = sep < 0 ? double.PositiveInfinity : steps[sep];
+        return (new RunData(steps, smoothed, gamma, qmin, vs, separatedAt, result.Steps, depth), Homogeneity.Error(trainer.Model, trainer.Train));
+    }
+
+    private sealed record Checked(double Monotone, double GammaChange, double Slope, double PlainSlope, double VRatio);
+
+    // The checked numbers of one run (the same code judges the claim and its control); NaN where the run gives no basis.
+    private static Checked Judge(RunData r)
+    {
+        if (double.IsInfinity(r.SeparatedAt)) return new Checked(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+        var after = Enumerable.Range(0, r.Steps.Count).Where(i => r.Steps[i] >= r.SeparatedAt).ToList();
+        double monotone = double.NegativeInfinity;
+        for (int k = 1; k < after.Count; k++)
+            monotone = Math.Max(monotone, (r.Smoothed[after[k - 1]] - r.Smoothed[after[k]]) / Math.Abs(r.Smoothed[after[k - 1]]));
+        if (after.Count < 2) monotone = double.NaN;
+        int atT = r.Steps.Count - 1;
+        int atT10 = r.Steps.FindIndex(s => s >= r.T / 10.0);
+        double gammaChange = Math.Abs(r.Gamma[atT] - r.Gamma[atT10]) / Math.Abs(r.Gamma[atT]);
+        double from = Math.Max(r.SeparatedAt, r.T / 100.0);
+        var fit = Enumerable.Range(0, r.Steps.Count).Where(i => r.Steps[i] >= from && r.Steps[i] >= 1 && r.QMin[i] > 0).ToList();
+        double c = 2 - 2.0 / r.Depth;
+        var x = fit.Select(i => Math.Log(r.Steps[i])).ToList();
+        double slope = fit.Count >= 3 ? ClaimMath.LinearFit(x, fit.Select(i => r.QMin[i] - c * Math.Log(r.QMin[i])).ToList()).Slope : double.NaN;
+        double plain = fit.Count >= 3 ? ClaimMath.LinearFit(x, fit.Select(i => r.QMin[i]).ToList()).Slope : double.NaN;
+        var decades = r.VAtDecades.Keys.Where(s => s >= r.SeparatedAt).Order().ToList();
+        double vRatio = double.NaN;
+        if (decades.Count >= 3)
         {
-            outcome.Numbers.Add(ctx.Check("gamma_nondecreasing", "the data were never separated (or only at the very end)", 0));
-            return outcome;
+            vRatio = double.NegativeInfinity;
+            for (int k = 2; k < decades.Count; k++)
+                vRatio = Math.Max(vRatio, Distance(r.VAtDecades[decades[k]], r.VAtDecades[decades[k - 1]]) / Distance(r.VAtDecades[decades[k - 1]], r.VAtDecades[decades[k - 2]]));
         }
-        var after = rows.Skip(sep).ToList();
-        var gamma = after.Select(r => r["gamma"]).ToList();
-        var steps = after.Select(r => r["step"]).ToList();
-        var rho = after.Select(r => r["rho"]).ToList();
-        var logt = steps.Select(s => Math.Log(Math.Max(s, 1))).ToList();
-        var fit = ClaimMath.LinearFit(logt, rho);
-        var changes = after.Skip(1).Select(r => r["v_change"]).Where(double.IsFinite).ToList();
-        outcome.Numbers.Add(ctx.Check("gamma_nondecreasing", "fraction of probe intervals after separation where gamma does not fall (1e-12 slack)", ClaimMath.FractionNonDecreasing(gamma, 1e-12)));
-        outcome.Numbers.Add(ctx.Check("gamma_grew", "gamma(T) / gamma(at separation)", gamma[^1] / gamma[0]));
-        outcome.Numbers.Add(ctx.Check("rho_log_r2", "R^2 of rho vs log t after separation", fit.R2));
-        outcome.Numbers.Add(ctx.Check("rho_slope", "slope of rho vs log t", fit.Slope));
-        outcome.Numbers.Add(ctx.Check("v_converges", "last ||V(t_j) - V(t_{j-1})|| / largest after separation", changes[^1] / changes.Max()));
-        outcome.Numbers.Add(Evidence.Info("step at which the training data were first separated", steps[0]));
-        outcome.Numbers.Add(Evidence.Info("gamma(T)", gamma[^1]));
-        outcome.Numbers.Add(Evidence.Info("rho(T)", rho[^1]));
-        var (allSteps, allGamma) = Rows.Series(rows, "gamma");
-        outcome.Charts.Add(Charts.Line("gamma", "Minimum normalized margin gamma(t)", "gamma = min_i y_i f(x_i) / rho, rho = prod_k ||W_k||_F; the claim predicts it is non-decreasing once the data are separated.",
-            "step t", "gamma", allSteps, allGamma, logX: true));
-        var (rs, rv) = Rows.Series(rows, "rho");
-        outcome.Charts.Add(Charts.Line("rho", "rho(t) = prod_k ||W_k||_F", "The claim predicts growth like log t: a straight line on this log-time axis.", "step t", "rho", rs, rv, logX: true));
-        var (vs, vv) = Rows.Series(rows.Skip(1).ToList(), "v_change");
-        outcome.Charts.Add(Charts.Line("v-change", "Change of the normalized weights V between probes", "||V(t_j) - V(t_{j-1})|| at log-spaced probes; convergence of V(t) shows as a decay.", "step t", "change of V", vs, vv, logX: true, logY: true));
-        return outcome;
+        return new Checked(monotone, gammaChange, slope, plain, vRatio);
+    }
+
+    private static bool IsPowerOfTen(long s)
+    {
+        if (s < 1) return false;
+        while (s % 10 == 0) s /= 10;
+        return s == 1;
+    }
+
+    private static double Distance(double[] a, double[] b)
+    {
+        double s = 0;
+        for (int i = 0; i < a.Length; i++) s += (a[i] - b[i]) * (a[i] - b[i]);
+        return Math.Sqrt(s);
     }
 
     private static double[] NormalizedWeights(Nn.Sequential<double> model)

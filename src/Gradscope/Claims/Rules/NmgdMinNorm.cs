@@ -2,52 +2,141 @@ namespace Gradscope.Claims.Rules;
 
 using Gradscope.Report;
 using Gradscope.Training;
+using MathNet.Numerics.LinearAlgebra;
 
 /// <summary>
-/// nmgd-min-norm: underdetermined least squares (n &lt; d) with a linear model from a non-zero
-/// initialization, trained once by NMGD (Halpern iteration on the GD map, anchor 0) and once by GD;
-/// both endpoints are compared with the pseudo-inverse solution from an SVD.
+/// nmgd-min-norm: underdetermined least squares with a linear model, NMGD (Halpern iteration on the GD map, anchor 0,
+/// a_t = 1/(t+2)) from three init scales against the pseudo-inverse solution X^+ y (SVD, <see cref="LeastSquares"/>);
+/// the O(1/t) rate on a well-conditioned and on an ill-conditioned X; and deep-linear NMGD against GD from several inits
+/// by the norm of the end-to-end vector. The control is plain GD from the same inits through the same checks.
 /// </summary>
 public sealed class NmgdMinNorm : IClaimRule
 {
     /// <inheritdoc/>
     public string Id => "nmgd-min-norm";
 
+    private sealed record RunData(List<double> Steps, List<double> Distance, double FinalLoss, double[] W, long T);
+
     /// <inheritdoc/>
     public ClaimOutcome Run(ClaimContext ctx)
     {
-        var outcome = new ClaimOutcome();
-        var baseCfg = ctx.Config("train", "runs");
-        double[]? wStar = null;
-        Data.Dataset? data = null;
-        var charts = new List<Series>();
-        var finals = new Dictionary<string, (double[] W, double Loss, double[] W0)>();
-        foreach (string algo in new[] { "nmgd", "gd" })
+        var o = new ClaimOutcome();
+        var lin = ctx.Config("train", "data");
+        var ill = ctx.Config("train_ill", "ill");
+        var linData = new Trainer<double>(lin).Train;
+        var illData = new Trainer<double>(ill).Train;
+        var wLin = LeastSquares.MinNorm(linData);
+        var wIll = LeastSquares.MinNorm(illData);
+        o.Hypotheses.Add(ctx.Hypothesis("underdetermined", Math.Min(NullDimension(linData), NullDimension(illData))));
+        o.Hypotheses.Add(ctx.Hypothesis("step_size", Math.Max(lin.Algorithm.Eta * Beta(linData), ill.Algorithm.Eta * Beta(illData))));
+
+        var scales = ctx.Parameters.Doubles("inits");
+        var nmgd = new List<RunData>(); var gd = new List<RunData>();
+        foreach (double s in scales)
         {
-            var cfg = baseCfg with { Algorithm = baseCfg.Algorithm with { Name = algo } };
-            var trainer = new Trainer<double>(cfg);
-            data ??= trainer.Train;
-            wStar ??= LeastSquares.MinNorm(data);
-            var w0 = trainer.Model.Flat.ToArray();
-            var target = wStar;
-            trainer.Probes.Add(new FuncProbe<double>(["dist_min_norm"], (c, row) =>
-                row.Set("dist_min_norm", LeastSquares.RelativeDistance(c.Model.Flat, target))));
-            ctx.Progress($"{algo}: training");
-            var result = ctx.Run(trainer, algo);
-            finals[algo] = (trainer.Model.Flat.ToArray(), result.Final["train_loss"], w0);
-            var (steps, dist) = Rows.Series(result.Rows, "dist_min_norm");
-            charts.Add(new Series(algo, steps, dist));
+            var cfg = WithScale(ctx.Config("train", $"init-{s:G3}"), s);
+            nmgd.Add(Train(ctx, cfg with { Algorithm = cfg.Algorithm with { Name = "nmgd" } }, wLin, $"nmgd-init-{s:G3}"));
+            gd.Add(Train(ctx, cfg with { Algorithm = cfg.Algorithm with { Name = "gd" } }, wLin, $"gd-init-{s:G3}"));
         }
-        var gdLimit = LeastSquares.GdLimit(data!, finals["gd"].W0);
-        outcome.Numbers.Add(ctx.Check("nmgd_distance", "||w_NMGD - X^+ y|| / ||X^+ y||", LeastSquares.RelativeDistance(finals["nmgd"].W, wStar!)));
-        outcome.Numbers.Add(ctx.Check("gd_distance", "||w_GD - X^+ y|| / ||X^+ y||", LeastSquares.RelativeDistance(finals["gd"].W, wStar!)));
-        outcome.Numbers.Add(ctx.Check("gd_interpolates", "GD final training loss", finals["gd"].Loss));
-        outcome.Numbers.Add(ctx.Check("gd_closed_form", "||w_GD - (X^+ y + (I - X^+ X) w0)|| / ||X^+ y + (I - X^+ X) w0||", LeastSquares.RelativeDistance(finals["gd"].W, gdLimit)));
-        outcome.Numbers.Add(Evidence.Info("NMGD final training loss", finals["nmgd"].Loss));
-        outcome.Numbers.Add(Evidence.Info("||w0 - X^+ y|| / ||X^+ y|| (start)", LeastSquares.RelativeDistance(finals["gd"].W0, wStar!)));
-        outcome.Charts.Add(Charts.Lines("distance", "Distance to the minimum-norm solution",
-            "Relative distance ||w(t) - X^+ y|| / ||X^+ y|| for NMGD (anchor 0, a_t = 1/(t+2)) and GD from the same non-zero init; the claim predicts NMGD -> 0 and GD -> a positive constant.",
-            "step t", "relative distance", charts, logX: true, logY: true));
-        return outcome;
+        var nmgdIll = Train(ctx, ill with { Algorithm = ill.Algorithm with { Name = "nmgd" } }, wIll, "ill-nmgd");
+        var gdIll = Train(ctx, ill with { Algorithm = ill.Algorithm with { Name = "gd" } }, wIll, "ill-gd");
+
+        // deep linear: NMGD from the init scale 1 against GD from several init scales (end-to-end vectors)
+        var deepNorms = new List<(double Scale, double Norm, double Loss)>();
+        double deepNmgdNorm = double.NaN, deepNmgdLoss = double.NaN, deepNmgdDistance = double.NaN;
+        var deepBase = ctx.Config("train_deep", "deep-init-1");
+        {
+            var t = new Trainer<double>(deepBase with { Algorithm = deepBase.Algorithm with { Name = "nmgd" } });
+            ctx.Progress("deep-nmgd: training");
+            var r = ctx.Run(t, "deep-nmgd");
+            var e2e = Rows.EndToEnd(t.Model);
+            (deepNmgdNorm, deepNmgdLoss, deepNmgdDistance) = (Norm(e2e), r.Final["train_loss"], LeastSquares.RelativeDistance(e2e, wLin));
+        }
+        foreach (double s in ctx.Parameters.Doubles("deep_inits"))
+        {
+            var cfg = WithScale(ctx.Config("train_deep", $"deep-init-{s:G3}"), s);
+            var t = new Trainer<double>(cfg with { Algorithm = cfg.Algorithm with { Name = "gd" } });
+            ctx.Progress($"deep-gd-init-{s:G3}: training");
+            var r = ctx.Run(t, $"deep-gd-init-{s:G3}");
+            deepNorms.Add((s, Norm(Rows.EndToEnd(t.Model)), r.Final["train_loss"]));
+        }
+        o.Hypotheses.Add(ctx.Hypothesis("gd_interpolates", gd.Select(r => r.FinalLoss).Append(gdIll.FinalLoss).Concat(deepNorms.Select(d => d.Loss)).Max()));
+        o.Hypotheses.Add(ctx.Hypothesis("deep_nmgd_fits", deepNmgdLoss));
+
+        o.Numbers.Add(ctx.Check("nmgd_distance", nmgd.Max(r => r.Distance[^1])));
+        o.Numbers.Add(ctx.Check("nmgd_rate", nmgd.Max(RateChange)));
+        o.Numbers.Add(ctx.Check("ill_rate", RateChange(nmgdIll)));
+        o.Numbers.Add(ctx.Check("deep_nmgd_norm", deepNmgdNorm / deepNorms.Min(d => d.Norm)));
+        o.Controls.Add(ctx.Control("plain-gd", ctx.Check("nmgd_distance", gd.Max(r => r.Distance[^1])),
+            ctx.Check("nmgd_rate", gd.Max(RateChange)), ctx.Check("ill_rate", RateChange(gdIll))));
+
+        for (int k = 0; k < scales.Length; k++)
+        {
+            o.Numbers.Add(Evidence.Info($"init scale {scales[k]:G3}: NMGD ||w(T) - X^+ y|| / ||X^+ y||", nmgd[k].Distance[^1]));
+            o.Numbers.Add(Evidence.Info($"init scale {scales[k]:G3}: GD ||w(T) - X^+ y|| / ||X^+ y||", gd[k].Distance[^1]));
+        }
+        o.Numbers.Add(Evidence.Info("ill-conditioned X: NMGD ||w(T) - X^+ y|| / ||X^+ y||", nmgdIll.Distance[^1]));
+        o.Numbers.Add(Evidence.Info("ill-conditioned X: slowest GD contraction mu_min = 2 eta s_min^2 / n", ill.Algorithm.Eta * 2 * SMin2(illData) / illData.N));
+        o.Numbers.Add(Evidence.Info("deep-linear NMGD: ||e2e - X^+ y|| / ||X^+ y||", deepNmgdDistance));
+        o.Numbers.Add(Evidence.Info("deep-linear NMGD: ||e2e|| / ||X^+ y||", deepNmgdNorm / Norm(wLin)));
+        foreach (var d in deepNorms) o.Numbers.Add(Evidence.Info($"deep-linear GD init scale {d.Scale:G3}: ||e2e|| / ||X^+ y||", d.Norm / Norm(wLin)));
+
+        var series = new List<Series>();
+        for (int k = 0; k < scales.Length; k++)
+        {
+            series.Add(new Series($"NMGD, init {scales[k]:G3}", nmgd[k].Steps, nmgd[k].Distance));
+            series.Add(new Series($"GD, init {scales[k]:G3}", gd[k].Steps, gd[k].Distance));
+        }
+        series.Add(new Series("NMGD, ill-conditioned X", nmgdIll.Steps, nmgdIll.Distance));
+        series.Add(new Series("GD, ill-conditioned X", gdIll.Steps, gdIll.Distance));
+        o.Charts.Add(Charts.Lines("distance", "Distance to the minimum-norm solution",
+            "||w(t) - X^+ y|| / ||X^+ y|| for NMGD (anchor 0, a_t = 1/(t+2)) and GD from the same non-zero inits; the claim predicts NMGD -> 0 like 1/t (slope -1 on these log axes) and GD -> a positive constant.",
+            "step t", "relative distance", series, logX: true, logY: true));
+        var scaled = nmgd.Select((r, k) => new Series($"NMGD, init {scales[k]:G3}", r.Steps, r.Steps.Select((t, i) => t * r.Distance[i]).ToList())).ToList();
+        scaled.Add(new Series("NMGD, ill-conditioned X", nmgdIll.Steps, nmgdIll.Steps.Select((t, i) => t * nmgdIll.Distance[i]).ToList()));
+        o.Charts.Add(Charts.Lines("rate", "Distance x t",
+            "t ||w(t) - X^+ y|| / ||X^+ y||: flat where the O(1/t) rate holds (the ill-conditioned problem reaches it after t ~ 1/mu_min).",
+            "step t", "t x relative distance", scaled, logX: true, logY: true));
+        return o;
     }
+
+    private static RunData Train(ClaimContext ctx, TrainConfig cfg, double[] target, string name)
+    {
+        var trainer = new Trainer<double>(cfg);
+        trainer.Probes.Add(new FuncProbe<double>(["dist_min_norm"], (c, row) =>
+            row.Set("dist_min_norm", LeastSquares.RelativeDistance(c.Model.Flat, target))));
+        ctx.Progress($"{name}: training");
+        var result = ctx.Run(trainer, name);
+        var (steps, dist) = Rows.Series(result.Rows, "dist_min_norm");
+        return new RunData(steps, dist, result.Final["train_loss"], trainer.Model.Flat.ToArray(), result.Steps);
+    }
+
+    // |d(T) T / (d(t') t') - 1| with t' the probe step nearest T/10 on a log scale (the same code for NMGD and GD)
+    private static double RateChange(RunData r)
+    {
+        int j = Enumerable.Range(0, r.Steps.Count).Where(i => r.Steps[i] >= 1)
+            .MinBy(i => Math.Abs(Math.Log(r.Steps[i] / (r.T / 10.0))));
+        return Math.Abs(r.Distance[^1] * r.T / (r.Distance[j] * r.Steps[j]) - 1);
+    }
+
+    private static TrainConfig WithScale(TrainConfig c, double s) => c with { Model = c.Model with { Init = c.Model.Init with { Scale = s } } };
+
+    private static Matrix<double> X(Data.Dataset d) => Matrix<double>.Build.Dense(d.N, d.D, (i, j) => d.X[i * d.D + j]);
+
+    private static int NullDimension(Data.Dataset d)
+    {
+        var s = X(d).Svd(computeVectors: false).S;
+        return d.D - s.Count(v => v > 1e-10 * s[0]);
+    }
+
+    // the smoothness of the mean square loss (1/n) sum (w^T x_i - y_i)^2: 2 lambda_max(X^T X) / n
+    private static double Beta(Data.Dataset d) => 2 * Math.Pow(X(d).Svd(computeVectors: false).S[0], 2) / d.N;
+
+    private static double SMin2(Data.Dataset d)
+    {
+        var s = X(d).Svd(computeVectors: false).S;
+        return Math.Pow(s.Where(v => v > 1e-10 * s[0]).Min(), 2);
+    }
+
+    private static double Norm(double[] v) => Math.Sqrt(v.Sum(a => a * a));
 }

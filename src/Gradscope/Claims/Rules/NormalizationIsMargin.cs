@@ -1,118 +1,97 @@
 namespace Gradscope.Claims.Rules;
 
 using Gradscope.Losses;
-using Gradscope.Measures;
-using Gradscope.Nn;
 using Gradscope.Report;
 using Gradscope.Training;
 
 /// <summary>
-/// normalization-is-margin: the same bias-free ReLU net, started with every layer at ||W_k||_F = 1 (so all
-/// methods take the same first step), is trained on separable data with the exponential loss by plain GD,
-/// weight normalization (per layer and per unit), LM normalization and GD on the net with batch norm after each
-/// hidden dense layer, all at one step size and step count. gamma = min_i m_i / rho is probed on the effective
-/// weights (batch norm folded into the dense layers, <see cref="FoldedNet"/>). The steps each method needs to
-/// reach GD's final gamma are compared with GD's, and at the end of the LM run the tangential part of the loss
-/// gradient on the spheres ||V_k|| = 1 measures how close it is to a critical point of the constrained problem.
+/// normalization-is-margin: the same bias-free ReLU net from the same init is trained on separable data with the
+/// exponential loss by plain GD, per-unit weight normalization and LM normalization (THEORY.md section 4) at one step size
+/// and step count. gamma = min_i m_i / rho is compared at T, and along the LM run the tangential share of grad log L on the
+/// spheres ||V_k|| = 1 (the KKT residual of max margin under unit norm) is fitted against rho. The control is LM with its
+/// direction step switched off (only rho_k moves), judged by the same checks.
 /// </summary>
 public sealed class NormalizationIsMargin : IClaimRule
 {
     /// <inheritdoc/>
     public string Id => "normalization-is-margin";
 
-    private static readonly Dictionary<string, string> Threshold = new()
-    {
-        ["weight_norm"] = "wn_steps", ["weight_norm_per_unit"] = "wn_unit_steps", ["lagrange"] = "lm_steps", ["batchnorm"] = "bn_steps",
-    };
+    private sealed record RunData(List<double> Steps, List<double> Gamma, List<double> Rho, List<double> Tangential, double SeparatedAt, long T, double Homogeneity);
 
     /// <inheritdoc/>
     public ClaimOutcome Run(ClaimContext ctx)
     {
-        var outcome = new ClaimOutcome();
-        var runs = new Dictionary<string, (List<double> Steps, List<double> Gamma, List<double> Tangential, double FinalTangential, long T)>();
-        foreach (string method in ctx.Parameters.Strings("methods"))
+        var o = new ClaimOutcome();
+        var cfg = ctx.Config("train", "net");
+        var gd = Train(ctx, cfg, "gd");
+        var wn = Train(ctx, cfg with { Algorithm = cfg.Algorithm with { Name = "weight_norm", Options = new Dictionary<string, string> { ["mode"] = "per_unit" } } }, "weight-norm-per-unit");
+        var lm = Train(ctx, cfg with { Algorithm = cfg.Algorithm with { Name = "lagrange" } }, "lagrange");
+        o.Hypotheses.Add(ctx.Hypothesis("homogeneous", gd.Homogeneity));
+        o.Hypotheses.Add(ctx.Hypothesis("exponential_tail", cfg.Loss.Kind is "exponential" or "logistic" ? 1 : 0));
+        o.Hypotheses.Add(ctx.Hypothesis("lm_rho_reached", lm.Rho[^1]));
+        o.Hypotheses.Add(ctx.Hypothesis("separated", new[] { gd, wn, lm }.Max(r => r.SeparatedAt / r.T)));
+        foreach (var (name, r) in new[] { ("GD", gd), ("WN per unit", wn), ("LM", lm) })
         {
-            var cfg = method == "batchnorm" ? ctx.Config("train_batchnorm", "net") : ctx.Config("train", "net");
-            cfg = method switch
-            {
-                "weight_norm" => cfg with { Algorithm = cfg.Algorithm with { Name = "weight_norm", Options = new Dictionary<string, string> { ["mode"] = "per_layer" } } },
-                "weight_norm_per_unit" => cfg with { Algorithm = cfg.Algorithm with { Name = "weight_norm", Options = new Dictionary<string, string> { ["mode"] = "per_unit" } } },
-                "lagrange" => cfg with { Algorithm = cfg.Algorithm with { Name = "lagrange" } },
-                "gd" or "batchnorm" => cfg,
-                _ => throw new InvalidDataException($"{ctx.Definition.Source}: unknown method '{method}' (gd, weight_norm, weight_norm_per_unit, lagrange, batchnorm)."),
-            };
-            var trainer = new Trainer<double>(cfg);
-            UnitNormLayers(trainer.Model);
-            bool bn = method == "batchnorm";
-            trainer.Probes.Add(new FuncProbe<double>(["gamma_eff", "tangential"], (c, row) =>
-            {
-                row.Set("gamma_eff", c.Train.MinMargin / FoldedNet.Rho(c.Model));
-                // NOTE: the tangential measure needs a training-mode gradient, which would move batch-norm running statistics.
-                row.Set("tangential", bn ? double.NaN : Tangential(trainer));
-            }));
-            ctx.Progress($"{method}: training");
-            var result = ctx.Run(trainer, method);
-            var (steps, gamma) = Rows.Series(result.Rows, "gamma_eff");
-            var (_, tang) = Rows.Series(result.Rows, "tangential");
-            runs[method] = (steps, gamma, tang, bn ? double.NaN : Tangential(trainer), result.Steps);
-            if (bn)
-            {
-                // Context for the proxy: the same margin over the folded weight norms alone (batch-norm shifts left out).
-                double rhoW = FoldedNet.Layers(trainer.Model).Aggregate(1.0, (a, l) => a * Math.Sqrt(l.W.Sum(v => v * v)));
-                outcome.Numbers.Add(Evidence.Info("batchnorm: gamma(T) with the folded shifts b~_k left out of rho", MinMargin(trainer) / rhoW));
-            }
+            o.Numbers.Add(Evidence.Info($"{name}: gamma(T)", r.Gamma[^1]));
+            o.Numbers.Add(Evidence.Info($"{name}: rho(T)", r.Rho[^1]));
+            o.Numbers.Add(Evidence.Info($"{name}: tangential share at T", r.Tangential[^1]));
         }
-        if (!runs.TryGetValue("gd", out var gd)) throw new InvalidDataException($"{ctx.Definition.Source}: methods must include gd (the reference).");
-        double target = gd.Gamma[^1];
-        double worstFinal = double.PositiveInfinity;
-        foreach (var (method, r) in runs)
-        {
-            if (method == "gd") continue;
-            int idx = r.Gamma.FindIndex(g => g >= target);
-            double ratio = idx < 0 ? double.PositiveInfinity : r.Steps[idx] / gd.T;
-            outcome.Numbers.Add(ctx.Check(Threshold[method], $"{method}: first probe step with gamma >= GD's final gamma, divided by GD's steps", ratio));
-            worstFinal = Math.Min(worstFinal, r.Gamma[^1] / target);
-        }
-        outcome.Numbers.Add(ctx.Check("final_gamma", "min over normalized methods of gamma(T) / gamma_GD(T)", worstFinal));
-        if (runs.TryGetValue("lagrange", out var lm))
-            outcome.Numbers.Add(ctx.Check("lm_kkt", "LM at T: max_k ||(I - v_k v_k^T) g_k|| / ||g_k||, g = grad log L", lm.FinalTangential));
-        outcome.Numbers.Add(Evidence.Info("GD's final gamma (the target)", target));
-        foreach (var (method, r) in runs)
-        {
-            outcome.Numbers.Add(Evidence.Info($"{method}: gamma(T)", r.Gamma[^1]));
-            if (method != "batchnorm") outcome.Numbers.Add(Evidence.Info($"{method}: tangential gradient fraction at T", r.FinalTangential));
-        }
-        var series = runs.Select(kv => new Series(kv.Key, kv.Value.Steps, kv.Value.Gamma)).ToList();
-        series.Add(new Series("GD's final gamma", [1.0, gd.T], [target, target]));
-        outcome.Charts.Add(Charts.Lines("gamma", "Normalized margin gamma(t) by method",
-            "gamma = min_i y_i f(x_i) / rho on the effective weights (batch norm folded in: rho = prod_k ||[W~_k | b~_k]||_F). The claim predicts the normalized methods cross GD's final gamma (dashed level) before GD's last step.",
-            "step t", "gamma", series, logX: true));
-        outcome.Charts.Add(Charts.Lines("tangential", "Tangential part of the loss gradient",
-            "max_k ||(I - v_k v_k^T) g_k|| / ||g_k|| with g = grad log L; 0 at a critical point of the loss restricted to the spheres ||V_k|| = 1.",
-            "step t", "tangential fraction", runs.Where(kv => kv.Key != "batchnorm").Select(kv => new Series(kv.Key, kv.Value.Steps, kv.Value.Tangential)).ToList(), logX: true, logY: true));
-        outcome.Notes.Add("Every run starts from the same He-initialized weights rescaled to ||W_k||_F = 1 per layer (rho_k = 1), where GD, WN and LM take the same first step; step size and step count are shared.");
-        outcome.Notes.Add("Batch norm breaks homogeneity (THEORY.md section 1): its gamma is a proxy, the margin of the evaluation-mode net divided by the product of the Frobenius norms of the folded affine layers [W~_k | b~_k].");
-        return outcome;
+        o.Numbers.Add(Evidence.Info("LM: first probe step with n L < 1", lm.SeparatedAt));
+        if (o.Hypotheses.Any(h => !h.Holds)) return o;
+
+        var (margin, slope, final) = Judge(lm, gd);
+        o.Numbers.Add(ctx.Check("lm_margin", margin));
+        o.Numbers.Add(ctx.Check("wn_margin", wn.Gamma[^1] / gd.Gamma[^1]));
+        o.Numbers.Add(ctx.Check("lm_kkt_slope", slope));
+        o.Numbers.Add(ctx.Check("lm_kkt_final", final));
+
+        var frozen = Train(ctx, cfg with { Algorithm = cfg.Algorithm with { Name = "lagrange", Options = new Dictionary<string, string> { ["direction_rate"] = "0" } } }, "lagrange-frozen-directions");
+        var (fm, fs, ff) = Judge(frozen, gd);
+        o.Controls.Add(ctx.Control("frozen-directions", ctx.Check("lm_margin", fm), ctx.Check("lm_kkt_slope", fs), ctx.Check("lm_kkt_final", ff)));
+
+        o.Numbers.Add(Evidence.Info("LM, frozen directions (control): gamma(T)", frozen.Gamma[^1]));
+        o.Numbers.Add(Evidence.Info("LM, frozen directions (control): tangential share at T", frozen.Tangential[^1]));
+        var runs = new[] { ("GD", gd), ("WN per unit", wn), ("LM", lm), ("LM, frozen directions (control)", frozen) };
+        o.Charts.Add(Charts.Lines("gamma", "Normalized margin gamma(t) by method",
+            "gamma = min_i y_i f(x_i) / prod_k ||W_k||_F from the same init at the same step size; the claim predicts WN and LM reach GD's margin or larger.",
+            "step t", "gamma", runs.Select(x => new Series(x.Item1, x.Item2.Steps, x.Item2.Gamma)).ToList(), logX: true));
+        o.Charts.Add(Charts.Lines("kkt", "Tangential share of grad log L against rho",
+            "max_k ||(I - v_k v_k^T) g_k|| / ||g_k||: 0 at a critical point of the loss on the spheres ||V_k|| = 1 (a max-margin KKT point as rho grows); the claim predicts it falls along LM (log-log axes).",
+            "rho", "tangential share", runs.Select(x => new Series(x.Item1, x.Item2.Rho, x.Item2.Tangential)).ToList(), logX: true, logY: true));
+        o.Notes.Add("Every run starts from the same He-initialized weights with the same step size and step count; batch norm is not judged (see the definition's notes).");
+        return o;
     }
 
-    private static double MinMargin(Trainer<double> trainer) =>
-        Margins.Raw(trainer.Model, trainer.Train).Min();
-
-    // Every weight matrix W_k <- W_k / ||W_k||_F (a positive rescaling per layer: the homogeneous net's function only changes scale).
-    private static void UnitNormLayers(Sequential<double> model)
+    // The checked numbers of an LM-type run against GD (the same code judges the claim and its control).
+    private static (double Margin, double Slope, double Final) Judge(RunData lm, RunData gd)
     {
-        foreach (var w in model.Weights)
-        {
-            var s = w.Value.Span;
-            double norm = Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares<double>(s));
-            System.Numerics.Tensors.TensorPrimitives.Multiply(s, 1 / norm, s);
-        }
+        double margin = lm.Gamma[^1] / gd.Gamma[^1];
+        var idx = Enumerable.Range(0, lm.Steps.Count).Where(i => lm.Steps[i] >= lm.SeparatedAt && lm.Tangential[i] > 0 && lm.Rho[i] > 0).ToList();
+        double slope = idx.Count >= 3 && !double.IsInfinity(lm.SeparatedAt)
+            ? ClaimMath.LinearFit(idx.Select(i => Math.Log(lm.Rho[i])).ToList(), idx.Select(i => Math.Log(lm.Tangential[i])).ToList()).Slope
+            : double.NaN;
+        return (margin, slope, lm.Tangential[^1]);
+    }
+
+    private static RunData Train(ClaimContext ctx, TrainConfig cfg, string name)
+    {
+        var trainer = new Trainer<double>(cfg);
+        trainer.Probes.Add(new FuncProbe<double>(["tangential"], (c, row) => row.Set("tangential", Tangential(trainer))));
+        ctx.Progress($"{name}: training");
+        var result = ctx.Run(trainer, name);
+        var rows = result.Rows;
+        int n = trainer.Train.N;
+        var steps = rows.Select(r => r["step"]).ToList();
+        int sep = rows.ToList().FindIndex(r => r["loss"] * n < 1);
+        return new RunData(steps, rows.Select(r => r["gamma"]).ToList(), rows.Select(r => r["rho"]).ToList(), rows.Select(r => r["tangential"]).ToList(),
+            sep < 0 ? double.PositiveInfinity : steps[sep], result.Steps, Homogeneity.Error(trainer.Model, trainer.Train));
     }
 
     /// <summary>max_k ||(I - v_k v_k^T) g_k|| / ||g_k|| at the current weights, g = grad log L (never underflows).</summary>
     private static double Tangential(Trainer<double> trainer)
     {
         var model = trainer.Model;
+        // NOTE: the evaluation overwrites FlatGrad only; every algorithm recomputes its gradient at its next step.
         trainer.Objective.Evaluate(ReadOnlySpan<int>.Empty, LossOutput.Log);
         double worst = 0;
         foreach (var w in model.Weights)

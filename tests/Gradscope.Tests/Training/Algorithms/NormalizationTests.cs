@@ -151,6 +151,27 @@ public class NormalizationTests
     }
 
     [Fact]
+    public void LagrangeWithFrozenDirectionsMovesOnlyRho()
+    {
+        var (model, obj) = Net();
+        var lm = new LagrangeNormalization<double>(directionRate: 0);
+        lm.Initialize(obj);
+        var v0 = lm.V.ToArray();
+        var rho0 = lm.Rho.ToArray();
+        obj.Evaluate(default);
+        var g = model.FlatGrad.ToArray();
+        lm.Step(obj, default, new StepContext(0, 0.1, 0));
+        for (int k = 0; k < lm.Segments.Count; k++)
+        {
+            var s = lm.Segments[k];
+            double dot = 0;
+            for (int i = s.Offset; i < s.Offset + s.Length; i++) { Assert.Equal(v0[i], lm.V[i], 14); dot += v0[i] * g[i]; }
+            Assert.Equal(rho0[k] - 0.1 * dot, lm.Rho[k], 13); // drho_k = -<V_k, g_k>
+        }
+        Assert.Throws<ArgumentException>(() => new LagrangeNormalization<double>(directionRate: -1));
+    }
+
+    [Fact]
     public void GlobalLagrangeRejectsNonHomogeneousNets()
     {
         var (_, obj) = Net(bias: true);
