@@ -9,7 +9,7 @@ namespace Gradscope.Data;
 /// <list type="bullet">
 /// <item><c>separable_svm</c>: n, d, gamma, sigma, spread, support_pairs, seed (<see cref="SyntheticSeparable"/>);</item>
 /// <item><c>relu_teacher</c>: n, d, hidden (e.g. "[32, 32]"), classes, seed (<see cref="SyntheticTeacher"/>);</item>
-/// <item><c>compositional</c>: n, depth, node (tanh | polynomial), rule (sign | quantile), classes, layout (leaves | grid), seed (<see cref="SyntheticCompositional"/>).</item>
+/// <item><c>compositional</c>: n, depth, node (tanh | polynomial | product_tanh), rule (sign | quantile), classes, layout (leaves | grid | scrambled), seed (<see cref="SyntheticCompositional"/>).</item>
 /// </list>
 /// Generators draw their structure (u, teacher, tree) from <c>seed</c> (default: the run's seed), so the train and test
 /// sets share it; the samples of the test set come from a different stream than the training samples.
@@ -33,10 +33,10 @@ public static class DataResolver
                 p.Double("sigma", 1.0), p.Double("spread", 1.0), p.Int("support_pairs", 1), sampleSeed).Data,
             "relu_teacher" => SyntheticTeacher.Generate(p.Int("n", 100), p.Int("d", 10), p.IntList("hidden", [32]), p.Int("classes", 2), seed, sampleSeed).Data,
             "compositional" => SyntheticCompositional.Generate(p.Int("n", 256), p.Int("depth", 3),
-                p.Choice("node", "tanh", ["tanh", "polynomial"]) == "tanh" ? NodeFunction.Tanh : NodeFunction.Polynomial, seed,
+                p.Choice("node", "tanh", ["tanh", "polynomial", "product_tanh"]) switch { "tanh" => NodeFunction.Tanh, "polynomial" => NodeFunction.Polynomial, _ => NodeFunction.ProductTanh }, seed,
                 p.Choice("rule", "sign", ["sign", "quantile"]) == "sign" ? TargetToClass.Sign : TargetToClass.Quantile,
                 p.Int("classes", 2), sampleSeed,
-                p.Choice("layout", "leaves", ["leaves", "grid"]) == "grid" ? LeafLayout.Grid : LeafLayout.Leaves).Data,
+                p.Choice("layout", "leaves", ["leaves", "grid", "scrambled"]) switch { "grid" => LeafLayout.Grid, "scrambled" => LeafLayout.Scrambled, _ => LeafLayout.Leaves }).Data,
             _ => null,
         };
         if (result is null)
