@@ -7,7 +7,7 @@ using Gradscope.Training;
 
 /// <summary>
 /// lazy-training (Chizat &amp; Bach 2019; Jacot et al. 2018; Lee et al. 2019): two-layer bias-free ReLU MLPs of growing
-/// hidden width m, trained by the shared trainer with GD on the square loss for the same number of steps. Lazy sweep:
+/// hidden width m, trained by the shared trainer with GD on the square loss to the same training loss. Lazy sweep:
 /// standard (He) init and eta = eta_times_width / m (the NTK of the standard parameterization grows like m, so the
 /// function-space dynamics is width-independent). Per width: the relative weight change ||W_T - W_0||_F / ||W_0||_F,
 /// the kernel distance 1 - &lt;K_0, K_T&gt;_F / (||K_0||_F ||K_T||_F) of the empirical NTK (THEORY.md section 5), and the
@@ -82,7 +82,7 @@ public sealed class LazyTraining : IClaimRule
         outcome.Charts.Add(Charts.Lines("progress", "Training progress at each width",
             "L(W_T) / L(W_0) of every run; the hypotheses: the loss at least halves and the ratios agree within a factor 3 across widths, in both sweeps.",
             "hidden width m", "L(W_T) / L(W_0)", [new Series("lazy", ms, lazy.Progress), new Series("mean field", ms, mf.Progress)], logX: true, logY: true));
-        outcome.Notes.Add($"Bias-free two-layer ReLU MLPs 64-m-1 with He init on binary digits (3 vs 8, pixels in [0, 1]); GD on the square loss with the same number of steps at every width. Lazy: eta = {ClaimContext.Fmt(etaTimesWidth)} / m. Mean field: the first layer's initial weights divided by sqrt(m) (output scale 1/m, units balanced), eta = {ClaimContext.Fmt(meanFieldEta)} at every width.");
+        outcome.Notes.Add($"Bias-free two-layer ReLU MLPs 64-m-1 with He init on binary digits (3 vs 8, pixels in [0, 1]); GD on the square loss until the same training loss at every width (stop.loss). Lazy: eta = {ClaimContext.Fmt(etaTimesWidth)} / m. Mean field: the first layer's initial weights divided by sqrt(m) (output scale 1/m, units balanced), eta = {ClaimContext.Fmt(meanFieldEta)} at every width.");
         outcome.Notes.Add("The empirical NTK of the He-initialized net with respect to theta = W_k / sqrt(2 / fan_in_k) converges to 2 Theta^L (the last layer of a He net is sqrt(2) times that of the NTK-parameterized net); Theta^L is the analytic NTK of THEORY.md section 5.");
         return outcome;
     }
