@@ -12,9 +12,9 @@ public class ClaimsBHelpersTests
         // group 0: x = 1, 2, 3 against y = 1, 3, 2: pairs (1,2) and (1,3) concordant, (2,3) discordant;
         // group 1: x = 1, 2 against y = 2, 1: discordant. By hand: C = 2, D = 2, tau = 0.
         double[] x = [1, 2, 3, 1, 2], y = [1, 3, 2, 2, 1], g = [0, 0, 0, 1, 1];
-        Assert.Equal(0.0, WithinGroupKendall.Tau(x, y, g), 15);
+        Assert.Equal(0.0, KendallTaus.WithinGroups(x, y, g), 15);
         // without the last group: C = 2, D = 1, tau = 1/3
-        Assert.Equal(1.0 / 3, WithinGroupKendall.Tau(x[..3], y[..3], g[..3]), 15);
+        Assert.Equal(1.0 / 3, KendallTaus.WithinGroups(x[..3], y[..3], g[..3]), 15);
     }
 
     [Fact]
@@ -24,11 +24,15 @@ public class ClaimsBHelpersTests
         double[] g = [0, 0, 0, 1, 1, 1, 2, 2, 2];
         double[] y = [0.1, 0.2, 0.3, 1.1, 1.2, 1.3, 2.1, 2.2, 2.3];
         double[] x = [3, 2, 1, 13, 12, 11, 23, 22, 21];
-        Assert.Equal(-1.0, WithinGroupKendall.Tau(x, y, g), 15);
-        Assert.True(ClaimMath.KendallTau(x, y) > 0.4);   // pooled, the group's ordering dominates
-        Assert.Equal(1.0, WithinGroupKendall.Tau(y, y, g), 15);
-        Assert.True(double.IsNaN(WithinGroupKendall.Tau([1, 2], [1, 2], [0, 1])));
-        Assert.Throws<ArgumentException>(() => WithinGroupKendall.Tau([1, 2], [1, 2], [0]));
+        Assert.Equal(-1.0, KendallTaus.WithinGroups(x, y, g), 15);
+        Assert.True(KendallTaus.Pooled(x, y) > 0.4);   // pooled, the group's ordering dominates
+        Assert.Equal(1.0, KendallTaus.WithinGroups(y, y, g), 15);
+        Assert.True(double.IsNaN(KendallTaus.WithinGroups([1, 2], [1, 2], [0, 1])));
+        Assert.Throws<ArgumentException>(() => KendallTaus.WithinGroups([1, 2], [1, 2], [0]));
+        // a bound undefined for one net makes the correlation undefined, never an exception
+        Assert.True(double.IsNaN(KendallTaus.WithinGroups([1, double.NaN, 3], [1, 2, 3], [0, 0, 0])));
+        Assert.True(double.IsNaN(KendallTaus.Pooled([1, double.NaN, 3], [1, 2, 3])));
+        Assert.Equal(1.0, KendallTaus.Pooled([1, 2, 3], [2, 4, 8]), 15);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ using Gradscope.Training;
 /// term R ||X||_F / (n gamma_q) (R the spectral complexity, gamma_q the q-quantile of the raw training margins), and the
 /// naive baselines rho = prod ||W_k||_F, 1 / gamma_q and the steps to reach the loss. The pooled Kendall tau is not
 /// enough (the test error rises with the noise by construction), so the bound must also beat every baseline in the
-/// within-noise-level tau (<see cref="WithinGroupKendall"/>); each baseline is a control judged by the same checks.
+/// within-noise-level tau (<see cref="KendallTaus.WithinGroups"/>); each baseline is a control judged by the same checks.
 /// </summary>
 public sealed class BoundTracksError : IClaimRule
 {
@@ -77,8 +77,8 @@ public sealed class BoundTracksError : IClaimRule
             ("raw-margin-baseline", $"1 / gamma_{q:G3} (raw margin)", nets.Select(x => 1 / x.GammaQ).ToList()),
             ("steps-baseline", "steps to reach the training loss", nets.Select(x => (double)x.Steps).ToList()),
         };
-        var pooled = quantities.Select(t => ClaimMath.KendallTau(t.Values, err)).ToArray();
-        var within = quantities.Select(t => WithinGroupKendall.Tau(t.Values, err, group)).ToArray();
+        var pooled = quantities.Select(t => KendallTaus.Pooled(t.Values, err)).ToArray();
+        var within = quantities.Select(t => KendallTaus.WithinGroups(t.Values, err, group)).ToArray();
         double Advantage(int i) => within[i] - Enumerable.Range(0, quantities.Length).Where(j => j != i).Max(j => within[j]);
 
         outcome.Numbers.Add(ctx.Check("bound_orders_error", $"Kendall tau-b({quantities[0].Label}, test error) pooled over all {nets.Count} nets", pooled[0]));
@@ -92,8 +92,8 @@ public sealed class BoundTracksError : IClaimRule
             outcome.Numbers.Add(Evidence.Info($"within-noise-level Kendall tau({quantities[i].Label}, test error)", within[i]));
             outcome.Numbers.Add(Evidence.Info($"pooled Kendall tau({quantities[i].Label}, test error)", pooled[i]));
         }
-        outcome.Numbers.Add(Evidence.Info("pooled Kendall tau(BFT bound with constants, test error)", ClaimMath.KendallTau(nets.Select(x => x.Bft).ToList(), err)));
-        outcome.Numbers.Add(Evidence.Info("pooled Kendall tau(label noise, test error)", ClaimMath.KendallTau(group, err), "the ordering the noise sets by construction"));
+        outcome.Numbers.Add(Evidence.Info("pooled Kendall tau(BFT bound with constants, test error)", KendallTaus.Pooled(nets.Select(x => x.Bft).ToList(), err)));
+        outcome.Numbers.Add(Evidence.Info("pooled Kendall tau(label noise, test error)", KendallTaus.Pooled(group, err), "the ordering the noise sets by construction"));
         outcome.Numbers.Add(Evidence.Info("VC term sqrt(p L ln p / n) (the same for every net: it depends only on p, L, n)", nets[0].Vc, $"p = {parameters}, n = {n}; > 1 is vacuous"));
         foreach (double p in levels)
         {

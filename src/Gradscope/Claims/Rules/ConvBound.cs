@@ -52,12 +52,12 @@ public sealed class ConvBound : IClaimRule
         double MinOverGap(Func<Net, double> q) => nets.Min(x => q(x) / (x.TestError - (1 - x.TrainAcc)));
         var kernel = nets.Select(x => x.Bound.KernelNorm).ToList();
         var rhoAlone = nets.Select(x => x.Bound.KernelRho).ToList();
-        outcome.Numbers.Add(ctx.Check("bound_orders_error", "Kendall tau-b(kernel-norm bound, test error) over the nets", ClaimMath.KendallTau(kernel, err)));
+        outcome.Numbers.Add(ctx.Check("bound_orders_error", "Kendall tau-b(kernel-norm bound, test error) over the nets", KendallTaus.Pooled(kernel, err)));
         outcome.Numbers.Add(ctx.Check("bound_above_gap", "smallest kernel-norm bound / (test error - training error) over the nets", MinOverGap(x => x.Bound.KernelNorm)));
         outcome.Controls.Add(ctx.Control("kernel-rho-alone",
-            ctx.Check("bound_orders_error", "Kendall tau-b(prod_k ||w_k||_F, test error) over the nets", ClaimMath.KendallTau(rhoAlone, err)),
+            ctx.Check("bound_orders_error", "Kendall tau-b(prod_k ||w_k||_F, test error) over the nets", KendallTaus.Pooled(rhoAlone, err)),
             ctx.Check("bound_above_gap", "smallest prod_k ||w_k||_F / (test error - training error) over the nets", MinOverGap(x => x.Bound.KernelRho))));
-        outcome.Numbers.Add(Evidence.Info("Kendall tau-b(dense-equivalent bound, test error)", ClaimMath.KendallTau(nets.Select(x => x.Bound.DenseEquivalent).ToList(), err),
+        outcome.Numbers.Add(Evidence.Info("Kendall tau-b(dense-equivalent bound, test error)", KendallTaus.Pooled(nets.Select(x => x.Bound.DenseEquivalent).ToList(), err),
             "the same architecture at every n: the dense bound is the kernel bound times a constant, so it orders the nets identically"));
         foreach (var x in nets)
         {

@@ -59,14 +59,14 @@ public sealed class NoOverfittingWithWidth : IClaimRule
             double z = (testError[i] - testError[0]) / se;
             worstZ = Math.Max(worstZ, double.IsNaN(z) ? 0 : z);
         }
-        double MaxRatio(List<double> v) => v.Max(x => x / v[0]);
+        double MaxRatio(List<double> v) => v.All(double.IsFinite) ? v.Max(x => x / v[0]) : double.NaN; // undefined when a width did not separate
         outcome.Numbers.Insert(0, ctx.Check("error_increase", worstZ));
         outcome.Numbers.Insert(1, ctx.Check("bound_ratio", $"largest rho-bound(w) / rho-bound(w_min = {widths[0]})", MaxRatio(rhoBound)));
         outcome.Controls.Add(ctx.Control("vc-capacity",
             ctx.Check("bound_ratio", $"largest VC term(w) / VC term(w_min = {widths[0]})", MaxRatio(vc))));
         outcome.Numbers.Add(Evidence.Info("largest test-error increase over the smallest width (absolute)", testError.Skip(1).Max() - testError[0]));
         outcome.Numbers.Add(Evidence.Info("largest spectral term R ||X||_F / (n m_min) ratio to the smallest width", MaxRatio(spectral)));
-        outcome.Numbers.Add(Evidence.Info("Kendall tau(rho-bound, test error) over the widths", ClaimMath.KendallTau(rhoBound, testError)));
+        outcome.Numbers.Add(Evidence.Info("Kendall tau(rho-bound, test error) over the widths", KendallTaus.Pooled(rhoBound, testError)));
 
         var ws = widths.Select(v => (double)v).ToList();
         outcome.Charts.Add(Charts.Lines("error", "Test error vs width, past interpolation",
