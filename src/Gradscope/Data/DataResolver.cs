@@ -11,7 +11,7 @@ namespace Gradscope.Data;
 /// <item><c>max_margin</c>: n, d, gap, sv_spread, sigma, seed (<see cref="SyntheticMaxMargin"/>: d spanning support vectors, a certified gap);</item>
 /// <item><c>conditioned</c>: n, d, cond, seed (<see cref="SyntheticConditioned"/>: X with singular values from sqrt(n) down to sqrt(n)/cond);</item>
 /// <item><c>relu_teacher</c>: n, d, hidden (e.g. "[32, 32]"), classes, seed (<see cref="SyntheticTeacher"/>);</item>
-/// <item><c>compositional</c>: n, depth, node (tanh | polynomial), rule (sign | quantile), classes, layout (leaves | grid), seed (<see cref="SyntheticCompositional"/>).</item>
+/// <item><c>compositional</c>: n, depth, node (tanh | polynomial | product_tanh), rule (sign | quantile), classes, layout (leaves | grid | scrambled), seed (<see cref="SyntheticCompositional"/>).</item>
 /// </list>
 /// Generators draw their structure (u, teacher, tree) from <c>seed</c> (default: the run's seed), so the train and test
 /// sets share it; the samples of the test set come from a different stream than the training samples.
@@ -46,10 +46,10 @@ public static class DataResolver
             "conditioned" => SyntheticConditioned.Generate(p.Int("n", 20), p.Int("d", 50), p.Double("cond", 100), seed),
             "relu_teacher" => SyntheticTeacher.Generate(p.Int("n", 100), p.Int("d", 10), p.IntList("hidden", [32]), p.Int("classes", 2), seed, sampleSeed).Data,
             "compositional" => SyntheticCompositional.Generate(p.Int("n", 256), p.Int("depth", 3),
-                p.Choice("node", "tanh", ["tanh", "polynomial"]) == "tanh" ? NodeFunction.Tanh : NodeFunction.Polynomial, seed,
+                p.Choice("node", "tanh", ["tanh", "polynomial", "product_tanh"]) switch { "tanh" => NodeFunction.Tanh, "polynomial" => NodeFunction.Polynomial, _ => NodeFunction.ProductTanh }, seed,
                 p.Choice("rule", "sign", ["sign", "quantile"]) == "sign" ? TargetToClass.Sign : TargetToClass.Quantile,
                 p.Int("classes", 2), sampleSeed,
-                p.Choice("layout", "leaves", ["leaves", "grid"]) == "grid" ? LeafLayout.Grid : LeafLayout.Leaves).Data,
+                p.Choice("layout", "leaves", ["leaves", "grid", "scrambled"]) switch { "grid" => LeafLayout.Grid, "scrambled" => LeafLayout.Scrambled, _ => LeafLayout.Leaves }).Data,
             _ => null,
         };
         ResolvedData resolved;

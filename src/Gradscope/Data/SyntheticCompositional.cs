@@ -9,6 +9,14 @@ public enum NodeFunction
     Tanh,
     /// <summary>h(a, b) = c1 a + c2 b + c3 a b + c4 a^2 + c5 b^2, c ~ N(0, 1) rescaled so sum |c_k| = 1 (so |h| &lt;= 1 on [-1, 1]^2).</summary>
     Polynomial,
+    /// <summary>
+    /// Non-unate (XOR-type) leaves: the nodes of level 1 (parents of two leaves) compute h(a, b) = a b, whose sign is the
+    /// XOR of the signs of a and b; the nodes above compute tanh(w1 a + w2 b) as <see cref="Tanh"/>. f is odd in every pair
+    /// of sibling leaves jointly but even in each leaf's sign given its sibling's, so every linear function of x has zero
+    /// correlation with f (a linear classifier is at chance), while each level-1 product is a degree-2 feature of two
+    /// neighbouring leaves.
+    /// </summary>
+    ProductTanh,
 }
 
 /// <summary>How a real target f(x) becomes a class label.</summary>
@@ -33,7 +41,7 @@ public sealed class CompositionalTree
         if (depth < 1 || depth > 20) throw new ArgumentOutOfRangeException(nameof(depth), depth, "CompositionalTree: depth k must be in 1..20 (d = 2^k inputs).");
         Depth = depth; Kind = kind;
         Inputs = 1 << depth;
-        int per = kind == NodeFunction.Tanh ? 2 : 5;
+        int per = kind == NodeFunction.Polynomial ? 5 : 2;
         Coefficients = new double[Inputs - 1][];
         for (int node = 0; node < Coefficients.Length; node++)
         {
@@ -61,8 +69,13 @@ public sealed class CompositionalTree
     public double Node(int node, double a, double b)
     {
         var c = Coefficients[node];
-        return Kind == NodeFunction.Tanh ? Math.Tanh(c[0] * a + c[1] * b)
-            : c[0] * a + c[1] * b + c[2] * a * b + c[3] * a * a + c[4] * b * b;
+        return Kind switch
+        {
+            NodeFunction.Tanh => Math.Tanh(c[0] * a + c[1] * b),
+            // level 1 holds the first d/2 nodes (the parents of the leaves)
+            NodeFunction.ProductTanh => node < Inputs / 2 ? a * b : Math.Tanh(c[0] * a + c[1] * b),
+            _ => c[0] * a + c[1] * b + c[2] * a * b + c[3] * a * a + c[4] * b * b,
+        };
     }
 
     /// <summary>f(x): evaluates the tree bottom-up; node j of a level combines children 2j and 2j + 1 of the level below.</summary>
@@ -92,6 +105,12 @@ public enum LeafLayout
     /// block. A locally connected layer with kernel 2 and stride 2 then sees exactly the leaves of a depth-2 subtree.
     /// </summary>
     Grid,
+    /// <summary>
+    /// The <see cref="Grid"/> image shape with the leaves placed at pixels by a fixed random permutation (drawn from the
+    /// tree's seed, so train and test share it): a 2 x 2 block no longer holds a subtree. The control layout for a locally
+    /// connected net that mirrors the tree.
+    /// </summary>
+    Scrambled,
 }
 
 /// <summary>A compositional-target dataset with its real-valued targets and the tree.</summary>
@@ -112,7 +131,7 @@ public static class SyntheticCompositional
     public static CompositionalData Generate(int n, int depth, NodeFunction kind, ulong seed, TargetToClass rule = TargetToClass.Sign, int classes = 2, ulong? sampleSeed = null,
         LeafLayout layout = LeafLayout.Leaves)
     {
-        if (layout == LeafLayout.Grid && depth % 2 != 0) throw new ArgumentException($"SyntheticCompositional: the grid layout needs an even depth, got {depth}.");
+        if (layout != LeafLayout.Leaves && depth % 2 != 0) throw new ArgumentException($"SyntheticCompositional: the {(layout == LeafLayout.Grid ? "grid" : "scrambled")} layout needs an even depth, got {depth}.");
         if (rule == TargetToClass.Sign && classes != 2) throw new ArgumentException($"SyntheticCompositional: the sign rule makes 2 classes, asked for {classes}.");
         if (classes < 2 || n < classes) throw new ArgumentException($"SyntheticCompositional: need classes >= 2 and n >= classes, got n={n}, classes={classes}.");
         var rng = new Rng(seed);
@@ -132,14 +151,14 @@ public static class SyntheticCompositional
             Array.Sort(f.ToArray(), order); // stable enough: ties broken by the sort, deterministic
             for (int r = 0; r < n; r++) y[order[r]] = (int)((long)r * classes / n);
         }
-        if (layout == LeafLayout.Grid)
+        if (layout != LeafLayout.Leaves)
         {
             int side = 1 << (depth / 2);
-            var leafOf = GridLeaves(depth);
+            var leafOf = layout == LeafLayout.Grid ? GridLeaves(depth) : ScrambledLeaves(depth, seed);
             var image = new double[x.Length];
             for (int i = 0; i < n; i++)
                 for (int p = 0; p < d; p++) image[i * d + p] = x[i * d + leafOf[p]];
-            var grid = new Dataset($"compositional(n={n}, d={d}, {kind}, {rule}, grid)", image, y, [1, side, side], classes);
+            var grid = new Dataset($"compositional(n={n}, d={d}, {kind}, {rule}, {(layout == LeafLayout.Grid ? "grid" : "scrambled")})", image, y, [1, side, side], classes);
             return new CompositionalData(grid, f, tree);
         }
         var data = new Dataset($"compositional(n={n}, d={d}, {kind}, {rule})", x, y, [d], classes);
@@ -162,6 +181,23 @@ public static class SyntheticCompositional
                 for (int b = 0; b < half; b++) z |= (((c >> b) & 1) << (2 * b)) | (((r >> b) & 1) << (2 * b + 1));
                 leaf[r * side + c] = z;
             }
+        return leaf;
+    }
+
+    /// <summary>
+    /// The leaf shown at each pixel of the <see cref="LeafLayout.Scrambled"/> layout: a uniformly random permutation of the
+    /// d = 2^depth leaves (Fisher-Yates) from a stream derived from the tree seed <paramref name="seed"/>.
+    /// </summary>
+    public static int[] ScrambledLeaves(int depth, ulong seed)
+    {
+        if (depth < 2 || depth % 2 != 0) throw new ArgumentException($"SyntheticCompositional: the scrambled layout needs an even depth >= 2, got {depth}.");
+        var leaf = Enumerable.Range(0, 1 << depth).ToArray();
+        var rng = new Rng(seed ^ 0x5C4A_3B1E_D2F0_7986UL);
+        for (int i = leaf.Length - 1; i > 0; i--)
+        {
+            int j = rng.NextInt(i + 1);
+            (leaf[i], leaf[j]) = (leaf[j], leaf[i]);
+        }
         return leaf;
     }
 }

@@ -1,20 +1,30 @@
+using System.Globalization;
+
 namespace Gradscope.Claims.Rules;
 
+using Gradscope.Data;
+using Gradscope.Measures;
 using Gradscope.Report;
 using Gradscope.Training;
 
 /// <summary>
-/// compositional-sparsity: a binary-label target sign f(x) with f a complete binary tree of 2-variable functions
-/// (Data/SyntheticCompositional, leaves laid out in Z order on a square image so that each 2 x 2 block is a
-/// depth-2 subtree). A deep net of locally connected layers with kernel 2 and stride 2 (no weight sharing) mirrors
-/// the tree: each layer computes functions of one block, i.e. of two tree levels. A shallow net is one dense hidden
-/// layer. Both are trained by the shared trainer (same loss, algorithm and steps) on nested training sets of
-/// growing size n and evaluated on one large test set from the same tree.
+/// compositional-sparsity (Poggio et al. 2017; Mhaskar, Liao &amp; Poggio 2017): a binary-label target sign f(x) with f a
+/// complete binary tree of 2-variable functions whose leaf-level nodes are products a b (non-unate, XOR-type) under
+/// tanh nodes (Data/SyntheticCompositional, node product_tanh), leaves laid out in Z order on a square image so that
+/// each 2 x 2 block is a depth-2 subtree. A deep net of locally connected layers (kernel 2, stride 2, no weight sharing)
+/// mirrors the tree; a shallow net is one dense hidden layer with a matched parameter count; the control is the same
+/// locally connected net on a scrambled leaf layout. Each net's step size is chosen from one grid by its validation
+/// error at the middle training size; all are then trained on nested training sets of growing size n and evaluated on
+/// one large test set from a separate stream. Hypotheses: a least-squares linear classifier errs &gt;= 0.35 on the test
+/// set (the target is far from a halfspace) and the parameter counts match within 10%. Check: the shallow net needs
+/// &gt;= 4x the samples of the deep net to reach the target test error; the control is judged by the same ratio.
 /// </summary>
 public sealed class CompositionalSparsity : IClaimRule
 {
     /// <inheritdoc/>
     public string Id => "compositional-sparsity";
+
+    private static readonly string[] NetKeys = ["deep", "shallow", "scrambled"];
 
     /// <inheritdoc/>
     public ClaimOutcome Run(ClaimContext ctx)
@@ -22,49 +32,130 @@ public sealed class CompositionalSparsity : IClaimRule
         var outcome = new ClaimOutcome();
         var sizes = ctx.Parameters.Ints("sizes");
         double target = ctx.Parameters.Double("target_error");
-        var deep = new List<double>(); var shallow = new List<double>();
-        long deepParams = 0, shallowParams = 0;
-        double majority = double.NaN;
-        foreach (int n in sizes)
+        double[] grid = ctx.Parameters.Doubles("eta_grid");
+        int nVal = ctx.Parameters.Int("validation_n");
+        if (sizes.Length == 0 || grid.Length == 0 || nVal < 1)
+            throw new InvalidDataException($"{ctx.Definition.Source}: sizes and eta_grid must be non-empty and validation_n >= 1.");
+        int nRef = sizes[sizes.Length / 2];
+
+        var errors = new Dictionary<string, List<double>>();
+        var parameters = new Dictionary<string, long>();
+        var chosen = new Dictionary<string, double>();
+        double majorityError = double.NaN, linearError = double.NaN;
+        foreach (string net in NetKeys)
         {
-            foreach (string net in new[] { "deep", "shallow" })
+            // the validation rule: the grid's eta with the lowest validation error after training on n_ref samples
+            var validation = ValidationSet(ctx, net, sizes.Max(), nVal);
+            var atRef = new Dictionary<double, double>();
+            double bestEta = double.NaN, bestVal = double.PositiveInfinity;
+            foreach (double eta in grid)
             {
-                string name = $"{net}-n{n}";
-                // the same seed for both nets at a given n: the same training sample
-                var cfg = ConfigVariants.WithTrainDataParameter(ctx.Config(net, $"n{n}"), "n", n);
+                string name = string.Create(CultureInfo.InvariantCulture, $"{net}-n{nRef}-eta{eta:G4}");
+                var cfg = Sized(ctx, net, nRef) with { };
+                cfg = cfg with { Algorithm = cfg.Algorithm with { Eta = eta } };
                 var trainer = new Trainer<double>(cfg);
-                if (net == "deep") deepParams = trainer.Model.ParameterCount; else shallowParams = trainer.Model.ParameterCount;
-                if (double.IsNaN(majority) && trainer.Test is { } test)
+                parameters[net] = trainer.Model.ParameterCount;
+                double valError;
+                try
                 {
-                    double ones = test.Y.Count(y => y == 1) / (double)test.N;
-                    majority = Math.Max(ones, 1 - ones);
+                    ctx.Progress($"{name}: training (step-size selection)");
+                    var result = ctx.Run(trainer, name);
+                    valError = Error(trainer, validation);
+                    atRef[eta] = 1 - result.Final["test_acc"];
                 }
+                catch (InvalidOperationException e)
+                {
+                    valError = 1; // a diverged run is never chosen over a finite one
+                    outcome.Notes.Add($"{net}, eta = {ClaimContext.Fmt(eta)} at n = {nRef}: {e.Message}");
+                }
+                outcome.Numbers.Add(Evidence.Info($"{net} net, eta = {ClaimContext.Fmt(eta)}: validation error at n = {nRef}", valError));
+                if (valError < bestVal) { bestVal = valError; bestEta = eta; }
+            }
+            chosen[net] = bestEta;
+            var errs = new List<double>();
+            foreach (int n in sizes)
+            {
+                if (n == nRef && atRef.TryGetValue(bestEta, out double e0)) { errs.Add(e0); continue; }
+                var cfg = Sized(ctx, net, n);
+                cfg = cfg with { Algorithm = cfg.Algorithm with { Eta = bestEta } };
+                var trainer = new Trainer<double>(cfg);
+                string name = $"{net}-n{n}";
                 ctx.Progress($"{name}: training");
                 var result = ctx.Run(trainer, name);
-                double err = 1 - result.Final["test_acc"];
-                (net == "deep" ? deep : shallow).Add(err);
-                outcome.Numbers.Add(Evidence.Info($"n = {n}: {net} net test error", err, $"training error {ClaimContext.Fmt(1 - result.Final["train_acc"])}"));
+                errs.Add(1 - result.Final["test_acc"]);
+                if (net == "deep" && n == sizes.Max() && trainer.Test is { } test)
+                {
+                    double ones = test.Y.Count(y => y == 1) / (double)test.N;
+                    majorityError = Math.Min(ones, 1 - ones);
+                    linearError = LinearBaseline.Error(LinearBaseline.Fit(trainer.Train), test);
+                }
             }
+            errors[net] = errs;
         }
-        double wins = Enumerable.Range(0, sizes.Length).Count(i => deep[i] < shallow[i]) / (double)sizes.Length;
-        int nDeep = FirstReaching(sizes, deep, target), nShallow = FirstReaching(sizes, shallow, target);
-        double ratio = nDeep < 0 ? double.NaN : (nShallow < 0 ? sizes[^1] : nShallow) / (double)nDeep;
-        outcome.Numbers.Insert(0, ctx.Check("deep_wins_fraction", "fraction of sample sizes where the deep locally connected net has the lower test error", wins));
-        outcome.Numbers.Insert(1, ctx.Check("sample_ratio", $"n needed by the shallow net / n needed by the deep net to reach test error {ClaimContext.Fmt(target)}"
-            + (nShallow < 0 && nDeep > 0 ? $" (the shallow net never reached it: lower bound with n = {sizes[^1]})" : ""), ratio));
-        outcome.Numbers.Insert(2, Evidence.Info("smallest n at which the deep net reaches the target error (-1: never)", nDeep));
-        outcome.Numbers.Insert(3, Evidence.Info("smallest n at which the shallow net reaches the target error (-1: never)", nShallow));
-        outcome.Numbers.Insert(4, Evidence.Info("parameters of the deep locally connected net", deepParams));
-        outcome.Numbers.Insert(5, Evidence.Info("parameters of the shallow dense net", shallowParams));
-        outcome.Numbers.Insert(6, Evidence.Info("test error of always predicting the majority class", 1 - majority));
+        if (double.IsNaN(linearError))
+        {
+            // the largest size was the reference size of the deep net: fit the baseline on a fresh copy of that training set
+            var trainer = new Trainer<double>(Sized(ctx, "deep", sizes.Max()));
+            var test = trainer.Test ?? throw new InvalidDataException($"{ctx.Definition.Source}: the deep config needs a test set.");
+            double ones = test.Y.Count(y => y == 1) / (double)test.N;
+            majorityError = Math.Min(ones, 1 - ones);
+            linearError = LinearBaseline.Error(LinearBaseline.Fit(trainer.Train), test);
+        }
+
+        double match = parameters["shallow"] / (double)parameters["deep"];
+        outcome.Hypotheses.Add(ctx.Hypothesis("linear_baseline_error", linearError));
+        outcome.Hypotheses.Add(ctx.Hypothesis("parameter_match", match));
+        outcome.Hypotheses.Add(ctx.Hypothesis("parameter_match_low", match));
+
+        int nShallow = FirstReaching(sizes, errors["shallow"], target);
+        (double Ratio, string Label) Ratio(string net)
+        {
+            int nNet = FirstReaching(sizes, errors[net], target);
+            if (nNet < 0) return (double.NaN, $" (the {net} net never reached it)");
+            return nShallow < 0 ? (sizes.Max() / (double)nNet, $" (the shallow net never reached it: lower bound with n = {sizes.Max()})") : (nShallow / (double)nNet, "");
+        }
+        var deepRatio = Ratio("deep"); var scrambledRatio = Ratio("scrambled");
+        outcome.Numbers.Insert(0, ctx.Check("sample_ratio", $"n for the shallow net / n for the deep LC net to reach test error {ClaimContext.Fmt(target)}{deepRatio.Label}", deepRatio.Ratio));
+        outcome.Controls.Add(ctx.Control("scrambled-layout",
+            ctx.Check("sample_ratio", $"n for the shallow net / n for the LC net on the scrambled layout to reach test error {ClaimContext.Fmt(target)}{scrambledRatio.Label}", scrambledRatio.Ratio)));
+        foreach (string net in NetKeys)
+        {
+            outcome.Numbers.Add(Evidence.Info($"{net} net: smallest n reaching the target error (-1: never)", FirstReaching(sizes, errors[net], target),
+                $"eta = {ClaimContext.Fmt(chosen[net])} (validation rule); test errors {string.Join(", ", errors[net].Select(ClaimContext.Fmt))} at n = {string.Join(", ", sizes)}"));
+            outcome.Numbers.Add(Evidence.Info($"{net} net: parameters", parameters[net]));
+        }
+        outcome.Numbers.Add(Evidence.Info("test error of always predicting the majority class", majorityError));
+
         var ns = sizes.Select(v => (double)v).ToList();
         outcome.Charts.Add(Charts.Lines("error-vs-n", "Test error vs number of training samples",
-            $"Deep locally connected net matching the tree vs one-hidden-layer dense net, same training; the claim: the deep net needs far fewer samples (target error {ClaimContext.Fmt(target)}).",
-            "training samples n", "test error", [new Series("deep locally connected", ns, deep), new Series("shallow dense", ns, shallow)], logX: true));
-        outcome.Notes.Add("The deep net: locally connected layers (kernel 2 x 2, stride 2, no weight sharing, ReLU) down to one position, then a dense output; with the Z-order layout each layer's receptive fields are exactly the subtrees two tree levels higher. The shallow net: one dense ReLU hidden layer.");
-        outcome.Notes.Add("Node functions tanh(w1 a + w2 b) are odd and the inputs uniform on [-1, 1]^d, so f(-x) = -f(x) and both labels are equally likely: the chance-level test error is 1/2.");
-        outcome.Notes.Add("Training sets are nested (the first n samples of one stream); both nets see the same samples at each n and are trained with the same loss, step size and number of full-batch GD steps.");
+            $"Deep locally connected net matching the tree, the same net on a scrambled leaf layout (control), and a parameter-matched one-hidden-layer dense net, each with its step size chosen by validation; the dashed level is the certified linear baseline. The claim: the deep net reaches test error {ClaimContext.Fmt(target)} with >= 4x fewer samples than the shallow one, the scrambled one does not.",
+            "training samples n", "test error",
+            [new Series("deep locally connected", ns, errors["deep"]), new Series("shallow dense", ns, errors["shallow"]),
+             new Series("locally connected, scrambled layout (control)", ns, errors["scrambled"]),
+             new Series("linear least-squares classifier (largest n)", ns, ns.Select(_ => linearError).ToList())], logX: true));
+        outcome.Notes.Add("The deep net: locally connected layers (kernel 2 x 2, stride 2, no weight sharing, ReLU) down to one position, then a dense output; with the Z-order layout each layer's receptive fields are exactly the subtrees two tree levels higher. The shallow net: one dense ReLU hidden layer. The control: the deep architecture on the leaves placed at a seeded random permutation of the pixels.");
+        outcome.Notes.Add("Leaf-level nodes a b are XOR-type: f(x) keeps its value when two sibling leaves both flip sign and changes sign when one does, so E[f x_i] = 0 for every leaf and linear classifiers are at chance; the inputs are uniform on [-1, 1]^d.");
+        outcome.Notes.Add($"Step sizes: for each net, the eta of [{string.Join(", ", grid.Select(ClaimContext.Fmt))}] with the lowest error on {nVal} validation samples (the training stream after the largest training set: disjoint from every training set and from the test stream) after training on n = {nRef}. Training sets are nested prefixes of one stream; every net trains with the same loss and number of full-batch GD steps.");
         return outcome;
+    }
+
+    private static TrainConfig Sized(ClaimContext ctx, string net, int n) =>
+        ConfigVariants.WithTrainDataParameter(ctx.Config(net, $"n{n}"), "n", n);
+
+    // the samples after the largest training set in the training stream of net's data (same tree, same layout)
+    private static Dataset ValidationSet(ClaimContext ctx, string net, int nMax, int nVal)
+    {
+        var cfg = Sized(ctx, net, nMax + nVal);
+        var data = DataResolver.Resolve(cfg.Data.Train.Name, cfg.Data.Train.Params, isTest: false, runSeed: cfg.Seed)
+            ?? throw new InvalidDataException($"{ctx.Definition.Source}: {net}.data.train '{cfg.Data.Train.Name}' is not a generator.");
+        if (data.N != nMax + nVal) throw new InvalidDataException($"{ctx.Definition.Source}: {net}.data.train must be a generator with parameter n.");
+        return data.Subset(Enumerable.Range(nMax, nVal).ToArray(), "validation");
+    }
+
+    private static double Error(Trainer<double> trainer, Dataset data)
+    {
+        var pred = ModelEval.Predictions(ModelEval.Outputs(trainer.Model, data), data.N);
+        return Enumerable.Range(0, data.N).Count(i => pred[i] != data.Y[i]) / (double)data.N;
     }
 
     private static int FirstReaching(int[] sizes, List<double> errors, double target)
