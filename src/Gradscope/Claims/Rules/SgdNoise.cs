@@ -37,9 +37,13 @@ public sealed class SgdNoise : IClaimRule
         var runs = new (string Name, TrainConfig Config)[]
         {
             ("gd", baseCfg with { Algorithm = baseCfg.Algorithm with { Name = "gd", BatchSize = 0 } }),
-            ("sgd-no-wd", baseCfg with { Algorithm = baseCfg.Algorithm with { Name = "sgd", BatchSize = b, WeightDecay = 0 } }),
+            ("sgd-no-wd", baseCfg with
+            {
+                Algorithm = baseCfg.Algorithm with { Name = "sgd", BatchSize = b, WeightDecay = 0, Eta = ctx.Parameters.Double("control_eta") },
+                Stop = baseCfg.Stop with { Steps = ctx.Parameters.Long("control_steps") },
+            }),
         };
-        var results = ParallelRuns.Map(ctx, runs, r => Train(ctx, r.Name, r.Config, b, total - window));
+        var results = ParallelRuns.Map(ctx, runs, r => Train(ctx, r.Name, r.Config, b, (r.Config.Stop.Steps ?? 0) - window));
         var gd = results[0]; var free = results[1];
         double normGd = Norm(gd.WeightsAtEnd), normFree = Norm(free.WeightsAtEnd);
         double drift = 0;
@@ -67,7 +71,8 @@ public sealed class SgdNoise : IClaimRule
         outcome.Numbers.Add(Evidence.Info("SGD without weight decay: training accuracy at T", free.TrainAcc));
         var cfg = ctx.Config("train", "runs");
         outcome.Notes.Add($"Minibatches of B = {b} from a fixed partition of the training set at every probe; eta = {ClaimContext.Fmt(cfg.Algorithm.Eta)}, lambda = {ClaimContext.Fmt(lambda)}, "
-            + $"{gd.Steps:N0} steps per run (eta lambda T = {ClaimContext.Fmt(cfg.Algorithm.Eta * lambda * gd.Steps)}); stationarity averaged over the last K = {window:N0} GD steps.");
+            + $"{gd.Steps:N0} GD steps (eta lambda T = {ClaimContext.Fmt(cfg.Algorithm.Eta * lambda * gd.Steps)}); stationarity averaged over the last K = {window:N0} GD steps. "
+            + $"The no-decay SGD control: eta = {ClaimContext.Fmt(ctx.Parameters.Double("control_eta"))}, {free.Steps:N0} steps.");
         var series = new List<Series>
         {
             new("GD + wd: ||grad L + lambda W||", gd.Curve.Steps, gd.Curve.Full), new("GD + wd: mean_S ||grad L_S + lambda W||", gd.Curve.Steps, gd.Curve.Batch),
