@@ -65,3 +65,44 @@ public class SampleStatisticsTests
         Assert.True(c[2] > 0);
     }
 }
+
+public class LogTimeFitsTests
+{
+    [Fact]
+    public void TerminalPhaseStartsAtTheFirstProbeFromWhichEveryProbeIsAtFullAccuracy()
+    {
+        Assert.Equal(3, LogTimeFits.TerminalPhaseStart([0.1, 1, 0.99, 1, 1, 1]));   // a dip at probe 2 restarts the phase
+        Assert.Equal(0, LogTimeFits.TerminalPhaseStart([1.0, 1, 1]));
+        Assert.Equal(3, LogTimeFits.TerminalPhaseStart([1.0, 1, 0.5]));            // not in the phase at the end
+    }
+
+    [Fact]
+    public void SlopeAgainstLogTimeIsExactForAMetricLinearInLogTAndIgnoresEarlierProbes()
+    {
+        double[] steps = [0, 1, 10, 100, 1000, 10000];
+        // a - b log10 t from step 10 on; earlier probes are off the line and must not count
+        var values = steps.Select(t => t >= 10 ? 3 - 0.7 * Math.Log10(t) : 50.0).ToArray();
+        Assert.Equal(-0.7, LogTimeFits.SlopeAgainstLogTime(steps, values, 10), 12);
+        Assert.True(double.IsNaN(LogTimeFits.SlopeAgainstLogTime(steps, values, 10000)));
+    }
+}
+
+public class ParallelRunsTests
+{
+    [Fact]
+    public void ResultsComeBackInItemOrderWhateverTheThreadCount()
+    {
+        var def = Gradscope.Claims.ClaimRegistry.Select(["min-norm-stability"]).Single().Definition;
+        string dir = Path.Combine(Path.GetTempPath(), $"gs-par-{Guid.NewGuid():N}");
+        try
+        {
+            var items = Enumerable.Range(0, 17).ToList();
+            foreach (int threads in new[] { 1, 2, 4 })
+            {
+                var ctx = new ClaimContext(def, "quick", 1, threads, dir);
+                Assert.Equal(items.Select(i => i * i), ParallelRuns.Map(ctx, items, i => i * i));
+            }
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+}

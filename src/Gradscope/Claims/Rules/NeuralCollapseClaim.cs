@@ -83,8 +83,7 @@ public sealed class NeuralCollapseClaim : IClaimRule
         var result = ctx.Run(trainer, name);
         var (steps, acc) = Rows.Series(result.Rows, "train_acc");
         // the terminal phase starts at the first probe from which every later probe has 100% training accuracy
-        int start = steps.Count;
-        while (start > 0 && acc[start - 1] >= 1) start--;
+        int start = LogTimeFits.TerminalPhaseStart(acc);
         double share = start < steps.Count ? (result.Steps - steps[start]) / result.Steps : 0;
         var metrics = new Dictionary<string, List<double>>();
         var slopes = new Dictionary<string, double>();
@@ -92,8 +91,7 @@ public sealed class NeuralCollapseClaim : IClaimRule
         {
             var (s, v) = Rows.Series(result.Rows, key);
             metrics[key] = v;
-            var idx = Enumerable.Range(0, s.Count).Where(i => start < steps.Count && s[i] >= steps[start] && s[i] > 0).ToList();
-            slopes[key] = idx.Count >= 2 ? ClaimMath.LinearFit(idx.Select(i => Math.Log10(s[i])).ToList(), idx.Select(i => v[i]).ToList()).Slope : double.NaN;
+            slopes[key] = start < steps.Count ? LogTimeFits.SlopeAgainstLogTime(s, v, steps[start]) : double.NaN;
         }
         double? test = result.Final.TryGetValue("test_acc", out double ta) ? ta : null;
         return new NcRun(width, lambda, steps, metrics, share, slopes, result.Final["train_acc"], result.Final["train_loss"], test);
