@@ -41,8 +41,10 @@ internal static class MeasureCommand
         var hessianTop = new Option<int>("--hessian-top") { Description = "Top Hessian eigenvalues by power iteration on Hessian-vector products (needs --loss; dense nets).", DefaultValueFactory = _ => 0 };
         var hutchinson = new Option<int>("--hutchinson") { Description = "Rademacher vectors for Hutchinson's Hessian trace estimate (needs --loss; dense nets).", DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the Hessian measures' random vectors.", DefaultValueFactory = _ => 1 };
+        var spectra = new Option<bool>("--spectra") { Description = "Write every layer's singular values (of its operator; conv layers also of the kernel) as .npy files beside the JSON." };
+        var outputsOpt = new Option<bool>("--outputs") { Description = "Write the network outputs (n, C) and margins (n) of every training and test sample, in data-row order, as .npy files beside the JSON." };
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of errors." };
-        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkSamples, loss, hessianTop, hutchinson, seed, verbose })
+        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, verbose })
             c.Options.Add(o);
         c.SetAction(pr =>
         {
@@ -55,6 +57,7 @@ internal static class MeasureCommand
                     pr.GetValue(initial)?.ToString(), pr.GetValue(margins))
                 {
                     RunDir = pr.GetValue(run)?.ToString(), Step = pr.GetValue(step), AllCheckpoints = pr.GetValue(allCheckpoints),
+                    Spectra = pr.GetValue(spectra), Outputs = pr.GetValue(outputsOpt),
                 };
                 return args.RunDir is null ? Run(args) : MeasureRun.Run(args);
             }
@@ -113,10 +116,20 @@ internal static class MeasureCommand
         var result = Measure(a, net, train, test, initialNet, a.Initial is null ? null : initialNet!.Flat,
             new MeasureSource(a.Model, a.Weights, spec.FileName, i => spec.Layers[i].Type, null));
         string outPath = a.Out ?? "measures.json";
+        result = WithArrays(a, result, outPath);
         AtomicFile.WriteText(outPath, MeasureOutput.Json(result));
         MeasureOutput.PrintTables(result);
         Console.WriteLine($"wrote {outPath}");
         return 0;
+    }
+
+    /// <summary>Writes the .npy arrays the options ask for beside <paramref name="outPath"/> and records them in the result.</summary>
+    internal static MeasureResult WithArrays(MeasureArgs a, MeasureResult r, string outPath)
+    {
+        if (!a.Spectra && !a.Outputs) return r;
+        var omitted = new Dictionary<string, string>(r.Omitted);
+        var arrays = MeasureArrays.Write(outPath, r.Net, r.Train, r.Test, a.Spectra, a.Outputs, omitted);
+        return r with { Omitted = omitted, Arrays = arrays };
     }
 
     /// <summary>
@@ -168,6 +181,10 @@ internal sealed record MeasureArgs(string? Weights, string? Model, string? Data,
     public long? Step { get; init; }
     /// <summary>--all-checkpoints: measure every kept checkpoint.</summary>
     public bool AllCheckpoints { get; init; }
+    /// <summary>--spectra: per-layer singular values as .npy.</summary>
+    public bool Spectra { get; init; }
+    /// <summary>--outputs: outputs and margins in data-row order as .npy.</summary>
+    public bool Outputs { get; init; }
 }
 
 /// <summary>Where the measured network came from: its model and weights files, tensor names as the files spell them, layer types, and the run (--run).</summary>
@@ -176,4 +193,8 @@ internal sealed record MeasureSource(string Model, string Weights, Func<string, 
 /// <summary>Everything <c>gradscope measure</c> reports.</summary>
 internal sealed record MeasureResult(MeasureArgs Args, MeasureSource Source, Sequential<double> Net, Gradscope.Data.Dataset Train, Gradscope.Data.Dataset? Test,
     IReadOnlyDictionary<string, double> Values, IReadOnlyDictionary<string, string> Omitted, double[][]? EndToEnd,
-    IReadOnlyDictionary<string, double[]>? MarginDistributions);
+    IReadOnlyDictionary<string, double[]>? MarginDistributions)
+{
+    /// <summary>Arrays written as .npy files beside the JSON: key -&gt; file name (--spectra, --outputs).</summary>
+    public IReadOnlyDictionary<string, string> Arrays { get; init; } = new Dictionary<string, string>();
+}

@@ -71,6 +71,9 @@ internal static class MeasureOutput
                 foreach (var (k, arr) in md) { w.WriteStartArray(k); foreach (double x in arr) w.WriteNumberValue(x); w.WriteEndArray(); }
                 w.WriteEndObject();
             }
+            w.WriteStartObject("arrays");
+            foreach (var (k, f) in r.Arrays.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteString(k, f);
+            w.WriteEndObject();
             w.WriteStartObject("omitted");
             foreach (var (k, v) in r.Omitted.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteString(k, v);
             w.WriteEndObject();

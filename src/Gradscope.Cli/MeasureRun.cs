@@ -30,6 +30,7 @@ internal static class MeasureRun
 
         var r = Measure(a, RunInputs.Load(dir, a.Step));
         string outPath = a.Out ?? Path.Combine(dir, a.Step is long k ? $"measures-step-{k}.json" : "measures.json");
+        r = MeasureCommand.WithArrays(a, r, outPath);
         AtomicFile.WriteText(outPath, MeasureOutput.Json(r));
         MeasureOutput.PrintTables(r);
         PrintRun(r.Source.Run!, dir);
