@@ -66,7 +66,7 @@ public class MeasureRunTests
         try
         {
             string dir = Train(root, which, which == "a" ? ConfigA : ConfigB);
-            var (code, output, err) = Run($"measure --run \"{dir}\"");
+            var (code, output, err) = Run($"measure --run \"{dir}\" --spectra --outputs");
             Assert.True(code == 0, err);
             var final = Final(dir);
             var m = Measures(Path.Combine(dir, "measures.json"));
@@ -85,6 +85,20 @@ public class MeasureRunTests
                 Assert.Equal(1 - final["train_acc"], m["train_error"], 15);
                 Assert.Equal(1 - final["test_acc"], m["test_error"], 15);
                 Assert.Equal("binary", doc.GetProperty("task").GetString());
+            }
+            // --outputs: per-row margins in data-row order; a sample is right iff its margin is positive.
+            var arrays = doc.GetProperty("arrays");
+            var margins = Gradscope.Data.Npy.Read(Path.Combine(dir, arrays.GetProperty("train.margins").GetString()!));
+            Assert.Equal([which == "a" ? 200 : 150], margins.Shape);
+            Assert.Equal(which == "a" ? [200, 10] : [150, 1], Gradscope.Data.Npy.Read(Path.Combine(dir, arrays.GetProperty("train.outputs").GetString()!)).Shape);
+            Assert.Equal(m["margin.mean"], margins.Data.Average(), 12);
+            if (which == "b") Assert.Equal(final["train_acc"], margins.Data.Count(v => v > 0) / (double)margins.Data.Length);
+            // --spectra: sum of squared singular values = ||W||_F^2, the largest = ||W||_2.
+            for (int k = 0; k < 2; k++)
+            {
+                var s = Gradscope.Data.Npy.Read(Path.Combine(dir, arrays.GetProperty($"layer.{k}.singular_values").GetString()!)).Data;
+                Assert.Equal(m[$"layer.{k}.frobenius"], Math.Sqrt(s.Sum(v => v * v)), 10);
+                Assert.Equal(m[$"layer.{k}.spectral"], s[0], 8);
             }
         }
         finally { Directory.Delete(root, true); }
