@@ -43,8 +43,10 @@ internal static class MeasureCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the Hessian measures' random vectors.", DefaultValueFactory = _ => 1 };
         var spectra = new Option<bool>("--spectra") { Description = "Write every layer's singular values (of its operator; conv layers also of the kernel) as .npy files beside the JSON." };
         var outputsOpt = new Option<bool>("--outputs") { Description = "Write the network outputs (n, C) and margins (n) of every training and test sample, in data-row order, as .npy files beside the JSON." };
+        var hessian = new Option<string?>("--hessian") { Description = "Hessian of the training loss on the full training set (needs --loss, or the run's loss with --run): exact (full matrix from P Hessian-vector products; P <= 2048: trace, ||H||_F, every eigenvalue, .npy spectrum and matrix) or stochastic (Hutchinson trace and ||H||_F^2 with standard errors from --hutchinson S probes, default 100)." };
+        hessian.AcceptOnlyFromAmong("exact", "stochastic");
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of errors." };
-        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, verbose })
+        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, hessian, verbose })
             c.Options.Add(o);
         c.SetAction(pr =>
         {
@@ -57,7 +59,7 @@ internal static class MeasureCommand
                     pr.GetValue(initial)?.ToString(), pr.GetValue(margins))
                 {
                     RunDir = pr.GetValue(run)?.ToString(), Step = pr.GetValue(step), AllCheckpoints = pr.GetValue(allCheckpoints),
-                    Spectra = pr.GetValue(spectra), Outputs = pr.GetValue(outputsOpt),
+                    Spectra = pr.GetValue(spectra), Outputs = pr.GetValue(outputsOpt), Hessian = pr.GetValue(hessian),
                 };
                 return args.RunDir is null ? Run(args) : MeasureRun.Run(args);
             }
@@ -96,7 +98,7 @@ internal static class MeasureCommand
         if (!(a.BoundQuantile >= 0 && a.BoundQuantile <= 1)) throw new ArgumentException($"--bound-quantile must lie in [0, 1], got {a.BoundQuantile}.");
         if (!(a.Delta > 0 && a.Delta < 1)) throw new ArgumentException($"--delta must lie in (0, 1), got {a.Delta}.");
         if (a.HessianTop < 0 || a.Hutchinson < 0) throw new ArgumentException("--hessian-top and --hutchinson must be >= 0.");
-        if ((a.HessianTop > 0 || a.Hutchinson > 0) && a.Loss is null) throw new ArgumentException("--hessian-top and --hutchinson need --loss.");
+        if ((a.HessianTop > 0 || a.Hutchinson > 0 || a.Hessian is not null) && a.Loss is null) throw new ArgumentException("--hessian, --hessian-top and --hutchinson need --loss.");
     }
 
     private static int Run(MeasureArgs a)
@@ -126,9 +128,15 @@ internal static class MeasureCommand
     /// <summary>Writes the .npy arrays the options ask for beside <paramref name="outPath"/> and records them in the result.</summary>
     internal static MeasureResult WithArrays(MeasureArgs a, MeasureResult r, string outPath)
     {
-        if (!a.Spectra && !a.Outputs) return r;
+        if (!a.Spectra && !a.Outputs && r.Pending.Count == 0) return r;
         var omitted = new Dictionary<string, string>(r.Omitted);
         var arrays = MeasureArrays.Write(outPath, r.Net, r.Train, r.Test, a.Spectra, a.Outputs, omitted);
+        foreach (var (key, (shape, data)) in r.Pending)
+        {
+            string path = MeasureArrays.PathFor(outPath, key);
+            Gradscope.Data.Npy.Write(path, shape, data);
+            arrays[key] = Path.GetFileName(path);
+        }
         return r with { Omitted = omitted, Arrays = arrays };
     }
 
@@ -145,11 +153,14 @@ internal static class MeasureCommand
         var options = new MeasureOptions
         {
             FullSvd = a.FullSvd, MaxSamples = a.MaxSamples, MarginQuantiles = a.Quantiles, BoundMarginQuantile = a.BoundQuantile,
-            Delta = a.Delta, NeuralCollapseLayer = a.Penultimate, Loss = a.Loss, HessianTopK = a.HessianTop, HutchinsonSamples = a.Hutchinson,
+            Delta = a.Delta, NeuralCollapseLayer = a.Penultimate, Loss = a.Loss, HessianTopK = a.HessianTop, HutchinsonSamples = a.Hessian is null ? a.Hutchinson : 0, TargetScale = a.TargetScale,
             Seed = a.Seed, MaxMarginDirection = svmDirection, PowerTolerance = 1e-10,
             InitialParameters = initialParameters,
         };
-        if (a.Loss is null) omitted["hessian.*"] = "opt-in: pass --loss with --hessian-top K and/or --hutchinson S";
+        if (a.Loss is null) omitted["hessian.*"] = "opt-in: pass --loss with --hessian exact|stochastic, --hessian-top K and/or --hutchinson S";
+        var pending = new Dictionary<string, (int[] Shape, double[] Data)>();
+        if (a.Hessian is string mode)
+            MeasureHessian.Add(mode, net, train, a.Loss!.Value, a.TargetScale, a.Hutchinson > 0 ? a.Hutchinson : 100, a.Seed, extra, omitted, pending);
         if (initialParameters is null) omitted["relative_weight_change"] = "needs the weights at initialization: pass --initial W0.safetensors";
         var report = new MeasureSuite(options).Compute(net, train, test);
         if (a.Ntk) MeasureExtras.Ntk(net, initialNet, train, a.NtkSamples, extra, omitted);
@@ -159,15 +170,17 @@ internal static class MeasureCommand
         foreach (var (k, v) in extra) values[k] = v;
         if (preset is not null) foreach (var (k, v) in preset) values[k] = v;
         // Reasons found here (end-to-end, SVM direction) are more specific than the suite's generic ones.
+        bool hessianDone = a.Hessian is not null && !omitted.ContainsKey("hessian.*");
         foreach (var o in report.Omitted)
             if (!omitted.ContainsKey(o.Key) && !values.ContainsKey(o.Key)) omitted[o.Key] = o.Reason;
+        if (hessianDone) omitted.Remove("hessian.*"); // the suite's note; --hessian computed them here
         omitted.Remove("ntk"); // the suite's generic note; "ntk.*" above says how to get it
         // JSON has no Infinity or NaN: a non-finite value is reported as omitted with its value, never written as a number.
         foreach (var k in values.Keys.ToList())
             if (!double.IsFinite(values[k])) { omitted[k] = $"not finite ({values[k].ToString(CultureInfo.InvariantCulture)})"; values.Remove(k); }
 
         var distributions = a.Margins ? MeasureExtras.MarginDistributions(net, train, values) : null;
-        return new MeasureResult(a, source, net, train, test, values, omitted, endToEnd, distributions);
+        return new MeasureResult(a, source, net, train, test, values, omitted, endToEnd, distributions) { Pending = pending };
     }
 }
 
@@ -185,6 +198,10 @@ internal sealed record MeasureArgs(string? Weights, string? Model, string? Data,
     public bool Spectra { get; init; }
     /// <summary>--outputs: outputs and margins in data-row order as .npy.</summary>
     public bool Outputs { get; init; }
+    /// <summary>--hessian: "exact", "stochastic" or null.</summary>
+    public string? Hessian { get; init; }
+    /// <summary>Square-loss target scale of the Hessian measures (a run's loss.target_scale with --run).</summary>
+    public double TargetScale { get; init; } = 1.0;
 }
 
 /// <summary>Where the measured network came from: its model and weights files, tensor names as the files spell them, layer types, and the run (--run).</summary>
@@ -197,4 +214,6 @@ internal sealed record MeasureResult(MeasureArgs Args, MeasureSource Source, Seq
 {
     /// <summary>Arrays written as .npy files beside the JSON: key -&gt; file name (--spectra, --outputs).</summary>
     public IReadOnlyDictionary<string, string> Arrays { get; init; } = new Dictionary<string, string>();
+    /// <summary>Arrays computed with the measures (e.g. the exact Hessian's spectrum), written by <see cref="MeasureCommand.WithArrays"/>.</summary>
+    public IReadOnlyDictionary<string, (int[] Shape, double[] Data)> Pending { get; init; } = new Dictionary<string, (int[] Shape, double[] Data)>();
 }

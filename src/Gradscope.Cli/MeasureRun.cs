@@ -20,12 +20,17 @@ internal static class MeasureRun
     /// <summary>Runs the --run mode; returns the exit code.</summary>
     public static int Run(MeasureArgs a)
     {
-        MeasureCommand.CheckCommon(a);
         string dir = a.RunDir!;
         foreach (var (given, name) in new[] { (a.Weights, "--weights"), (a.Model, "--model"), (a.Data, "--data"), (a.Test, "--test"), (a.Initial, "--initial") })
             if (given is not null) throw new ArgumentException($"--run takes the model, data, weights and initialization from the run directory '{dir}'; drop {name} '{given}'.");
         if (a.Step is not null && a.AllCheckpoints) throw new ArgumentException("--step and --all-checkpoints exclude each other.");
         if (a.Step is long s && s < 0) throw new ArgumentException($"--step must be >= 0, got {s}.");
+        // The run's own loss (and square-loss target scale) for the Hessian measures unless --loss names another.
+        var config = RunInputs.LoadConfig(dir);
+        if (a.Loss is null && (a.Hessian is not null || a.HessianTop > 0 || a.Hutchinson > 0))
+            a = a with { Loss = Gradscope.Losses.Loss.Parse(config.Loss.Kind) };
+        a = a with { TargetScale = config.Loss.TargetScale };
+        MeasureCommand.CheckCommon(a);
         if (a.AllCheckpoints) return AllCheckpoints(a, dir);
 
         var r = Measure(a, RunInputs.Load(dir, a.Step));

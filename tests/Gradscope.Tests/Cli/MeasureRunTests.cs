@@ -66,7 +66,7 @@ public class MeasureRunTests
         try
         {
             string dir = Train(root, which, which == "a" ? ConfigA : ConfigB);
-            var (code, output, err) = Run($"measure --run \"{dir}\" --spectra --outputs");
+            var (code, output, err) = Run($"measure --run \"{dir}\" --spectra --outputs" + (which == "b" ? " --hessian exact" : ""));
             Assert.True(code == 0, err);
             var final = Final(dir);
             var m = Measures(Path.Combine(dir, "measures.json"));
@@ -93,6 +93,16 @@ public class MeasureRunTests
             Assert.Equal(which == "a" ? [200, 10] : [150, 1], Gradscope.Data.Npy.Read(Path.Combine(dir, arrays.GetProperty("train.outputs").GetString()!)).Shape);
             Assert.Equal(m["margin.mean"], margins.Data.Average(), 12);
             if (which == "b") Assert.Equal(final["train_acc"], margins.Data.Count(v => v > 0) / (double)margins.Data.Length);
+            if (which == "b")
+            {
+                // --hessian exact with the run's own loss: all P = 64*16 + 16 eigenvalues, their sum is the trace, the loss is the run's.
+                var eig = Gradscope.Data.Npy.Read(Path.Combine(dir, arrays.GetProperty("hessian.eigenvalues").GetString()!)).Data;
+                Assert.Equal(64 * 16 + 16, eig.Length);
+                Assert.Equal(m["hessian.trace"], eig.Sum(), 1e-9 * eig.Sum(Math.Abs));
+                Assert.Equal(eig[0], m["hessian.lambda_min"]);
+                Assert.Equal(final["loss"], m["hessian.loss"], 12);
+                Assert.False(doc.GetProperty("omitted").TryGetProperty("hessian.*", out _));
+            }
             // --spectra: sum of squared singular values = ||W||_F^2, the largest = ||W||_2.
             for (int k = 0; k < 2; k++)
             {
