@@ -36,6 +36,7 @@ internal static class MeasureCommand
         var noSvd = new Option<bool>("--no-svd") { Description = "Skip the full singular spectrum per layer (no effective/numerical rank; spectral norms by power iteration only)." };
         var margins = new Option<bool>("--margins") { Description = "Also write the full sorted margin distributions (raw, rho- and spectrally normalized) of the training set, for CDF plots." };
         var ntk = new Option<bool>("--ntk") { Description = "Also compute the empirical NTK Gram matrix on --ntk-samples training points (costly; opt-in)." };
+        var ntkRows = new Option<string?>("--ntk-rows") { Description = "With --ntk: these training rows (0-based, e.g. 0,5,7) instead of --ntk-samples evenly spaced ones." };
         var ntkSamples = new Option<int>("--ntk-samples") { Description = "Training points for --ntk (evenly spaced).", DefaultValueFactory = _ => 128 };
         var loss = new Option<string?>("--loss") { Description = "Loss for the Hessian measures (exponential, logistic, cross_entropy, square, hinge)." };
         var hessianTop = new Option<int>("--hessian-top") { Description = "Top Hessian eigenvalues by power iteration on Hessian-vector products (needs --loss; dense nets).", DefaultValueFactory = _ => 0 };
@@ -46,7 +47,7 @@ internal static class MeasureCommand
         var hessian = new Option<string?>("--hessian") { Description = "Hessian of the training loss on the full training set (needs --loss, or the run's loss with --run): exact (full matrix from P Hessian-vector products; P <= 2048: trace, ||H||_F, every eigenvalue, .npy spectrum and matrix) or stochastic (Hutchinson trace and ||H||_F^2 with standard errors from --hutchinson S probes, default 100)." };
         hessian.AcceptOnlyFromAmong("exact", "stochastic");
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of errors." };
-        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, hessian, verbose })
+        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkRows, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, hessian, verbose })
             c.Options.Add(o);
         c.SetAction(pr =>
         {
@@ -59,7 +60,7 @@ internal static class MeasureCommand
                     pr.GetValue(initial)?.ToString(), pr.GetValue(margins))
                 {
                     RunDir = pr.GetValue(run)?.ToString(), Step = pr.GetValue(step), AllCheckpoints = pr.GetValue(allCheckpoints),
-                    Spectra = pr.GetValue(spectra), Outputs = pr.GetValue(outputsOpt), Hessian = pr.GetValue(hessian),
+                    Spectra = pr.GetValue(spectra), Outputs = pr.GetValue(outputsOpt), Hessian = pr.GetValue(hessian), NtkRows = pr.GetValue(ntkRows),
                 };
                 return args.RunDir is null ? Run(args) : MeasureRun.Run(args);
             }
@@ -149,6 +150,7 @@ internal static class MeasureCommand
     {
         var extra = new Dictionary<string, double>();
         var omitted = new Dictionary<string, string>();
+        var pending = new Dictionary<string, (int[] Shape, double[] Data)>();
         var endToEnd = MeasureExtras.EndToEnd(net, train, extra, omitted, out double[]? svmDirection);
         var options = new MeasureOptions
         {
@@ -158,12 +160,16 @@ internal static class MeasureCommand
             InitialParameters = initialParameters,
         };
         if (a.Loss is null) omitted["hessian.*"] = "opt-in: pass --loss with --hessian exact|stochastic, --hessian-top K and/or --hutchinson S";
-        var pending = new Dictionary<string, (int[] Shape, double[] Data)>();
         if (a.Hessian is string mode)
             MeasureHessian.Add(mode, net, train, a.Loss!.Value, a.TargetScale, a.Hutchinson > 0 ? a.Hutchinson : 100, a.Seed, extra, omitted, pending);
         if (initialParameters is null) omitted["relative_weight_change"] = "needs the weights at initialization: pass --initial W0.safetensors";
         var report = new MeasureSuite(options).Compute(net, train, test);
-        if (a.Ntk) MeasureExtras.Ntk(net, initialNet, train, a.NtkSamples, extra, omitted);
+        if (a.NtkRows is not null && !a.Ntk) throw new ArgumentException("--ntk-rows needs --ntk.");
+        if (a.Ntk)
+        {
+            int[]? rows = a.NtkRows is null ? null : DataArgument.Rows(a.NtkRows, train.N, "--ntk-rows", train.Name);
+            MeasureExtras.Ntk(net, initialNet, train, a.NtkSamples, extra, omitted, rows, pending);
+        }
         else omitted["ntk.*"] = "opt-in: pass --ntk (an n C x n C Gram matrix; costly on large sets)";
 
         var values = new Dictionary<string, double>(report.Values);
@@ -198,6 +204,8 @@ internal sealed record MeasureArgs(string? Weights, string? Model, string? Data,
     public bool Spectra { get; init; }
     /// <summary>--outputs: outputs and margins in data-row order as .npy.</summary>
     public bool Outputs { get; init; }
+    /// <summary>--ntk-rows: explicit training rows of the empirical NTK (text as given).</summary>
+    public string? NtkRows { get; init; }
     /// <summary>--hessian: "exact", "stochastic" or null.</summary>
     public string? Hessian { get; init; }
     /// <summary>Square-loss target scale of the Hessian measures (a run's loss.target_scale with --run).</summary>

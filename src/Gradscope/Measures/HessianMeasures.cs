@@ -43,22 +43,7 @@ public sealed record ExactHessian(double[] Matrix, double[] Eigenvalues, double 
             }
         double trace = 0;
         for (int i = 0; i < p; i++) trace += m[i * p + i];
-        return new ExactHessian(m, AllEigenvalues(m, p), trace, TensorPrimitives.Norm<double>(m), asym);
-    }
-
-    // NOTE: SymmetricEigenvalues' implicit QL iteration was seen to stop without converging on the Hessian of a trained
-    // ReLU net (P = 1040, many zero rows from dead units and a cluster of eigenvalues near 0); MathNet's symmetric
-    // decomposition (Householder tridiagonalization + QL with a larger iteration budget) is the fallback then.
-    private static double[] AllEigenvalues(double[] m, int p)
-    {
-        try { return SymmetricEigenvalues.Of(m, p); }
-        catch (InvalidOperationException)
-        {
-            var a = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(p, p, (i, j) => m[i * p + j]);
-            var ev = a.Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric).EigenValues.Select(z => z.Real).ToArray();
-            Array.Sort(ev);
-            return ev;
-        }
+        return new ExactHessian(m, SymmetricSpectrum.Ascending(m, p), trace, TensorPrimitives.Norm<double>(m), asym);
     }
 }
 
