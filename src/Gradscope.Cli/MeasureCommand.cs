@@ -44,7 +44,7 @@ internal static class MeasureCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the Hessian measures' random vectors.", DefaultValueFactory = _ => 1 };
         var spectra = new Option<bool>("--spectra") { Description = "Write every layer's singular values (of its operator; conv layers also of the kernel) as .npy files beside the JSON." };
         var outputsOpt = new Option<bool>("--outputs") { Description = "Write the network outputs (n, C) and margins (n) of every training and test sample, in data-row order, as .npy files beside the JSON." };
-        var hessian = new Option<string?>("--hessian") { Description = "Hessian of the training loss on the full training set (needs --loss, or the run's loss with --run): exact (full matrix from P Hessian-vector products; P <= 2048: trace, ||H||_F, every eigenvalue, .npy spectrum and matrix) or stochastic (Hutchinson trace and ||H||_F^2 with standard errors from --hutchinson S probes, default 100)." };
+        var hessian = new Option<string?>("--hessian") { Description = "Hessian of the training loss on the measured training samples (all, or --max-samples; needs --loss, or the run's loss with --run): exact (full matrix from P Hessian-vector products; P <= 2048: trace, ||H||_F, every eigenvalue, .npy spectrum and matrix) or stochastic (Hutchinson trace and ||H||_F^2 with standard errors from --hutchinson S probes, default 100)." };
         hessian.AcceptOnlyFromAmong("exact", "stochastic");
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of errors." };
         foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkRows, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, hessian, verbose })
@@ -155,13 +155,14 @@ internal static class MeasureCommand
         var options = new MeasureOptions
         {
             FullSvd = a.FullSvd, MaxSamples = a.MaxSamples, MarginQuantiles = a.Quantiles, BoundMarginQuantile = a.BoundQuantile,
-            Delta = a.Delta, NeuralCollapseLayer = a.Penultimate, Loss = a.Loss, HessianTopK = a.HessianTop, HutchinsonSamples = a.Hessian is null ? a.Hutchinson : 0, TargetScale = a.TargetScale,
+            Delta = a.Delta, NeuralCollapseLayer = a.Penultimate, Loss = a.Loss, HessianTopK = a.HessianTop, HutchinsonSamples = 0, TargetScale = a.TargetScale,
             Seed = a.Seed, MaxMarginDirection = svmDirection, PowerTolerance = 1e-10,
             InitialParameters = initialParameters,
         };
         if (a.Loss is null) omitted["hessian.*"] = "opt-in: pass --loss with --hessian exact|stochastic, --hessian-top K and/or --hutchinson S";
-        if (a.Hessian is string mode)
-            MeasureHessian.Add(mode, net, train, a.Loss!.Value, a.TargetScale, a.Hutchinson > 0 ? a.Hutchinson : 100, a.Seed, extra, omitted, pending);
+        // --hutchinson S alone is the stochastic mode with S probes: the trace then comes with its standard error.
+        if ((a.Hessian ?? (a.Hutchinson > 0 ? "stochastic" : null)) is string mode)
+            MeasureHessian.Add(mode, net, MeasureSuite.Subsample(train, a.MaxSamples), a.Loss!.Value, a.TargetScale, a.Hutchinson > 0 ? a.Hutchinson : 100, a.Seed, extra, omitted, pending);
         if (initialParameters is null) omitted["relative_weight_change"] = "needs the weights at initialization: pass --initial W0.safetensors";
         var report = new MeasureSuite(options).Compute(net, train, test);
         if (a.NtkRows is not null && !a.Ntk) throw new ArgumentException("--ntk-rows needs --ntk.");
@@ -176,7 +177,7 @@ internal static class MeasureCommand
         foreach (var (k, v) in extra) values[k] = v;
         if (preset is not null) foreach (var (k, v) in preset) values[k] = v;
         // Reasons found here (end-to-end, SVM direction) are more specific than the suite's generic ones.
-        bool hessianDone = a.Hessian is not null && !omitted.ContainsKey("hessian.*");
+        bool hessianDone = (a.Hessian is not null || a.Hutchinson > 0) && !omitted.ContainsKey("hessian.*");
         foreach (var o in report.Omitted)
             if (!omitted.ContainsKey(o.Key) && !values.ContainsKey(o.Key)) omitted[o.Key] = o.Reason;
         if (hessianDone) omitted.Remove("hessian.*"); // the suite's note; --hessian computed them here

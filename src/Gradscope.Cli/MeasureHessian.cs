@@ -9,7 +9,7 @@ using Gradscope.Training;
 namespace Gradscope.Cli;
 
 /// <summary>
-/// <c>measure --hessian exact|stochastic</c> on the full training set (THEORY.md section 5): the loss L and ||grad L|| at the
+/// <c>measure --hessian exact|stochastic</c> on the measured training samples (all, or --max-samples; THEORY.md section 5): the loss L and ||grad L|| at the
 /// weights; exact: the full Hessian from P exact Hessian-vector products (trace, ||H||_F, every eigenvalue, the bottom ones
 /// as keys, the spectrum and matrix as .npy); stochastic: Hutchinson's trace and E||Hv||^2 = ||H||_F^2 with standard errors.
 /// </summary>

@@ -375,7 +375,8 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
         return labels.Length == 0 ? 0 : (double)wrong / labels.Length;
     }
 
-    private static Dataset Subsample(Dataset d, int? max)
+    /// <summary>The measured samples: at most <paramref name="max"/> evenly spaced rows i n / m of <paramref name="d"/> (all when null or >= n).</summary>
+    public static Dataset Subsample(Dataset d, int? max)
     {
         if (max is not int m || m >= d.N) return d;
         if (m < 1) throw new ArgumentException($"MeasureOptions.MaxSamples must be >= 1, got {m}.");
