@@ -19,9 +19,12 @@ internal static class MeasureCommand
     public static Command Create()
     {
         var c = new Command("measure", "Measure a trained network (safetensors weights, e.g. a PyTorch nn.Sequential state_dict, plus a model description): margins, norms, ranks, rho, spectral complexity, balance, alignment, neural collapse and bounds, as JSON (docs/measure.md) and tables.");
-        var weights = new Option<FileInfo>("--weights") { Description = "Weights as safetensors (F32/F64), state_dict names such as 0.weight, 2.weight.", Required = true };
-        var model = new Option<FileInfo>("--model") { Description = "Model description YAML (docs/model-format.md): layer types, order, state_dict keys, conv stride/padding.", Required = true };
-        var data = new Option<string>("--data") { Description = "Training set: a CSV with header x0..x{d-1},y, or a dataset name (gradscope data list).", Required = true };
+        var weights = new Option<FileInfo?>("--weights") { Description = "Weights as safetensors (F32/F64), state_dict names such as 0.weight, 2.weight (with --model and --data; or use --run)." };
+        var model = new Option<FileInfo?>("--model") { Description = "Model description YAML (docs/model-format.md): layer types, order, state_dict keys, conv stride/padding." };
+        var data = new Option<string?>("--data") { Description = "Training set: a CSV with header x0..x{d-1},y, or a dataset name (gradscope data list)." };
+        var run = new Option<DirectoryInfo?>("--run") { Description = "A run directory of gradscope train: its own model (config.yaml), exact data rows (data_indices.json) and final weights (model.safetensors), instead of --weights/--model/--data/--test." };
+        var step = new Option<long?>("--step") { Description = "With --run: measure the kept checkpoint of this step (checkpoints/step-K.safetensors) instead of the final weights." };
+        var allCheckpoints = new Option<bool>("--all-checkpoints") { Description = "With --run: measure every kept checkpoint and write the table over steps (measures-over-steps.csv and .json beside --out)." };
         var test = new Option<string?>("--test") { Description = "Test set (CSV or dataset name): adds test_error and the generalization gap beside the bounds." };
         var initial = new Option<FileInfo?>("--initial") { Description = "Weights at initialization (same layout as --weights): adds the relative weight change ||W - W_0||_F / ||W_0||_F." };
         var output = new Option<FileInfo?>("--out") { Description = "JSON output file, written atomically (default measures.json)." };
@@ -33,24 +36,33 @@ internal static class MeasureCommand
         var noSvd = new Option<bool>("--no-svd") { Description = "Skip the full singular spectrum per layer (no effective/numerical rank; spectral norms by power iteration only)." };
         var margins = new Option<bool>("--margins") { Description = "Also write the full sorted margin distributions (raw, rho- and spectrally normalized) of the training set, for CDF plots." };
         var ntk = new Option<bool>("--ntk") { Description = "Also compute the empirical NTK Gram matrix on --ntk-samples training points (costly; opt-in)." };
+        var ntkRows = new Option<string?>("--ntk-rows") { Description = "With --ntk: these training rows (0-based, e.g. 0,5,7) instead of --ntk-samples evenly spaced ones." };
         var ntkSamples = new Option<int>("--ntk-samples") { Description = "Training points for --ntk (evenly spaced).", DefaultValueFactory = _ => 128 };
         var loss = new Option<string?>("--loss") { Description = "Loss for the Hessian measures (exponential, logistic, cross_entropy, square, hinge)." };
         var hessianTop = new Option<int>("--hessian-top") { Description = "Top Hessian eigenvalues by power iteration on Hessian-vector products (needs --loss; dense nets).", DefaultValueFactory = _ => 0 };
         var hutchinson = new Option<int>("--hutchinson") { Description = "Rademacher vectors for Hutchinson's Hessian trace estimate (needs --loss; dense nets).", DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the Hessian measures' random vectors.", DefaultValueFactory = _ => 1 };
+        var spectra = new Option<bool>("--spectra") { Description = "Write every layer's singular values (of its operator; conv layers also of the kernel) as .npy files beside the JSON." };
+        var outputsOpt = new Option<bool>("--outputs") { Description = "Write the network outputs (n, C) and margins (n) of every training and test sample, in data-row order, as .npy files beside the JSON." };
+        var hessian = new Option<string?>("--hessian") { Description = "Hessian of the training loss on the measured training samples (all, or --max-samples; needs --loss, or the run's loss with --run): exact (full matrix from P Hessian-vector products; P <= 2048: trace, ||H||_F, every eigenvalue, .npy spectrum and matrix) or stochastic (Hutchinson trace and ||H||_F^2 with standard errors from --hutchinson S probes, default 100)." };
+        hessian.AcceptOnlyFromAmong("exact", "stochastic");
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of errors." };
-        foreach (var o in new Option[] { weights, model, data, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkSamples, loss, hessianTop, hutchinson, seed, verbose })
+        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkRows, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, hessian, verbose })
             c.Options.Add(o);
         c.SetAction(pr =>
         {
             try
             {
-                var args = new MeasureArgs(pr.GetValue(weights)!.ToString(), pr.GetValue(model)!.ToString(), pr.GetValue(data)!, pr.GetValue(test),
-                    pr.GetValue(output)?.ToString() ?? "measures.json", pr.GetValue(penultimate), ParseQuantiles(pr.GetValue(quantiles)!),
+                var args = new MeasureArgs(pr.GetValue(weights)?.ToString(), pr.GetValue(model)?.ToString(), pr.GetValue(data), pr.GetValue(test),
+                    pr.GetValue(output)?.ToString(), pr.GetValue(penultimate), ParseQuantiles(pr.GetValue(quantiles)!),
                     pr.GetValue(boundQuantile), pr.GetValue(delta), pr.GetValue(maxSamples), !pr.GetValue(noSvd), pr.GetValue(ntk), pr.GetValue(ntkSamples),
                     pr.GetValue(loss) is string l ? Loss.Parse(l) : null, pr.GetValue(hessianTop), pr.GetValue(hutchinson), pr.GetValue(seed),
-                    pr.GetValue(initial)?.ToString(), pr.GetValue(margins));
-                return Run(args);
+                    pr.GetValue(initial)?.ToString(), pr.GetValue(margins))
+                {
+                    RunDir = pr.GetValue(run)?.ToString(), Step = pr.GetValue(step), AllCheckpoints = pr.GetValue(allCheckpoints),
+                    Spectra = pr.GetValue(spectra), Outputs = pr.GetValue(outputsOpt), Hessian = pr.GetValue(hessian), NtkRows = pr.GetValue(ntkRows),
+                };
+                return args.RunDir is null ? Run(args) : MeasureRun.Run(args);
             }
             catch (Exception e) when (e is InvalidDataException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or KeyNotFoundException or NotSupportedException)
             {
@@ -79,15 +91,23 @@ internal static class MeasureCommand
             : throw new ArgumentException($"--quantiles: '{p}' is not a number in [0, 1].")).ToArray();
     }
 
-    private static int Run(MeasureArgs a)
+    /// <summary>Checks the options every mode shares.</summary>
+    internal static void CheckCommon(MeasureArgs a)
     {
         if (a.NtkSamples < 1) throw new ArgumentException($"--ntk-samples must be >= 1, got {a.NtkSamples}.");
         if (a.MaxSamples is int ms && ms < 1) throw new ArgumentException($"--max-samples must be >= 1, got {ms}.");
         if (!(a.BoundQuantile >= 0 && a.BoundQuantile <= 1)) throw new ArgumentException($"--bound-quantile must lie in [0, 1], got {a.BoundQuantile}.");
         if (!(a.Delta > 0 && a.Delta < 1)) throw new ArgumentException($"--delta must lie in (0, 1), got {a.Delta}.");
         if (a.HessianTop < 0 || a.Hutchinson < 0) throw new ArgumentException("--hessian-top and --hutchinson must be >= 0.");
-        if ((a.HessianTop > 0 || a.Hutchinson > 0) && a.Loss is null) throw new ArgumentException("--hessian-top and --hutchinson need --loss.");
+        if ((a.HessianTop > 0 || a.Hutchinson > 0 || a.Hessian is not null) && a.Loss is null) throw new ArgumentException("--hessian, --hessian-top and --hutchinson need --loss.");
+    }
 
+    private static int Run(MeasureArgs a)
+    {
+        CheckCommon(a);
+        if (a.Step is not null || a.AllCheckpoints) throw new ArgumentException("--step and --all-checkpoints need --run DIR.");
+        if (a.Weights is null || a.Model is null || a.Data is null)
+            throw new ArgumentException("measure needs either --run DIR (a run directory of gradscope train) or all of --weights, --model and --data.");
         var spec = ModelSpec.Load(a.Model);
         var net = PretrainedModel.Load(spec, SafeTensors.Read(a.Weights), a.Weights);
         if (a.Penultimate is int p && (p < 0 || p >= net.Layers.Count))
@@ -96,46 +116,113 @@ internal static class MeasureCommand
         var test = a.Test is null ? null : MeasureInputs.Load(a.Test, net, a.Model, "--test", isTest: true);
 
         var initialNet = a.Initial is null ? null : PretrainedModel.Load(spec, SafeTensors.Read(a.Initial), a.Initial);
+        var result = Measure(a, net, train, test, initialNet, a.Initial is null ? null : initialNet!.Flat,
+            new MeasureSource(a.Model, a.Weights, spec.FileName, i => spec.Layers[i].Type, null));
+        string outPath = a.Out ?? "measures.json";
+        result = WithArrays(a, result, outPath);
+        AtomicFile.WriteText(outPath, MeasureOutput.Json(result));
+        MeasureOutput.PrintTables(result);
+        Console.WriteLine($"wrote {outPath}");
+        return 0;
+    }
+
+    /// <summary>Writes the .npy arrays the options ask for beside <paramref name="outPath"/> and records them in the result.</summary>
+    internal static MeasureResult WithArrays(MeasureArgs a, MeasureResult r, string outPath)
+    {
+        if (!a.Spectra && !a.Outputs && r.Pending.Count == 0) return r;
+        var omitted = new Dictionary<string, string>(r.Omitted);
+        var arrays = MeasureArrays.Write(outPath, r.Net, r.Train, r.Test, a.Spectra, a.Outputs, omitted);
+        foreach (var (key, (shape, data)) in r.Pending)
+        {
+            string path = MeasureArrays.PathFor(outPath, key);
+            Gradscope.Data.Npy.Write(path, shape, data);
+            arrays[key] = Path.GetFileName(path);
+        }
+        return r with { Omitted = omitted, Arrays = arrays };
+    }
+
+    /// <summary>
+    /// Every measure of <paramref name="net"/> on <paramref name="train"/> (and <paramref name="test"/>): the suite, the
+    /// end-to-end and NTK extras, the margin distributions; non-finite values moved to the omitted list.
+    /// </summary>
+    internal static MeasureResult Measure(MeasureArgs a, Sequential<double> net, Gradscope.Data.Dataset train, Gradscope.Data.Dataset? test,
+        Sequential<double>? initialNet, double[]? initialParameters, MeasureSource source, IReadOnlyDictionary<string, double>? preset = null)
+    {
         var extra = new Dictionary<string, double>();
         var omitted = new Dictionary<string, string>();
+        var pending = new Dictionary<string, (int[] Shape, double[] Data)>();
         var endToEnd = MeasureExtras.EndToEnd(net, train, extra, omitted, out double[]? svmDirection);
         var options = new MeasureOptions
         {
             FullSvd = a.FullSvd, MaxSamples = a.MaxSamples, MarginQuantiles = a.Quantiles, BoundMarginQuantile = a.BoundQuantile,
-            Delta = a.Delta, NeuralCollapseLayer = a.Penultimate, Loss = a.Loss, HessianTopK = a.HessianTop, HutchinsonSamples = a.Hutchinson,
+            Delta = a.Delta, NeuralCollapseLayer = a.Penultimate, Loss = a.Loss, HessianTopK = a.HessianTop, HutchinsonSamples = 0, TargetScale = a.TargetScale,
             Seed = a.Seed, MaxMarginDirection = svmDirection, PowerTolerance = 1e-10,
-            InitialParameters = initialNet?.Flat,
+            InitialParameters = initialParameters,
         };
-        if (a.Loss is null) omitted["hessian.*"] = "opt-in: pass --loss with --hessian-top K and/or --hutchinson S";
-        if (a.Initial is null) omitted["relative_weight_change"] = "needs the weights at initialization: pass --initial W0.safetensors";
+        if (a.Loss is null) omitted["hessian.*"] = "opt-in: pass --loss with --hessian exact|stochastic, --hessian-top K and/or --hutchinson S";
+        // --hutchinson S alone is the stochastic mode with S probes: the trace then comes with its standard error.
+        if ((a.Hessian ?? (a.Hutchinson > 0 ? "stochastic" : null)) is string mode)
+            MeasureHessian.Add(mode, net, MeasureSuite.Subsample(train, a.MaxSamples), a.Loss!.Value, a.TargetScale, a.Hutchinson > 0 ? a.Hutchinson : 100, a.Seed, extra, omitted, pending);
+        if (initialParameters is null) omitted["relative_weight_change"] = "needs the weights at initialization: pass --initial W0.safetensors";
         var report = new MeasureSuite(options).Compute(net, train, test);
-        if (a.Ntk) MeasureExtras.Ntk(net, initialNet, train, a.NtkSamples, extra, omitted);
+        if (a.NtkRows is not null && !a.Ntk) throw new ArgumentException("--ntk-rows needs --ntk.");
+        if (a.Ntk)
+        {
+            int[]? rows = a.NtkRows is null ? null : DataArgument.Rows(a.NtkRows, train.N, "--ntk-rows", train.Name);
+            MeasureExtras.Ntk(net, initialNet, train, a.NtkSamples, extra, omitted, rows, pending);
+        }
         else omitted["ntk.*"] = "opt-in: pass --ntk (an n C x n C Gram matrix; costly on large sets)";
 
         var values = new Dictionary<string, double>(report.Values);
         foreach (var (k, v) in extra) values[k] = v;
+        if (preset is not null) foreach (var (k, v) in preset) values[k] = v;
         // Reasons found here (end-to-end, SVM direction) are more specific than the suite's generic ones.
+        bool hessianDone = (a.Hessian is not null || a.Hutchinson > 0) && !omitted.ContainsKey("hessian.*");
         foreach (var o in report.Omitted)
             if (!omitted.ContainsKey(o.Key) && !values.ContainsKey(o.Key)) omitted[o.Key] = o.Reason;
+        if (hessianDone) omitted.Remove("hessian.*"); // the suite's note; --hessian computed them here
         omitted.Remove("ntk"); // the suite's generic note; "ntk.*" above says how to get it
         // JSON has no Infinity or NaN: a non-finite value is reported as omitted with its value, never written as a number.
         foreach (var k in values.Keys.ToList())
             if (!double.IsFinite(values[k])) { omitted[k] = $"not finite ({values[k].ToString(CultureInfo.InvariantCulture)})"; values.Remove(k); }
 
         var distributions = a.Margins ? MeasureExtras.MarginDistributions(net, train, values) : null;
-        var result = new MeasureResult(a, spec, net, train, test, values, omitted, endToEnd, distributions);
-        AtomicFile.WriteText(a.Out, MeasureOutput.Json(result));
-        MeasureOutput.PrintTables(result);
-        Console.WriteLine($"wrote {a.Out}");
-        return 0;
+        return new MeasureResult(a, source, net, train, test, values, omitted, endToEnd, distributions) { Pending = pending };
     }
 }
 
 /// <summary>Parsed options of <c>gradscope measure</c>.</summary>
-internal sealed record MeasureArgs(string Weights, string Model, string Data, string? Test, string Out, int? Penultimate, double[] Quantiles,
-    double BoundQuantile, double Delta, int? MaxSamples, bool FullSvd, bool Ntk, int NtkSamples, LossKind? Loss, int HessianTop, int Hutchinson, ulong Seed, string? Initial, bool Margins);
+internal sealed record MeasureArgs(string? Weights, string? Model, string? Data, string? Test, string? Out, int? Penultimate, double[] Quantiles,
+    double BoundQuantile, double Delta, int? MaxSamples, bool FullSvd, bool Ntk, int NtkSamples, LossKind? Loss, int HessianTop, int Hutchinson, ulong Seed, string? Initial, bool Margins)
+{
+    /// <summary>--run: a run directory of gradscope train.</summary>
+    public string? RunDir { get; init; }
+    /// <summary>--step: the kept checkpoint to measure.</summary>
+    public long? Step { get; init; }
+    /// <summary>--all-checkpoints: measure every kept checkpoint.</summary>
+    public bool AllCheckpoints { get; init; }
+    /// <summary>--spectra: per-layer singular values as .npy.</summary>
+    public bool Spectra { get; init; }
+    /// <summary>--outputs: outputs and margins in data-row order as .npy.</summary>
+    public bool Outputs { get; init; }
+    /// <summary>--ntk-rows: explicit training rows of the empirical NTK (text as given).</summary>
+    public string? NtkRows { get; init; }
+    /// <summary>--hessian: "exact", "stochastic" or null.</summary>
+    public string? Hessian { get; init; }
+    /// <summary>Square-loss target scale of the Hessian measures (a run's loss.target_scale with --run).</summary>
+    public double TargetScale { get; init; } = 1.0;
+}
+
+/// <summary>Where the measured network came from: its model and weights files, tensor names as the files spell them, layer types, and the run (--run).</summary>
+internal sealed record MeasureSource(string Model, string Weights, Func<string, string> TensorName, Func<int, string> LayerType, RunInputs? Run);
 
 /// <summary>Everything <c>gradscope measure</c> reports.</summary>
-internal sealed record MeasureResult(MeasureArgs Args, ModelSpec Spec, Sequential<double> Net, Gradscope.Data.Dataset Train, Gradscope.Data.Dataset? Test,
+internal sealed record MeasureResult(MeasureArgs Args, MeasureSource Source, Sequential<double> Net, Gradscope.Data.Dataset Train, Gradscope.Data.Dataset? Test,
     IReadOnlyDictionary<string, double> Values, IReadOnlyDictionary<string, string> Omitted, double[][]? EndToEnd,
-    IReadOnlyDictionary<string, double[]>? MarginDistributions);
+    IReadOnlyDictionary<string, double[]>? MarginDistributions)
+{
+    /// <summary>Arrays written as .npy files beside the JSON: key -&gt; file name (--spectra, --outputs).</summary>
+    public IReadOnlyDictionary<string, string> Arrays { get; init; } = new Dictionary<string, string>();
+    /// <summary>Arrays computed with the measures (e.g. the exact Hessian's spectrum), written by <see cref="MeasureCommand.WithArrays"/>.</summary>
+    public IReadOnlyDictionary<string, (int[] Shape, double[] Data)> Pending { get; init; } = new Dictionary<string, (int[] Shape, double[] Data)>();
+}

@@ -55,16 +55,31 @@ internal static class MeasureExtras
     /// points (nC x nC for C outputs), summarized as "ntk.size", "ntk.trace", "ntk.frobenius", "ntk.lambda_max", "ntk.lambda_min", "ntk.condition",
     /// and with the net at initialization the kernel distance 1 - &lt;K_0, K&gt;_F / (||K_0||_F ||K||_F) as "ntk.kernel_distance".
     /// </summary>
-    public static void Ntk(Sequential<double> net, Sequential<double>? initial, Dataset train, int samples, Dictionary<string, double> values, Dictionary<string, string> omitted)
+    public static void Ntk(Sequential<double> net, Sequential<double>? initial, Dataset train, int samples, Dictionary<string, double> values, Dictionary<string, string> omitted,
+        int[]? rows = null, Dictionary<string, (int[] Shape, double[] Data)>? arrays = null)
     {
-        int m = Math.Min(samples, train.N);
-        var idx = new int[m];
-        for (int i = 0; i < m; i++) idx[i] = (int)((long)i * train.N / m);
+        int m = rows?.Length ?? Math.Min(samples, train.N);
+        var idx = rows ?? new int[m];
+        if (rows is null) for (int i = 0; i < m; i++) idx[i] = (int)((long)i * train.N / m);
         var sub = train.Subset(idx);
         var k = EmpiricalNtk.Compute(net, sub.X, sub.N);
         if (initial is not null) values["ntk.kernel_distance"] = EmpiricalNtk.KernelDistance(EmpiricalNtk.Compute(initial, sub.X, sub.N), k);
         else omitted["ntk.kernel_distance"] = "needs the weights at initialization: pass --initial W0.safetensors";
-        var s = NtkSummary.Of(k);
+        // NOTE: one symmetric eigenvalue solve of (K + K^T)/2 gives the summary and the spectrum (no second dense decomposition).
+        int size = (int)Math.Round(Math.Sqrt(k.Length));
+        var sym = new double[k.Length];
+        for (int i = 0; i < size; i++) for (int j = 0; j < size; j++) sym[i * size + j] = 0.5 * (k[i * size + j] + k[j * size + i]);
+        var eig = SymmetricSpectrum.Ascending(sym, size);
+        double trace = 0;
+        for (int i = 0; i < size; i++) trace += k[i * size + i];
+        var s = new NtkSummary(size, trace, System.Numerics.Tensors.TensorPrimitives.Norm<double>(k), eig[^1], eig[0]);
+        if (arrays is not null)
+        {
+            // Row (i, c) of K is sample idx[i], output c (C outputs: the nC x nC block matrix, sample-major).
+            arrays["ntk.gram"] = ([size, size], k);
+            arrays["ntk.eigenvalues"] = ([size], eig.Reverse().ToArray());
+            arrays["ntk.rows"] = ([m], idx.Select(i => (double)i).ToArray());
+        }
         values["ntk.samples"] = m;
         values["ntk.size"] = s.Size;
         values["ntk.trace"] = s.Trace;

@@ -24,11 +24,20 @@ internal static class MeasureOutput
             w.WriteStartObject();
             w.WriteString("format", "gradscope-measure");
             w.WriteNumber("version", 1);
-            w.WriteString("model", r.Args.Model);
-            w.WriteString("weights", r.Args.Weights);
+            w.WriteString("model", r.Source.Model);
+            w.WriteString("weights", r.Source.Weights);
             w.WriteString("task", r.Net.Outputs == 1 ? "binary" : "multiclass");
             w.WriteNumber("outputs", r.Net.Outputs);
             w.WriteBoolean("homogeneous", r.Net.IsHomogeneous);
+            if (r.Source.Run is { } run)
+            {
+                w.WriteStartObject("run");
+                w.WriteString("directory", run.Directory);
+                if (run.Step is long step) w.WriteNumber("step", step); else w.WriteString("step", "final");
+                w.WriteString("dtype", run.Config.DType);
+                w.WriteString("data", run.DataNote);
+                w.WriteEndObject();
+            }
             WriteData(w, "train", r.Train);
             if (r.Test is null) w.WriteNull("test"); else WriteData(w, "test", r.Test);
             w.WriteStartArray("layers");
@@ -38,9 +47,9 @@ internal static class MeasureOutput
                 var np = r.Net.Weights[k];
                 w.WriteStartObject();
                 w.WriteNumber("k", k);
-                w.WriteString("tensor", r.Spec.FileName(np.Name));
+                w.WriteString("tensor", r.Source.TensorName(np.Name));
                 w.WriteNumber("layer", np.LayerIndex);
-                w.WriteString("type", r.Spec.Layers[np.LayerIndex].Type);
+                w.WriteString("type", r.Source.LayerType(np.LayerIndex));
                 w.WriteStartArray("shape"); foreach (int s in np.Value.Shape) w.WriteNumberValue(s); w.WriteEndArray();
                 w.WriteStartArray("matrix"); w.WriteNumberValue(ops[k].Rows); w.WriteNumberValue(ops[k].Cols); w.WriteEndArray();
                 if (!ops[k].IsKernelMatrix) { w.WriteStartArray("kernel_matrix"); w.WriteNumberValue(ops[k].Kernel.Rows); w.WriteNumberValue(ops[k].Kernel.Cols); w.WriteEndArray(); }
@@ -62,6 +71,9 @@ internal static class MeasureOutput
                 foreach (var (k, arr) in md) { w.WriteStartArray(k); foreach (double x in arr) w.WriteNumberValue(x); w.WriteEndArray(); }
                 w.WriteEndObject();
             }
+            w.WriteStartObject("arrays");
+            foreach (var (k, f) in r.Arrays.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteString(k, f);
+            w.WriteEndObject();
             w.WriteStartObject("omitted");
             foreach (var (k, v) in r.Omitted.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteString(k, v);
             w.WriteEndObject();
@@ -112,7 +124,7 @@ internal static class MeasureOutput
         {
             var np = r.Net.Weights[k];
             var op = ops[k];
-            var row = new List<string> { k.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Spec.FileName(np.Name)) };
+            var row = new List<string> { k.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Source.TensorName(np.Name)) };
             if (conv) { row.Add(MeasureInputs.Shape([op.Rows, op.Cols])); row.Add(op.IsKernelMatrix ? "-" : MeasureInputs.Shape(np.Value.Shape)); }
             else row.Add(MeasureInputs.Shape(np.Value.Shape));
             row.AddRange([F($"layer.{k}.frobenius"), F($"layer.{k}.spectral"), F($"layer.{k}.stable_rank"), F($"layer.{k}.effective_rank"), F($"layer.{k}.numerical_rank")]);

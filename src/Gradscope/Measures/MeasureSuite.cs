@@ -120,6 +120,8 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
             }
             v[$"layer.{k}.frobenius"] = fro[k];
             v[$"layer.{k}.spectral"] = spec[k];
+            v[$"layer.{k}.norm21"] = norms21[k];
+            if (!op.IsKernelMatrix) v[$"layer.{k}.kernel_norm21"] = kernel21[k];
             if (spec[k] > 0) v[$"layer.{k}.stable_rank"] = fro[k] * fro[k] / (spec[k] * spec[k]);
             else Omit($"layer.{k}.stable_rank", spec[k] == 0 ? "the layer is zero" : "the spectral norm is not finite");
         }
@@ -141,6 +143,8 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
         }
 
         double rho = fro.Aggregate(1.0, (a, b) => a * b);
+        // prod_k ||T_k||_2: the Lipschitz constant bound of a 1-Lipschitz-activation net (THEORY.md section 5, BFT's R without the (2,1) factor).
+        v["spectral_product"] = spec.Aggregate(1.0, (a, b) => a * b);
         bool anyZero = spec.Any(s => s == 0);
         double complexity = anyZero ? 0 : SpectralComplexity.From(spec, norms21);
         if (homogeneous) { v["rho"] = rho; v["spectral_complexity"] = complexity; }
@@ -187,11 +191,18 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
             foreach (double q in o.MarginQuantiles) v[$"margin.q{Pct(q)}"] = rawDist.Quantile(q);
         }
         else Omit("margin.*", nanMargins);
+        if (rawDist is not null) v["margin.mean"] = raw.Average();
         double xf = Margins.InputFrobenius(sample), bx = Margins.MaxInputNorm(sample);
+        v["input_frobenius"] = xf;
+        v["input_max_norm"] = bx;
+        // The BFT normalization of the margins: m_i / (R ||X||_F / n) (THEORY.md section 5); reported as its scale R ||X||_F / n.
+        if (homogeneous && complexity > 0) v["bft_scale"] = complexity * xf / sample.N;
+        else Omit("bft_scale", !homogeneous ? notHomogeneous : "R = 0 (a layer is zero)");
         double[]? rhoMargins = homogeneous && rho > 0 && marginsDefined ? Margins.RhoNormalized(raw, rho) : null;
         if (rhoMargins is not null && !rhoMargins.Any(double.IsNaN))
         {
             v["gamma_min"] = Margins.GammaMin(raw, rho);
+            v["margin_rho.mean"] = rhoMargins.Average();
             var rd = new MarginDistribution(rhoMargins);
             foreach (double q in o.MarginQuantiles) v[$"margin_rho.q{Pct(q)}"] = rd.Quantile(q);
         }
@@ -203,6 +214,7 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
         double[]? specMargins = homogeneous && complexity > 0 && xf > 0 && marginsDefined ? Margins.SpectrallyNormalized(raw, complexity, xf) : null;
         if (specMargins is not null && !specMargins.Any(double.IsNaN))
         {
+            v["margin_spectral.mean"] = specMargins.Average();
             var sd = new MarginDistribution(specMargins);
             foreach (double q in o.MarginQuantiles) v[$"margin_spectral.q{Pct(q)}"] = sd.Quantile(q);
         }
@@ -363,7 +375,8 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
         return labels.Length == 0 ? 0 : (double)wrong / labels.Length;
     }
 
-    private static Dataset Subsample(Dataset d, int? max)
+    /// <summary>The measured samples: at most <paramref name="max"/> evenly spaced rows i n / m of <paramref name="d"/> (all when null or >= n).</summary>
+    public static Dataset Subsample(Dataset d, int? max)
     {
         if (max is not int m || m >= d.N) return d;
         if (m < 1) throw new ArgumentException($"MeasureOptions.MaxSamples must be >= 1, got {m}.");
