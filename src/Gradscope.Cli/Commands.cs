@@ -12,6 +12,7 @@ internal static class Commands
         yield return ClaimsCommand.Create();
         yield return TrainCommand.Create();
         yield return MeasureCommand.Create();
+        yield return BoundCommand.Create();
         yield return SweepCommand.Create();
         yield return RankMeasuresCommand.Create();
         yield return BenchCommand.Create();
