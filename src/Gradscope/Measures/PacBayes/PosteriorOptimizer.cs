@@ -49,9 +49,9 @@ public sealed class PosteriorOptimizer<T> where T : unmanaged, IFloatingPointIee
         double conf = Math.Log(2 * Math.Sqrt(n) / o.Delta);
         var w = (double[])trained.Clone();
         var rho = new double[d];
-        for (int i = 0; i < d; i++) rho[i] = Softplus.Inverse(Math.Max(o.InitialSigmaScale * Math.Abs(w[i]), 1e-6));
+        for (int i = 0; i < d; i++) rho[i] = Softplus.Inverse(o.InitialSigma ?? Math.Max(o.InitialSigmaScale * Math.Abs(w[i]), 1e-6));
         double logLambda = Math.Log(o.InitialLambda);
-        var adam = new Adam(2 * d + 1, o.LearningRate);
+        var adam = new Adam(2 * d + 1, o.LearningRate, o.SigmaLearningRate ?? o.LearningRate);
         var grad = new double[2 * d + 1];
         var eps = new double[d];
         var rng = new Rng(o.Seed);
@@ -95,8 +95,8 @@ public sealed class PosteriorOptimizer<T> where T : unmanaged, IFloatingPointIee
         return new PosteriorResult(w, sOut, Math.Exp(logLambda), objectiveValue, o.Iterations);
     }
 
-    /// <summary>Adam (Kingma &amp; Ba 2015) over the concatenation (w, rho, log lambda).</summary>
-    private sealed class Adam(int size, double lr)
+    /// <summary>Adam (Kingma &amp; Ba 2015) over the concatenation (w, rho, log lambda), one learning rate for w and one for (rho, log lambda).</summary>
+    private sealed class Adam(int size, double lrW, double lrSigma)
     {
         private readonly double[] _m = new double[size], _v = new double[size];
         private long _t;
@@ -111,7 +111,7 @@ public sealed class PosteriorOptimizer<T> where T : unmanaged, IFloatingPointIee
             {
                 _m[i] = b1 * _m[i] + (1 - b1) * grad[i];
                 _v[i] = b2 * _v[i] + (1 - b2) * grad[i] * grad[i];
-                double delta = lr * (_m[i] / c1) / (Math.Sqrt(_v[i] / c2) + eps);
+                double delta = (i < d ? lrW : lrSigma) * (_m[i] / c1) / (Math.Sqrt(_v[i] / c2) + eps);
                 if (i < d) w[i] -= delta;
                 else if (i < 2 * d) rho[i - d] -= delta;
                 else logLambda -= delta;
