@@ -14,6 +14,7 @@ internal static class Commands
         yield return MeasureCommand.Create();
         yield return SvmCommand.Create();
         yield return NtkAnalyticCommand.Create();
+        yield return BoundCommand.Create();
         yield return SweepCommand.Create();
         yield return RankMeasuresCommand.Create();
         yield return BenchCommand.Create();

@@ -117,6 +117,8 @@ public sealed record DataConfig
     public double LabelNoise { get; init; }
     /// <summary>Two classes [a, b] forming a binary task (a -&gt; 0 = y -1, b -&gt; 1 = y +1; other samples dropped), or null.</summary>
     public int[]? Binary { get; init; }
+    /// <summary>Threshold t of a binary task keeping every sample: label &gt;= t -&gt; 1, else 0 (e.g. 5: MNIST 0-4 vs 5-9), or null.</summary>
+    public int? BinarySplit { get; init; }
     /// <summary>Disjoint train/validation/test parts of the one source <see cref="Train"/> (then <see cref="Test"/> must be null), or null.</summary>
     public SplitConfig? Split { get; init; }
 }

@@ -30,6 +30,8 @@ internal static class TrainConfigValidation
         if (!(d.LabelNoise >= 0 && d.LabelNoise <= 1)) throw c.Error("data.label_noise", $"must lie in [0, 1], got {d.LabelNoise}");
         if (d.Binary is { } b && (b.Length != 2 || b[0] == b[1] || b[0] < 0 || b[1] < 0))
             throw c.Error("data.binary", $"must be two different classes [a, b], got [{string.Join(", ", b)}]");
+        if (d.BinarySplit is int bt && bt < 1) throw c.Error("data.binary_split", $"must be a class index >= 1 (label >= t -> 1), got {bt}");
+        if (d.BinarySplit is not null && d.Binary is not null) throw c.Error("data.binary_split", "cannot be combined with data.binary (both make the task binary)");
         if (d.Split is { } split) ValidateSplit(c, split);
         else if (d.Test is { } test && TrainerData.SameSource(d.Train, test)) throw LeakageError(c, d.Train, test);
 

@@ -35,6 +35,7 @@ public static class TrainConfigWriter
         if (c.Data.Subsample is int sub) b.Append("  subsample: ").Append(N(sub)).Append('\n');
         b.Append("  label_noise: ").Append(N(c.Data.LabelNoise)).Append('\n');
         if (c.Data.Binary is { } bin) b.Append($"  binary: [{string.Join(", ", bin)}]\n");
+        if (c.Data.BinarySplit is int bs) b.Append("  binary_split: ").Append(N(bs)).Append('\n');
         if (c.Data.Split is { } sp)
         {
             var parts = new List<string>();

@@ -143,6 +143,7 @@ public static class TrainConfigYaml
             Subsample = s.Int("subsample"),
             LabelNoise = s.Double("label_noise") ?? 0,
             Binary = s.IntList("binary"),
+            BinarySplit = s.Int("binary_split"),
             Split = ReadSplit(s.Map("split")),
         };
         s.RejectUnknown();

@@ -68,6 +68,12 @@ public static class TrainerData
             if (test is not null) test = Binary(c, test, bin);
             if (validation is not null) validation = Binary(c, validation, bin);
         }
+        if (d.BinarySplit is int threshold)
+        {
+            train = Split(c, train, threshold);
+            if (test is not null) test = Split(c, test, threshold);
+            if (validation is not null) validation = Split(c, validation, threshold);
+        }
         if (d.Subsample is int k)
         {
             if (k > train.Data.N) throw c.Error("data.subsample", $"asks for {k} samples but '{train.Data.Name}' has {train.Data.N}");
@@ -188,6 +194,12 @@ public static class TrainerData
             }
         }
         return new Dataset($"separable(n={n}, d={d}{(classes > 2 ? $", C={classes}" : "")})", x, y, [d], classes);
+    }
+
+    private static Part Split(TrainConfig c, Part part, int threshold)
+    {
+        try { return part with { Data = Gradscope.Data.BinarySplit.Apply(part.Data, threshold) }; }
+        catch (ArgumentException e) { throw c.Error("data.binary_split", e.Message); }
     }
 
     private static Part Binary(TrainConfig c, Part part, int[] pair)
