@@ -15,23 +15,6 @@ namespace Gradscope.Tests.Measures;
 /// </summary>
 public class HessianFullTests
 {
-    private static Matrix<double> FdHessian(Sequential<double> m, Dataset data, LossKind loss, double h = 1e-5)
-    {
-        var obj = new Objective<double>(m, data, loss);
-        int p = m.ParameterCount;
-        var w0 = m.SnapshotParameters();
-        var hm = Matrix<double>.Build.Dense(p, p);
-        for (int j = 0; j < p; j++)
-        {
-            var w = (double[])w0.Clone();
-            w[j] = w0[j] + h; obj.EvaluateAt(w); var gp = (double[])m.FlatGrad.Clone();
-            w[j] = w0[j] - h; obj.EvaluateAt(w); var gm = (double[])m.FlatGrad.Clone();
-            for (int i = 0; i < p; i++) hm[i, j] = (gp[i] - gm[i]) / (2 * h);
-        }
-        m.LoadParameters(w0);
-        return (hm + hm.Transpose()) / 2;
-    }
-
     [Theory]
     [InlineData(LossKind.CrossEntropy, 3, false)]
     [InlineData(LossKind.Logistic, 2, true)]
@@ -39,7 +22,7 @@ public class HessianFullTests
     {
         var m = MeasureTestNets.Mlp([3, 5, 4, classes == 2 ? 1 : classes], bias, seed: 51);
         var data = MeasureTestNets.Gaussian(10, 3, classes, 52);
-        var fd = FdHessian(m, data, loss);
+        var fd = HessianTests.FdHessian(m, data, loss);
         var e = ExactHessian.Of(HessianVectorProduct.Create(m, data, loss));
         int p = m.ParameterCount;
         Assert.Equal(p * p, e.Matrix.Length);

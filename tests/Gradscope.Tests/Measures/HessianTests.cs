@@ -11,7 +11,7 @@ namespace Gradscope.Tests.Measures;
 public class HessianTests
 {
     // Full Hessian by central differences of exact gradients (Objective.Evaluate), symmetrized.
-    private static Matrix<double> FdHessian(Sequential<double> m, Dataset data, LossKind loss, double targetScale = 1, double h = 1e-5)
+    internal static Matrix<double> FdHessian(Sequential<double> m, Dataset data, LossKind loss, double targetScale = 1, double h = 1e-5)
     {
         var obj = new Objective<double>(m, data, loss, targetScale);
         int p = m.ParameterCount;

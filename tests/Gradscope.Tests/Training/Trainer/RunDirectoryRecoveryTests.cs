@@ -21,10 +21,10 @@ public class RunDirectoryRecoveryTests
     internal static string[] StripJsonl(string dir) =>
         File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")).Select(l => { var o = JsonNode.Parse(l)!.AsObject(); o.Remove("wall_s"); return o.ToJsonString(); }).ToArray();
 
-    private static Dictionary<string, byte[]> Snapshot(string dir) =>
+    internal static Dictionary<string, byte[]> Snapshot(string dir) =>
         Directory.GetFiles(dir, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
 
-    private static void AssertUnchanged(Dictionary<string, byte[]> before, string dir)
+    internal static void AssertUnchanged(Dictionary<string, byte[]> before, string dir)
     {
         var after = Snapshot(dir);
         Assert.Equal(before.Keys.Order(), after.Keys.Order());

@@ -56,16 +56,6 @@ public class TrainerCheckpointTests
         finally { Directory.Delete(dir, true); }
     }
 
-    private static Dictionary<string, byte[]> Snapshot(string dir) =>
-        Directory.GetFiles(dir, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
-
-    private static void AssertUnchanged(Dictionary<string, byte[]> before, string dir)
-    {
-        var after = Snapshot(dir);
-        Assert.Equal(before.Keys.Order(), after.Keys.Order());
-        foreach (var (k, v) in before) Assert.Equal(v, after[k]);
-    }
-
     [Fact]
     public void ResumeRejectsChangedConfigOldFormatForeignAndTruncatedCheckpointsWithoutWriting()
     {
@@ -80,9 +70,9 @@ public class TrainerCheckpointTests
 
             // a different config
             File.WriteAllText(configPath, original.Replace("eta: 0.1", "eta: 0.2"));
-            var snap = Snapshot(dir);
+            var snap = RunDirectoryRecoveryTests.Snapshot(dir);
             Assert.Contains("different configuration", Assert.Throws<InvalidDataException>(() => TrainerRunner.Resume(dir, new TrainerRunOptions())).Message);
-            AssertUnchanged(snap, dir);
+            RunDirectoryRecoveryTests.AssertUnchanged(snap, dir);
             File.WriteAllText(configPath, original);
 
             // a different seed override
@@ -92,9 +82,9 @@ public class TrainerCheckpointTests
             string latest = Path.Combine(dir, "checkpoints", "latest.json");
             string latestText = File.ReadAllText(latest);
             File.Copy(Path.Combine(other, "checkpoints", "latest.json"), latest, overwrite: true);
-            snap = Snapshot(dir);
+            snap = RunDirectoryRecoveryTests.Snapshot(dir);
             Assert.Contains("different configuration", Assert.Throws<InvalidDataException>(() => TrainerRunner.Resume(dir, new TrainerRunOptions())).Message);
-            AssertUnchanged(snap, dir);
+            RunDirectoryRecoveryTests.AssertUnchanged(snap, dir);
 
             // an older format version
             File.WriteAllText(latest, latestText.Replace("\"version\": 1", "\"version\": 0"));
@@ -105,9 +95,9 @@ public class TrainerCheckpointTests
             string st = Directory.GetFiles(Path.Combine(dir, "checkpoints"), "*.safetensors").Single();
             var bytes = File.ReadAllBytes(st);
             File.WriteAllBytes(st, bytes[..(bytes.Length / 2)]);
-            snap = Snapshot(dir);
+            snap = RunDirectoryRecoveryTests.Snapshot(dir);
             Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => TrainerRunner.Resume(dir, new TrainerRunOptions())).Message);
-            AssertUnchanged(snap, dir);
+            RunDirectoryRecoveryTests.AssertUnchanged(snap, dir);
             File.WriteAllText(latest, latestText[..(latestText.Length / 2)]);
             Assert.Contains("not valid JSON", Assert.Throws<InvalidDataException>(() => TrainerRunner.Resume(dir, new TrainerRunOptions())).Message);
 
