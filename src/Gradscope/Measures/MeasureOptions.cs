@@ -51,6 +51,13 @@ public sealed record MeasureOptions
     public ulong Seed { get; init; } = 1;
     /// <summary>Hard-margin SVM direction (d) for the distance to max margin of binary deep linear nets; null skips it.</summary>
     public double[]? MaxMarginDirection { get; init; }
+    /// <summary>Whether to fit the hard-margin SVM direction of the training set (binary deep linear nets that separate it
+    /// through the origin) when <see cref="MaxMarginDirection"/> is null.</summary>
+    public bool FitMaxMargin { get; init; }
+    /// <summary>Evenly spaced training rows for the empirical NTK (null with <see cref="NtkRows"/> null: the NTK is skipped).</summary>
+    public int? NtkSamples { get; init; }
+    /// <summary>Explicit training rows (0-based) for the empirical NTK; overrides <see cref="NtkSamples"/>.</summary>
+    public int[]? NtkRows { get; init; }
     /// <summary>Parameters at initialization (flat) for the relative weight change; null skips it.</summary>
     public double[]? InitialParameters { get; init; }
 }
