@@ -12,6 +12,7 @@ internal static class Commands
         yield return ClaimsCommand.Create();
         yield return TrainCommand.Create();
         yield return MeasureCommand.Create();
+        yield return MeasuresCommand.Create();
         yield return SvmCommand.Create();
         yield return NtkAnalyticCommand.Create();
         yield return BoundCommand.Create();

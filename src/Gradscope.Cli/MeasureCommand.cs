@@ -3,6 +3,7 @@ using System.Globalization;
 using Gradscope.IO;
 using Gradscope.Losses;
 using Gradscope.Measures;
+using Gradscope.Measures.Registry;
 using Gradscope.Nn;
 using Gradscope.Training;
 
@@ -148,40 +149,38 @@ internal static class MeasureCommand
     internal static MeasureResult Measure(MeasureArgs a, Sequential<double> net, Gradscope.Data.Dataset train, Gradscope.Data.Dataset? test,
         Sequential<double>? initialNet, double[]? initialParameters, MeasureSource source, IReadOnlyDictionary<string, double>? preset = null)
     {
-        var extra = new Dictionary<string, double>();
         var omitted = new Dictionary<string, string>();
         var pending = new Dictionary<string, (int[] Shape, double[] Data)>();
-        var endToEnd = MeasureExtras.EndToEnd(net, train, extra, omitted, out double[]? svmDirection);
+        var extra = new Dictionary<string, double>();
+        if (a.NtkRows is not null && !a.Ntk) throw new ArgumentException("--ntk-rows needs --ntk.");
+        int[]? ntkRows = a.Ntk && a.NtkRows is not null ? DataArgument.Rows(a.NtkRows, train.N, "--ntk-rows", train.Name) : null;
+        // The end-to-end matrix itself is an array of the JSON document; its norm, the balance matrices and the SVM angle are registry keys.
+        double[][]? endToEnd = null;
+        try { var m = Gradscope.Measures.EndToEnd.Matrix(net); endToEnd = Enumerable.Range(0, m.RowCount).Select(r => m.Row(r).ToArray()).ToArray(); }
+        catch (ArgumentException e) { omitted["end_to_end"] = e.Message; }
         var options = new MeasureOptions
         {
             FullSvd = a.FullSvd, MaxSamples = a.MaxSamples, MarginQuantiles = a.Quantiles, BoundMarginQuantile = a.BoundQuantile,
             Delta = a.Delta, NeuralCollapseLayer = a.Penultimate, Loss = a.Loss, HessianTopK = a.HessianTop, HutchinsonSamples = 0, TargetScale = a.TargetScale,
-            Seed = a.Seed, MaxMarginDirection = svmDirection, PowerTolerance = 1e-10,
-            InitialParameters = initialParameters,
+            Seed = a.Seed, FitMaxMargin = true, PowerTolerance = 1e-10,
+            InitialParameters = initialParameters, NtkSamples = a.Ntk ? a.NtkSamples : null, NtkRows = ntkRows,
         };
         if (a.Loss is null) omitted["hessian.*"] = "opt-in: pass --loss with --hessian exact|stochastic, --hessian-top K and/or --hutchinson S";
         // --hutchinson S alone is the stochastic mode with S probes: the trace then comes with its standard error.
         if ((a.Hessian ?? (a.Hutchinson > 0 ? "stochastic" : null)) is string mode)
             MeasureHessian.Add(mode, net, MeasureSuite.Subsample(train, a.MaxSamples), a.Loss!.Value, a.TargetScale, a.Hutchinson > 0 ? a.Hutchinson : 100, a.Seed, extra, omitted, pending);
         if (initialParameters is null) omitted["relative_weight_change"] = "needs the weights at initialization: pass --initial W0.safetensors";
-        var report = new MeasureSuite(options).Compute(net, train, test);
-        if (a.NtkRows is not null && !a.Ntk) throw new ArgumentException("--ntk-rows needs --ntk.");
-        if (a.Ntk)
-        {
-            int[]? rows = a.NtkRows is null ? null : DataArgument.Rows(a.NtkRows, train.N, "--ntk-rows", train.Name);
-            MeasureExtras.Ntk(net, initialNet, train, a.NtkSamples, extra, omitted, rows, pending);
-        }
-        else omitted["ntk.*"] = "opt-in: pass --ntk (an n C x n C Gram matrix; costly on large sets)";
+        if (!a.Ntk) omitted["ntk.*"] = "opt-in: pass --ntk (an n C x n C Gram matrix; costly on large sets)";
+        var report = MeasureRegistry.Compute(new MeasureContext<double>(net, train, test, options, initial: initialNet));
+        foreach (var (k, arr) in report.Arrays) pending[k] = arr;
 
         var values = new Dictionary<string, double>(report.Values);
         foreach (var (k, v) in extra) values[k] = v;
         if (preset is not null) foreach (var (k, v) in preset) values[k] = v;
-        // Reasons found here (end-to-end, SVM direction) are more specific than the suite's generic ones.
         bool hessianDone = (a.Hessian is not null || a.Hutchinson > 0) && !omitted.ContainsKey("hessian.*");
         foreach (var o in report.Omitted)
             if (!omitted.ContainsKey(o.Key) && !values.ContainsKey(o.Key)) omitted[o.Key] = o.Reason;
-        if (hessianDone) omitted.Remove("hessian.*"); // the suite's note; --hessian computed them here
-        omitted.Remove("ntk"); // the suite's generic note; "ntk.*" above says how to get it
+        if (hessianDone) omitted.Remove("hessian.*"); // the registry's note; --hessian computed them here
         // JSON has no Infinity or NaN: a non-finite value is reported as omitted with its value, never written as a number.
         foreach (var k in values.Keys.ToList())
             if (!double.IsFinite(values[k])) { omitted[k] = $"not finite ({values[k].ToString(CultureInfo.InvariantCulture)})"; values.Remove(k); }

@@ -56,9 +56,8 @@ internal static class MeasureOutput
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteStartObject("measures");
-            foreach (var (k, v) in Ordered(r.Values)) w.WriteNumber(k, v);
-            w.WriteEndObject();
+            var omitted = new SortedDictionary<string, string>(r.Omitted.ToDictionary(), StringComparer.Ordinal);
+            Gradscope.Measures.Registry.MeasureFile.WriteMeasures(w, Ordered(r.Values), omitted);
             if (r.EndToEnd is { } e2e)
             {
                 w.WriteStartArray("end_to_end");
@@ -75,7 +74,7 @@ internal static class MeasureOutput
             foreach (var (k, f) in r.Arrays.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteString(k, f);
             w.WriteEndObject();
             w.WriteStartObject("omitted");
-            foreach (var (k, v) in r.Omitted.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteString(k, v);
+            foreach (var (k, v) in omitted) w.WriteString(k, v);
             w.WriteEndObject();
             w.WriteEndObject();
         }

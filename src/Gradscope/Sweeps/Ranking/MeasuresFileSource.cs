@@ -1,38 +1,46 @@
 using System.Text.Json;
+using Gradscope.Measures.Registry;
 
 namespace Gradscope.Sweeps.Ranking;
 
-/// <summary>Reads measures written next to a run: the numbers of <c>measures.json</c> (a flat object) in the run
-/// directory; else the <c>measures</c> object of the final metrics; else the final metrics' probe values (every number
-/// except step/time counters, losses and train/test accuracies, e.g. fro[0.weight], rho, min_margin, gamma).</summary>
+/// <summary>Reads measures written next to a run: the values of <c>measures.json</c> in the run directory, read by
+/// <see cref="MeasureFile"/> (the "measures" object <c>gradscope measure</c> writes, or a flat object of numbers; old
+/// key names under their registry keys; NaN/Infinity tokens as values); else the <c>measures</c> object of the final
+/// metrics; else the final metrics' probe values (every number except step/time counters, losses and train/test
+/// accuracies, e.g. layer.0.frobenius, rho, margin.min, gamma_min, with the probe's old names read through the alias map).</summary>
 public sealed class MeasuresFileSource : IMeasureSource
 {
     /// <inheritdoc/>
-    /// <exception cref="SweepException">measures.json or the stored metrics are not valid JSON or cannot be read (naming the point and file).</exception>
+    /// <exception cref="SweepException">measures.json or the stored metrics are malformed or cannot be read (naming the point, the file and the key).</exception>
     public IReadOnlyDictionary<string, double> Measures(string runDir, PointRecord point)
     {
         var file = Path.Combine(runDir, "measures.json");
-        try { return Read(file, point); }
-        catch (Exception e) when (e is JsonException or ArgumentException or IOException or UnauthorizedAccessException)
+        try
         {
-            throw new SweepException($"point {point.Index}: '{file}' or its stored metrics cannot be read: {e.Message}", e);
+            if (File.Exists(file)) return MeasureFile.Read(file).Values;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new SweepException($"point {point.Index}: {e.Message}", e);
+        }
+        try { return FromMetrics(point); }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            throw new SweepException($"point {point.Index}: its stored final metrics cannot be read: {e.Message}", e);
         }
     }
 
-    static IReadOnlyDictionary<string, double> Read(string file, PointRecord point)
+    static IReadOnlyDictionary<string, double> FromMetrics(PointRecord point)
     {
-        if (File.Exists(file)) return Numbers(JsonDocument.Parse(File.ReadAllText(file)).RootElement);
-        if (point.Metrics == null || JsonDocument.Parse(point.Metrics).RootElement is not { ValueKind: JsonValueKind.Object } m)
-            return new Dictionary<string, double>();
-        if (m.TryGetProperty("measures", out var ms)) return Numbers(ms);
+        if (point.Metrics == null) return new Dictionary<string, double>();
+        var contents = MeasureFile.Parse(point.Metrics, $"final metrics of point {point.Index}");
+        using var doc = JsonDocument.Parse(MeasureFile.QuoteNonFinite(point.Metrics));
+        if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("measures", out _)) return contents.Values;
         // The trainer's last-probe values (norms, rho, margins, ...) without the losses, accuracies and counters.
-        return Numbers(m).Where(kv => !NotMeasures.Contains(kv.Key) && !kv.Key.StartsWith("test_", StringComparison.Ordinal))
-            .ToDictionary(kv => kv.Key, kv => kv.Value);
+        var flat = doc.RootElement.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Number && !NotMeasures.Contains(p.Name) && !p.Name.StartsWith("test_", StringComparison.Ordinal))
+            .Select(p => KeyValuePair.Create(p.Name, p.Value.GetDouble()));
+        return MeasureAliases.Canonical(flat);
     }
 
     static readonly HashSet<string> NotMeasures = ["step", "steps", "t", "time", "wall_s", "loss", "log_loss", "train_loss", "train_log_loss", "train_acc", "eta"];
-
-    static Dictionary<string, double> Numbers(JsonElement e) =>
-        e.ValueKind != JsonValueKind.Object ? [] :
-        e.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Number).ToDictionary(p => p.Name, p => p.Value.GetDouble());
 }
