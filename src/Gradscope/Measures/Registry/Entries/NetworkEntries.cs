@@ -16,7 +16,7 @@ internal static class NetworkEntries
         yield return Of("rho", "rho", "prod_k ||T_k||_F", "1", N.Homogeneous, C.Weights, c => c.NotHomogeneous, (c, s) => s.Set("rho", c.Rho));
         yield return Of("spectral_complexity", "R", "(prod_k ||T_k||_2) (sum_k (||T_k^T||_{2,1} / ||T_k||_2)^(2/3))^(3/2) (Bartlett-Foster-Telgarsky 2017); 0 when a layer is zero", "3", N.Homogeneous, C.Weights,
             c => c.NotHomogeneous, (c, s) => s.Set("spectral_complexity", c.Layers.Complexity));
-        yield return Of("rho_kernel", "rho_w", "prod_k ||w_k||_F over the reshaped kernels", "5", N.Homogeneous | N.Conv, C.Weights,
+        yield return Of("rho_kernel", "rho_w", "prod_k ||w_k||_F over the reshaped kernels", "1", N.Homogeneous | N.Conv, C.Weights,
             c => NoOperator(c) ?? c.NotHomogeneous, (c, s) => s.Set("rho_kernel", c.Layers.KernelRho));
         yield return Of("spectral_complexity_kernel", "R_w", "R over the reshaped kernels", "3", N.Homogeneous | N.Conv, C.Weights,
             c => NoOperator(c) ?? c.NotHomogeneous ?? (c.Layers.KernelSpec.Any(x => x == 0) ? "a kernel matrix is zero" : null),
