@@ -119,7 +119,7 @@ internal static class TrainCommand
                     last = now;
                     Console.WriteLine(Line(p));
                 }
-                return run(new TrainerRunOptions { Progress = Report, ProgressEvery = 50, Cancellation = cts.Token });
+                return run(new TrainerRunOptions { ProbeProviders = [new Gradscope.Measures.Registry.MeasureProbeProvider()], Progress = Report, ProgressEvery = 50, Cancellation = cts.Token });
             }
             TrainerResult? result = null;
             AnsiConsole.Progress()
@@ -129,6 +129,7 @@ internal static class TrainCommand
                     var task = ctx.AddTask("training", maxValue: totalHint ?? 1000);
                     result = run(new TrainerRunOptions
                     {
+                        ProbeProviders = [new Gradscope.Measures.Registry.MeasureProbeProvider()],
                         ProgressEvery = 25,
                         Cancellation = cts.Token,
                         Progress = p =>

@@ -25,6 +25,9 @@ public interface IProbeProvider
 {
     /// <summary>The probes to add to <paramref name="trainer"/> (called once, before the run starts).</summary>
     IEnumerable<IProbe<T>> Create<T>(Trainer<T> trainer) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>Whether this provider records the config's <c>probes.measures</c> (the measure registry's provider does).</summary>
+    bool ProvidesMeasures => false;
 }
 
 /// <summary>What a probe sees: the step, time, model and full evaluations of the train (and test) sets at the current weights.</summary>

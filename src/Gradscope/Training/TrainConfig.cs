@@ -199,4 +199,15 @@ public sealed record ProbeConfig
     public long CheckpointEvery { get; init; } = 1000;
     /// <summary>Keep every checkpoint (checkpoints/step-K.*) instead of only the latest.</summary>
     public bool KeepCheckpoints { get; init; }
+    /// <summary>Registry measures (keys or globs, <c>gradscope measures</c>) recorded at probe steps under their registry keys.</summary>
+    public IReadOnlyList<ProbeMeasure> Measures { get; init; } = [];
+    /// <summary>Per cost class ("weights", "spectrum", "forward", "kernel", "hessian"): measure at every this-many-th step
+    /// only (still at the first and last probe); a measure's own every wins.</summary>
+    public IReadOnlyDictionary<string, long> MeasureEvery { get; init; } = new Dictionary<string, long>();
+    /// <summary>Where each measure_every key was written (file:line), for errors.</summary>
+    public IReadOnlyDictionary<string, string> MeasureEveryAt { get; init; } = new Dictionary<string, string>();
 }
+
+/// <summary>One entry of <c>probes.measures</c>: a registry key or glob, its own schedule (every this many steps, at
+/// probe steps; null: the cost class's or every probe), and where it was written (file:line: probes.measures[i]) for errors.</summary>
+public sealed record ProbeMeasure(string Name, long? Every, string At);

@@ -67,7 +67,13 @@ public static class TrainConfigWriter
         if (st.Gamma is double g) b.Append("  gamma: ").Append(N(g)).Append('\n');
         b.Append("  check_every: ").Append(N(st.CheckEvery)).Append('\n');
         var p = c.Probes;
-        b.Append($"probes: {{every: {N(p.Every)}, log_spaced: {N(p.PerDecade)}, checkpoint_every: {N(p.CheckpointEvery)}, keep_checkpoints: {B(p.KeepCheckpoints)}}}\n");
+        b.Append($"probes: {{every: {N(p.Every)}, log_spaced: {N(p.PerDecade)}, checkpoint_every: {N(p.CheckpointEvery)}, keep_checkpoints: {B(p.KeepCheckpoints)}");
+        // Written only when set, so configs without them keep their text (and hash).
+        if (p.Measures.Count > 0)
+            b.Append(", measures: [").Append(string.Join(", ", p.Measures.Select(m => m.Every is long e ? $"{{name: {Q(m.Name)}, every: {N(e)}}}" : Q(m.Name)))).Append(']');
+        if (p.MeasureEvery.Count > 0)
+            b.Append(", measure_every: {").Append(string.Join(", ", p.MeasureEvery.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}: {N(kv.Value)}"))).Append('}');
+        b.Append("}\n");
         return b.ToString();
     }
 

@@ -249,9 +249,48 @@ public static class TrainConfigYaml
             PerDecade = perDecade,
             CheckpointEvery = s.Long("checkpoint_every") ?? 1000,
             KeepCheckpoints = s.Bool("keep_checkpoints") ?? false,
+            Measures = ReadProbeMeasures(s),
         };
+        if (s.Map("measure_every") is { } me)
+        {
+            var every = new Dictionary<string, long>(); var at = new Dictionary<string, string>();
+            foreach (var k in me.UnusedKeys())
+            {
+                long v = me.Long(k)!.Value;
+                if (v < 1) throw new TrainConfigException(me.At(k, $"must be >= 1, got {v}"));
+                every[k] = v; at[k] = me.At(k, "").TrimEnd();
+            }
+            p = p with { MeasureEvery = every, MeasureEveryAt = at };
+        }
         s.RejectUnknown();
         return p;
+    }
+
+    // probes.measures: a list of names/globs or {name, every} mappings.
+    private static IReadOnlyList<ProbeMeasure> ReadProbeMeasures(Section s)
+    {
+        var v = s.Node("measures");
+        if (v is null) return [];
+        if (v is not YamlSequenceNode seq) throw s.Type("measures", v, "a list of measure names or globs (gradscope measures)");
+        var list = new List<ProbeMeasure>();
+        for (int i = 0; i < seq.Children.Count; i++)
+        {
+            var item = seq.Children[i];
+            string where = $"{s.Source}:{item.Start.Line}: {s.Key("measures")}[{i}]";
+            if (item is YamlScalarNode { Value: { Length: > 0 } name }) { list.Add(new ProbeMeasure(name, null, where)); continue; }
+            if (item is YamlMappingNode)
+            {
+                var m = new Section(s.Source, $"{s.Key("measures")}[{i}]", (YamlMappingNode)item, s.Lines);
+                string n = m.String("name") ?? throw m.Missing("name");
+                long? every = m.Long("every");
+                if (every is < 1) throw new TrainConfigException(m.At("every", $"must be >= 1, got {every}"));
+                m.RejectUnknown();
+                list.Add(new ProbeMeasure(n, every, where));
+                continue;
+            }
+            throw new TrainConfigException($"{where} must be a measure name or glob, or {{name: ..., every: N}}");
+        }
+        return list;
     }
 
     /// <summary>One mapping of the config with typed getters that record lines and reject unknown keys.</summary>

@@ -82,6 +82,9 @@ public static class TrainerRunner
 
     private static TrainerResult Run<T>(Trainer<T> trainer, TrainerRunOptions options) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
+        // probes.measures names registry measures, which a higher layer records: never drop them silently.
+        if (trainer.Config.Probes.Measures.Count > 0 && !options.ProbeProviders.Any(p => p.ProvidesMeasures))
+            throw new TrainConfigException($"{trainer.Config.Probes.Measures[0].At}: probes.measures needs the measure registry's probe provider (gradscope train adds it)");
         foreach (var provider in options.ProbeProviders) trainer.Probes.AddRange(provider.Create(trainer));
         return trainer.Run(options);
     }
