@@ -21,18 +21,17 @@ public static class FrobeniusNorm
 public static class Rho
 {
     /// <summary>prod_k ||W_k||_F over <paramref name="weights"/>.</summary>
-    public static double Of(IReadOnlyList<WeightMatrix> weights)
-    {
-        double p = 1;
-        foreach (var w in weights) p *= FrobeniusNorm.Of(w);
-        return p;
-    }
+    public static double Of(IReadOnlyList<WeightMatrix> weights) => Product(weights.Select(FrobeniusNorm.Of).ToArray());
 
     /// <summary>prod_k ||T_k||_F over the operators the layers apply (<see cref="LayerOperator.Of"/>; conv layers in closed form).</summary>
-    public static double OfOperators(IReadOnlyList<LayerOperator> operators)
+    public static double OfOperators(IReadOnlyList<LayerOperator> operators) => Product(operators.Select(op => op.Frobenius()).ToArray());
+
+    /// <summary>The product of given per-layer Frobenius norms, in layer order (the one place rho is formed; the registry's
+    /// "rho" and "rho_kernel" and the claims all come here).</summary>
+    public static double Product(ReadOnlySpan<double> frobeniusNorms)
     {
         double p = 1;
-        foreach (var op in operators) p *= op.Frobenius();
+        foreach (double f in frobeniusNorms) p *= f;
         return p;
     }
 }

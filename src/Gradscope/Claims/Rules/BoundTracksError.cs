@@ -52,7 +52,7 @@ public sealed class BoundTracksError : IClaimRule
                 var spectral = weights.Select(w => SpectralNorm.Of(w)).ToArray();
                 var norms21 = weights.Select(FrobeniusNorm.RowSum21).ToArray();
                 double r = SpectralComplexity.From(spectral, norms21), xf = Margins.InputFrobenius(train);
-                double rho = weights.Aggregate(1.0, (a, m) => a * FrobeniusNorm.Of(m));
+                double rho = Rho.Of(weights);
                 double gq = margins.Quantile(q);
                 int maxWidth = weights.Max(w => Math.Max(w.Rows, w.Cols));
                 double violation = margins.Sorted.Count(m => m < gq) / (double)n;

@@ -37,7 +37,7 @@ public sealed class NoOverfittingWithWidth : IClaimRule
             var raw = Margins.Raw(trainer.Model, train);
             double minMargin = raw.Min();
             var weights = WeightMatrix.Of(trainer.Model);
-            double rho = weights.Aggregate(1.0, (p, m) => p * FrobeniusNorm.Of(m));
+            double rho = Rho.Of(weights);
             testError.Add(1 - result.Final["test_acc"]);
             trainAcc.Add(raw.Count(m => m > 0) / (double)train.N);
             trainLoss.Add(result.Final["train_loss"]);

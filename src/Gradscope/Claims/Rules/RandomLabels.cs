@@ -96,7 +96,7 @@ public sealed class RandomLabels : IClaimRule
         var raw = Margins.Raw(trainer.Model, train);
         var weights = WeightMatrix.Of(trainer.Model);
         double r = SpectralComplexity.Of(weights);
-        double rho = weights.Aggregate(1.0, (p, m) => p * FrobeniusNorm.Of(m));
+        double rho = Rho.Of(weights);
         return new Fit(label, raw, Margins.SpectrallyNormalized(raw, r, Margins.InputFrobenius(train)), r, rho, result.Final["train_loss"],
             result.Final["train_acc"], result.Final["test_acc"], result.Steps, result.Reason ?? "", train.Y.ToArray(), train.X.ToArray());
     }

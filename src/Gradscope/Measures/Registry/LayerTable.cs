@@ -34,9 +34,9 @@ public sealed class LayerTable
     /// <summary>Whether some ||T_k||_2 is zero.</summary>
     public bool AnyZero => Spec.Any(s => s == 0);
     /// <summary>rho = prod_k ||T_k||_F.</summary>
-    public double Rho => Fro.Aggregate(1.0, (a, b) => a * b);
+    public double Rho => Measures.Rho.Product(Fro);
     /// <summary>rho of the kernels, prod_k ||w_k||_F.</summary>
-    public double KernelRho => KernelFro.Aggregate(1.0, (a, b) => a * b);
+    public double KernelRho => Measures.Rho.Product(KernelFro);
     /// <summary>BFT's spectral complexity R of the operators (0 when a layer is zero).</summary>
     public double Complexity => AnyZero ? 0 : SpectralComplexity.From(Spec, Norm21);
     /// <summary>Rank values ("layer.{k}.effective_rank", "layer.{k}.kernel_numerical_rank", ...) computed with FullSvd.</summary>
