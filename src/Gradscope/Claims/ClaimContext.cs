@@ -84,7 +84,8 @@ public sealed class ClaimContext
     public Evidence Check(string threshold, string name, double value)
     {
         var t = Declared(Definition.Thresholds, threshold, "check");
-        return Evidence.Check(name, value, t.Op, t.Value, t.Why) with { CheckId = t.Name, Source = t.Source };
+        var e = t.Upper is double hi ? Evidence.CheckIn(name, value, t.Value, hi, t.Why) : Evidence.Check(name, value, t.Op, t.Value, t.Why);
+        return e with { CheckId = t.Name, Source = t.Source };
     }
 
     /// <summary>A checked number against the predeclared check <paramref name="check"/>, shown as its declared quantity.</summary>
@@ -95,21 +96,26 @@ public sealed class ClaimContext
         return Check(check, t.Quantity ?? t.Name, value);
     }
 
-    /// <summary>Certifies the predeclared hypothesis <paramref name="hypothesis"/> on the run: holds when <c>value op threshold</c> (NaN never holds).</summary>
+    /// <summary>
+    /// Certifies the predeclared hypothesis <paramref name="hypothesis"/> on the run: holds when <c>value op threshold</c>
+    /// (or inside its bracket; NaN never holds). A hypothesis declared with <c>control:</c> belongs to that control's setup.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The definition declares no such hypothesis.</exception>
     public HypothesisResult Hypothesis(string hypothesis, double value)
     {
         var t = Declared(Definition.Hypotheses, hypothesis, "hypothesis");
         return new HypothesisResult
         {
-            Name = t.Name, Quantity = t.Quantity ?? t.Name, Value = value, Comparison = t.Op, Threshold = t.Value,
-            Holds = Evidence.Compare(value, t.Op, t.Value), Justification = t.Why, Source = t.Source ?? "",
+            Name = t.Name, Quantity = t.Quantity ?? t.Name, Value = value, Comparison = t.Op, Threshold = t.Value, UpperThreshold = t.Upper,
+            Holds = t.Holds(value), Justification = t.Why, Source = t.Source ?? "", Control = t.Control,
         };
     }
 
     /// <summary>
     /// The outcome of the predeclared control <paramref name="control"/>: the claim's checks evaluated on the
     /// control's runs (build each with <see cref="Check(string, double)"/>). It discriminates when at least one fails.
+    /// When a hypothesis of the control's own setup failed, the rule may pass no checks (the control is not judged;
+    /// see <see cref="ClaimOutcome.ControlResults"/>).
     /// </summary>
     /// <exception cref="InvalidOperationException">The definition declares no such control, or a check is not one the control lists.</exception>
     public ControlResult Control(string control, params Evidence[] checks)

@@ -4,11 +4,20 @@ using YamlDotNet.RepresentationModel;
 namespace Gradscope.Claims;
 
 /// <summary>
-/// A predeclared check or hypothesis: the measured <see cref="Quantity"/> must satisfy <c>value Op Value</c>;
-/// <see cref="Why"/> justifies the threshold in one line (what the theory predicts there) and
-/// <see cref="Source"/> names the literature statement it operationalizes (null only in legacy definitions).
+/// A predeclared check or hypothesis: the measured <see cref="Quantity"/> must satisfy <c>value Op Value</c>, or for
+/// <c>op: in</c> the closed bracket <c>Value &lt;= value &lt;= Upper</c>; <see cref="Why"/> justifies the threshold in one
+/// line (what the theory predicts there) and <see cref="Source"/> names the literature statement it operationalizes
+/// (null only in legacy definitions). A hypothesis with a <see cref="Control"/> belongs to that control's own setup.
 /// </summary>
-public sealed record Threshold(string Name, string Op, double Value, string Why, string? Quantity = null, string? Source = null);
+public sealed record Threshold(string Name, string Op, double Value, string Why, string? Quantity = null, string? Source = null,
+    double? Upper = null, string? Control = null)
+{
+    /// <summary>Whether <paramref name="value"/> satisfies the threshold (NaN never does).</summary>
+    public bool Holds(double value) => Report.Evidence.Compare(value, Op, Value, Upper);
+
+    /// <summary>What the threshold needs, in words: "&lt;= 0.05" or "in [1.7, 2.3]".</summary>
+    public string Needs => Report.Evidence.Needs(Op, Value, Upper, ClaimContext.Fmt);
+}
 
 /// <summary>A negative control: a variant where the theory predicts the opposite, judged by the listed checks.</summary>
 public sealed record ControlDefinition(string Id, string Description, IReadOnlyList<string> Checks);
@@ -104,6 +113,8 @@ public sealed class ClaimDefinition
                 controls.Add(new ControlDefinition(id, description, names));
             }
         }
+        foreach (var h in hypotheses.Values.Where(h => h.Control is not null && controls.All(c => c.Id != h.Control)))
+            throw new InvalidDataException($"{source}:{HypothesisLine(Child("hypotheses"), h.Name)}: hypotheses.{h.Name} names control '{h.Control}', which the definition does not declare (controls: {(controls.Count == 0 ? "none" : string.Join(", ", controls.Select(c => c.Id)))}).");
         string? notes = Child("notes") is YamlScalarNode ns && !string.IsNullOrWhiteSpace(ns.Value) ? ns.Value.Trim() : null;
         var scales = new Dictionary<string, YamlMappingNode>();
         foreach (string scale in new[] { "quick", "full" })
@@ -113,6 +124,9 @@ public sealed class ClaimDefinition
             throw new InvalidDataException($"{source}: a claim needs both a quick and a full parameter mapping (has {(scales.Count == 0 ? "neither" : string.Join(", ", scales.Keys))}).");
         return new ClaimDefinition(Str("id"), Str("statement").Trim(), Str("paper"), thresholds, hypotheses, controls, notes, legacy, scales, source);
     }
+
+    static long HypothesisLine(YamlNode? hypotheses, string name) =>
+        hypotheses is YamlMappingNode m && m.Children.TryGetValue(new YamlScalarNode(name), out var v) ? v.Start.Line : 0;
 
     static string Key(YamlNode k, string where, string source) => k is YamlScalarNode s && s.Value is { Length: > 0 } v ? v
         : throw new InvalidDataException($"{source}:{k.Start.Line}: {where}: keys must be plain names.");
@@ -124,6 +138,7 @@ public sealed class ClaimDefinition
         if (node is null) return result;
         if (node is not YamlMappingNode map) throw new InvalidDataException($"{source}:{node.Start.Line}: {section} must be a mapping.");
         var fields = strict ? new[] { "quantity", "op", "value", "why", "source" } : new[] { "op", "value", "why", "quantity", "source" };
+        if (section == "hypotheses") fields = [.. fields, "control"];
         foreach (var (k, v) in map.Children)
         {
             string name = Key(k, section, source);
@@ -136,15 +151,43 @@ public sealed class ClaimDefinition
                 ? $"{source}:{vm.Start.Line}: {section}.{name} names no measured quantity: add 'quantity' (what the rule measures and compares)."
                 : $"{source}:{vm.Start.Line}: {section}.{name} needs '{key}'.");
             string op = Get("op");
-            if (op is not ("<=" or ">=" or "<" or ">" or "="))
-                throw new InvalidDataException($"{source}:{vm.Start.Line}: {section}.{name} has op '{op}'; expected <=, >=, <, > or =.");
-            if (!double.TryParse(Get("value"), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || double.IsNaN(value))
-                throw new InvalidDataException($"{source}:{vm.Start.Line}: {section}.{name} value '{Get("value")}' is not a number.");
+            if (op is not ("<=" or ">=" or "<" or ">" or "=" or "in"))
+                throw new InvalidDataException($"{source}:{vm.Start.Line}: {section}.{name} has op '{op}'; expected <=, >=, <, >, = or in (a bracket [lo, hi]).");
+            var (value, upper) = ParseValue(vm, op, $"{section}.{name}", source);
             result[name] = strict
-                ? new Threshold(name, op, value, Get("why"), Get("quantity"), Get("source"))
-                : new Threshold(name, op, value, Get("why"), Opt("quantity"), Opt("source"));
+                ? new Threshold(name, op, value, Get("why"), Get("quantity"), Get("source"), upper, Opt("control"))
+                : new Threshold(name, op, value, Get("why"), Opt("quantity"), Opt("source"), upper);
         }
         return result;
+    }
+
+    // value: a number for a one-sided op; [lo, hi] (finite, lo < hi) for op "in"
+    static (double Value, double? Upper) ParseValue(YamlMappingNode vm, string op, string where, string source)
+    {
+        if (!vm.Children.TryGetValue(new YamlScalarNode("value"), out var node) || node is YamlScalarNode { Value: null or "" })
+            throw new InvalidDataException($"{source}:{vm.Start.Line}: {where} needs 'value'.");
+        static bool Number(YamlNode n, out double v)
+        {
+            v = double.NaN;
+            return n is YamlScalarNode s && s.Value is { } text && double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out v) && !double.IsNaN(v);
+        }
+        if (op != "in")
+        {
+            if (node is YamlSequenceNode)
+                throw new InvalidDataException($"{source}:{node.Start.Line}: {where} value is a list, which only op 'in' takes (a bracket [lo, hi]); op '{op}' needs one number.");
+            if (!Number(node, out double v))
+                throw new InvalidDataException($"{source}:{node.Start.Line}: {where} value '{(node as YamlScalarNode)?.Value ?? node.ToString()}' is not a number.");
+            return (v, null);
+        }
+        if (node is not YamlSequenceNode seq || seq.Children.Count != 2)
+            throw new InvalidDataException($"{source}:{node.Start.Line}: {where} has op 'in' and needs value: [lo, hi] (two numbers), got '{(node as YamlScalarNode)?.Value ?? node.ToString()}'.");
+        if (!Number(seq.Children[0], out double lo) || !Number(seq.Children[1], out double hi))
+            throw new InvalidDataException($"{source}:{node.Start.Line}: {where} bracket [{string.Join(", ", seq.Children.Select(c => (c as YamlScalarNode)?.Value ?? c.ToString()))}] must hold two numbers.");
+        if (!double.IsFinite(lo) || !double.IsFinite(hi))
+            throw new InvalidDataException($"{source}:{node.Start.Line}: {where} bracket [{lo}, {hi}] must have finite ends (use a one-sided op for a half-line).");
+        if (!(lo < hi))
+            throw new InvalidDataException($"{source}:{node.Start.Line}: {where} bracket [{lo}, {hi}] needs lo < hi.");
+        return (lo, hi);
     }
 }
 

@@ -67,7 +67,7 @@ public static class ClaimRunner
                 {
                     Id = def.Id, Statement = def.Statement, Paper = def.Paper, PaperTitles = Papers.Resolve(def.Paper), Verdict = outcome.Verdict, VerdictReason = outcome.Reason,
                     WallSeconds = sw.Elapsed.TotalSeconds, Hypotheses = outcome.Hypotheses, Numbers = outcome.Numbers,
-                    Controls = outcome.Controls, Charts = outcome.Charts,
+                    Controls = outcome.ControlResults(def), Charts = outcome.Charts,
                     Notes = outcome.Notes.Count > 0 ? string.Join("\n", outcome.Notes) : null,
                 };
             }

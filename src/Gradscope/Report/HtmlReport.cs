@@ -188,7 +188,7 @@ public static class HtmlReport
         h.Append("<table class=\"evidence\">\n<thead><tr><th>Quantity</th><th>Value</th><th>Check</th><th>Result</th><th>What the theory predicts, and the source</th></tr></thead>\n<tbody>\n");
         foreach (var e in numbers)
         {
-            string check = e.Threshold is double t ? $"{HtmlText.Comparison(e.Comparison)} {HtmlText.Number(t)}" : "";
+            string check = e.Threshold is double t ? Needs(e.Comparison, t, e.UpperThreshold) : "";
             string result = e.Passed switch
             {
                 true => "<span class=\"pass\">pass</span>",
@@ -204,7 +204,7 @@ public static class HtmlReport
              .Append("<td class=\"explain\">");
             if (e.Passed == false && e.Threshold is double th)
                 h.Append("<b>Measured ").Append(HtmlText.Escape(HtmlText.Number(e.Value))).Append(", the check needs ")
-                 .Append(HtmlText.Escape($"{HtmlText.Comparison(e.Comparison)} {HtmlText.Number(th)}")).Append(".</b> ");
+                 .Append(HtmlText.Escape(Needs(e.Comparison, th, e.UpperThreshold))).Append(".</b> ");
             h.Append(HtmlText.Escape(e.Justification));
             if (!string.IsNullOrEmpty(e.Source)) h.Append(" <span class=\"info\">Source: ").Append(HtmlText.Escape(e.Source)).Append("</span>");
             h.Append("</td></tr>\n");
@@ -219,10 +219,14 @@ public static class HtmlReport
         foreach (var x in hypotheses)
         {
             h.Append(x.Holds ? "<tr><td>" : "<tr class=\"failed\"><td>").Append(HtmlText.Escape(x.Quantity))
-             .Append(" <span class=\"info\">(").Append(HtmlText.Escape(x.Name)).Append(")</span></td>")
+             .Append(" <span class=\"info\">(").Append(HtmlText.Escape(x.Name)).Append(")</span>");
+            if (x.Control is not null)
+                h.Append(" <span class=\"info\">setup of control ").Append(HtmlText.Escape(x.Control)).Append("</span>");
+            h.Append("</td>")
              .Append("<td class=\"num\">").Append(HtmlText.Escape(HtmlText.Number(x.Value))).Append("</td>")
-             .Append("<td class=\"num\">").Append(HtmlText.Escape($"{HtmlText.Comparison(x.Comparison)} {HtmlText.Number(x.Threshold)}")).Append("</td>")
-             .Append("<td>").Append(x.Holds ? "<span class=\"pass\">holds</span>" : "<span class=\"fail\">fails</span>").Append("</td>")
+             .Append("<td class=\"num\">").Append(HtmlText.Escape(Needs(x.Comparison, x.Threshold, x.UpperThreshold))).Append("</td>")
+             .Append("<td>").Append(x.Holds ? "<span class=\"pass\">holds</span>"
+                : x.Control is null ? "<span class=\"fail\">fails</span>" : "<span class=\"fail\">fails: the control is not judged</span>").Append("</td>")
              .Append("<td class=\"explain\">").Append(HtmlText.Escape(x.Justification));
             if (!string.IsNullOrEmpty(x.Source)) h.Append(" <span class=\"info\">Source: ").Append(HtmlText.Escape(x.Source)).Append("</span>");
             h.Append("</td></tr>\n");
@@ -236,25 +240,38 @@ public static class HtmlReport
          .Append("<table class=\"controls\">\n<thead><tr><th>Control</th><th>Check</th><th>Value</th><th>Needs</th><th>Result</th><th>Discriminates</th></tr></thead>\n<tbody>\n");
         foreach (var c in controls)
         {
-            string verdict = c.Discriminates ? "<span class=\"pass\">yes</span>" : "<span class=\"fail\">no: it passes the checks too</span>";
+            string verdict = !c.Judged ? "<span class=\"info\">not judged (its setup failed)</span>"
+                : c.Discriminates ? "<span class=\"pass\">yes</span>" : "<span class=\"fail\">no: it passes the checks too</span>";
+            string head = $"<td rowspan=\"{Math.Max(1, c.Checks.Count)}\"><span class=\"id\">{HtmlText.Escape(c.Id)}</span><br>{HtmlText.Escape(c.Description)}"
+                + (c.SetupFailure is null ? "" : $"<br><span class=\"info\">Not judged: a hypothesis of its own setup failed ({HtmlText.Escape(c.SetupFailure)}), so its checks say nothing about the claim.</span>")
+                + "</td>";
+            if (c.Checks.Count == 0)
+            {
+                h.Append("<tr>").Append(head).Append("<td colspan=\"4\"><span class=\"info\">not evaluated</span></td><td>").Append(verdict).Append("</td></tr>\n");
+                continue;
+            }
             for (int i = 0; i < c.Checks.Count; i++)
             {
                 var e = c.Checks[i];
                 h.Append("<tr>");
-                if (i == 0)
-                    h.Append("<td rowspan=\"").Append(c.Checks.Count).Append("\"><span class=\"id\">").Append(HtmlText.Escape(c.Id)).Append("</span><br>")
-                     .Append(HtmlText.Escape(c.Description)).Append("</td>");
-                string check = e.Threshold is double t ? $"{HtmlText.Comparison(e.Comparison)} {HtmlText.Number(t)}" : "";
+                if (i == 0) h.Append(head);
+                string check = e.Threshold is double t ? Needs(e.Comparison, t, e.UpperThreshold) : "";
+                string result = !c.Judged ? "<span class=\"info\">" + (e.Passed == true ? "pass" : "fail") + " (not judged)</span>"
+                    : e.Passed == true ? "<span class=\"pass\">pass</span>" : "<span class=\"fail\">fail</span>";
                 h.Append("<td>").Append(HtmlText.Escape(e.CheckId ?? e.Name)).Append("</td>")
                  .Append("<td class=\"num\">").Append(HtmlText.Escape(HtmlText.Number(e.Value))).Append("</td>")
                  .Append("<td class=\"num\">").Append(HtmlText.Escape(check)).Append("</td>")
-                 .Append("<td>").Append(e.Passed == true ? "<span class=\"pass\">pass</span>" : "<span class=\"fail\">fail</span>").Append("</td>");
+                 .Append("<td>").Append(result).Append("</td>");
                 if (i == 0) h.Append("<td rowspan=\"").Append(c.Checks.Count).Append("\">").Append(verdict).Append("</td>");
                 h.Append("</tr>\n");
             }
         }
         h.Append("</tbody>\n</table>\n");
     }
+
+    // what a check or hypothesis needs: "≤ 0.05", or "in [1.7, 2.3]" for a bracket
+    static string Needs(string? comparison, double threshold, double? upper) =>
+        comparison == Evidence.Bracket ? Evidence.Needs(comparison, threshold, upper, HtmlText.Number) : $"{HtmlText.Comparison(comparison)} {HtmlText.Number(threshold)}";
 
     // the title and caption go into the spec so that an exported SVG/PNG carries them
     static JsonNode WithTitle(ChartSpec chart)

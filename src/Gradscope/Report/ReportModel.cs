@@ -85,8 +85,9 @@ public sealed record ClaimResult
 }
 
 /// <summary>
-/// One measured number behind a verdict: <c>Value Comparison Threshold</c> (e.g. angle(T) &lt;= 0.05),
-/// or a plain reported number when <see cref="Threshold"/> is null. Build with <see cref="Check"/> or
+/// One measured number behind a verdict: <c>Value Comparison Threshold</c> (e.g. angle(T) &lt;= 0.05), a two-sided
+/// bracket <c>Threshold &lt;= Value &lt;= UpperThreshold</c> (comparison "in"), or a plain reported number when
+/// <see cref="Threshold"/> is null. Build with <see cref="Check"/> or
 /// <see cref="Info"/>.
 /// </summary>
 public sealed record Evidence
@@ -95,9 +96,11 @@ public sealed record Evidence
     public required string Name { get; init; }
     /// <summary>Measured value (may be NaN or infinite; summary.json writes those as "NaN", "Infinity").</summary>
     public required double Value { get; init; }
-    /// <summary>Threshold the value is compared with; null for a plain number.</summary>
+    /// <summary>Threshold the value is compared with (the lower end of a bracket); null for a plain number.</summary>
     public double? Threshold { get; init; }
-    /// <summary>One of "&lt;=", "&gt;=", "&lt;", "&gt;", "="; null for a plain number.</summary>
+    /// <summary>The upper end of a bracket (comparison "in"); null otherwise.</summary>
+    public double? UpperThreshold { get; init; }
+    /// <summary>One of "&lt;=", "&gt;=", "&lt;", "&gt;", "=", "in" (a closed bracket [Threshold, UpperThreshold]); null for a plain number.</summary>
     public string? Comparison { get; init; }
     /// <summary>Whether the check passed; null for a plain number.</summary>
     public bool? Passed { get; init; }
@@ -108,8 +111,11 @@ public sealed record Evidence
     /// <summary>The literature statement the check operationalizes (paper, theorem); null for a plain number.</summary>
     public string? Source { get; init; }
 
-    /// <summary>The comparison operators <see cref="Check"/> accepts.</summary>
+    /// <summary>The one-sided comparison operators <see cref="Check"/> accepts (a bracket uses <see cref="CheckIn"/>).</summary>
     public static IReadOnlyList<string> Comparisons { get; } = ["<=", ">=", "<", ">", "="];
+
+    /// <summary>The comparison of a two-sided bracket: lo &lt;= value &lt;= hi.</summary>
+    public const string Bracket = "in";
 
     /// <summary>
     /// A checked number: Passed = (value comparison threshold). NaN never passes. "=" is exact
@@ -121,6 +127,31 @@ public sealed record Evidence
         Name = name, Value = value, Comparison = comparison, Threshold = threshold,
         Passed = Compare(value, comparison, threshold), Justification = justification,
     };
+
+    /// <summary>A checked number against a closed bracket: Passed = (lo &lt;= value &lt;= hi); NaN never passes.</summary>
+    /// <exception cref="ArgumentException">The bracket is not finite with lo &lt; hi.</exception>
+    public static Evidence CheckIn(string name, double value, double lo, double hi, string justification) => new()
+    {
+        Name = name, Value = value, Comparison = Bracket, Threshold = lo, UpperThreshold = hi,
+        Passed = Compare(value, Bracket, lo, hi), Justification = justification,
+    };
+
+    /// <summary>
+    /// Evaluates <c>value comparison threshold</c>, or for "in" the closed bracket <c>threshold &lt;= value &lt;= upper</c>;
+    /// false when the value is NaN.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown comparison, or "in" without a finite bracket lo &lt; hi.</exception>
+    public static bool Compare(double value, string comparison, double threshold, double? upper)
+    {
+        if (comparison != Bracket) return Compare(value, comparison, threshold);
+        if (upper is not double hi || !double.IsFinite(threshold) || !double.IsFinite(hi) || !(threshold < hi))
+            throw new ArgumentException($"a bracket needs finite ends lo < hi, got [{threshold}, {upper?.ToString() ?? "none"}].", nameof(upper));
+        return value >= threshold && value <= hi;
+    }
+
+    /// <summary>What a check or hypothesis needs, in words: "&lt;= 0.05", or "in [1.7, 2.3]" for a bracket.</summary>
+    public static string Needs(string? comparison, double threshold, double? upper, Func<double, string> number) =>
+        comparison == Bracket && upper is double hi ? $"in [{number(threshold)}, {number(hi)}]" : $"{comparison} {number(threshold)}";
 
     /// <summary>A reported number without a threshold (context for the reader, not part of the verdict).</summary>
     public static Evidence Info(string name, double value, string justification = "") => new()
@@ -154,10 +185,18 @@ public sealed record HypothesisResult
     public required string Quantity { get; init; }
     /// <summary>The measured value.</summary>
     public required double Value { get; init; }
-    /// <summary>One of "&lt;=", "&gt;=", "&lt;", "&gt;", "=".</summary>
+    /// <summary>One of "&lt;=", "&gt;=", "&lt;", "&gt;", "=", "in" (a closed bracket [Threshold, UpperThreshold]).</summary>
     public required string Comparison { get; init; }
-    /// <summary>The bound the value must satisfy.</summary>
+    /// <summary>The bound the value must satisfy (the lower end of a bracket).</summary>
     public required double Threshold { get; init; }
+    /// <summary>The upper end of a bracket (comparison "in"); null otherwise.</summary>
+    public double? UpperThreshold { get; init; }
+    /// <summary>
+    /// The control this hypothesis belongs to (the control's own setup, e.g. "the control run also reached the terminal
+    /// phase"), or null for a hypothesis of the claim. A control hypothesis that fails leaves that control not judged
+    /// and the claim at most inconclusive; a claim hypothesis that fails makes the claim invalid setup.
+    /// </summary>
+    public string? Control { get; init; }
     /// <summary>Whether the hypothesis holds on the run (NaN never holds).</summary>
     public required bool Holds { get; init; }
     /// <summary>Why the theorem needs it.</summary>
@@ -179,8 +218,12 @@ public sealed record ControlResult
     public required string Description { get; init; }
     /// <summary>The claim's checks evaluated on the control.</summary>
     public required IReadOnlyList<Evidence> Checks { get; init; }
-    /// <summary>True when at least one check fails on the control (the checks tell the claim from its opposite).</summary>
+    /// <summary>True when the control was judged and at least one check fails on it (the checks tell the claim from its opposite).</summary>
     public required bool Discriminates { get; init; }
+    /// <summary>False when a hypothesis of the control's own setup failed: its checks say nothing, and it neither discriminates nor fails to.</summary>
+    public bool Judged { get; init; } = true;
+    /// <summary>Why the control was not judged (its failed setup hypotheses with their values); null when judged.</summary>
+    public string? SetupFailure { get; init; }
 }
 
 /// <summary>

@@ -19,6 +19,13 @@ public abstract class Algorithm<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The config name ("gd", "sgd", "loss_scaled_gd", "flow", ...).</summary>
     public abstract string Name { get; }
 
+    /// <summary>
+    /// Whether one step moves the weights along the straight segment from W_k to W_k+1 and keeps no state of its own
+    /// (GD, loss-scaled GD): then every point of the segment is the iterate of a shorter step, and a run with a loss
+    /// target can end exactly where the loss crosses it (see <see cref="Trainer{T}"/>).
+    /// </summary>
+    public virtual bool StepsAlongSegment => false;
+
     /// <summary>Called once before the first step (or after a resume's LoadState) with the objective.</summary>
     public virtual void Initialize(Objective<T> objective) { }
 

@@ -19,6 +19,11 @@ public sealed class Gd<T>(bool lossScaled = false) : Algorithm<T> where T : unma
     public override string Name => LossScaled ? "loss_scaled_gd" : "gd";
 
     /// <inheritdoc/>
+    /// <remarks>Full-batch GD without momentum: W_k+1 = W_k - eta (grad + lambda W_k) is a straight step, and a shorter step
+    /// s eta lands at W_k + s (W_k+1 - W_k).</remarks>
+    public override bool StepsAlongSegment => true;
+
+    /// <inheritdoc/>
     public override StepResult Step(Objective<T> objective, ReadOnlySpan<int> batch, in StepContext context)
     {
         var eval = objective.Evaluate(batch, LossScaled ? LossOutput.Log : LossOutput.Value);

@@ -12,7 +12,13 @@ public sealed record StoppingRules
     public long? Steps { get; init; }
     /// <summary>Maximum continuous time t = sum of step times (eta per GD step; flow time for flows).</summary>
     public double? Time { get; init; }
-    /// <summary>Stop once the training loss L &lt;= this (compared as log L &lt;= log(value) for exponential-type losses, which never underflows).</summary>
+    /// <summary>
+    /// Stop once the training loss L &lt;= this (compared as log L &lt;= log(value) for exponential-type losses, which
+    /// never underflows). With full-batch GD or loss-scaled GD the run ends where the loss crosses the target: the last
+    /// step is shortened (bisection on its length, <see cref="LossTargetLanding{T}"/>) so the final loss is at most the
+    /// target and within 0.01% of it; final.json records the fraction as <c>last_step_fraction</c>. Other algorithms stop
+    /// after the step that started at or below the target.
+    /// </summary>
     public double? Loss { get; init; }
     /// <summary>Stop once training accuracy &gt;= this (in [0, 1]).</summary>
     public double? TrainAccuracy { get; init; }
@@ -47,6 +53,10 @@ public sealed record StoppingRules
         if (TrainAccuracy is double a && accuracy >= a) return "train_acc";
         return null;
     }
+
+    /// <summary>Whether the loss target is met by <paramref name="measured"/> (log L for exponential-type losses, else L).</summary>
+    public bool LossReached(double measured, bool exponentialType) =>
+        Loss is double target && measured <= (exponentialType ? Math.Log(target) : target);
 
     /// <summary>The reason to stop given the minimum raw and normalized margins, or null.</summary>
     public string? CheckMargin(double minMargin, double gamma)

@@ -32,6 +32,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     private long _step;
     private double _time;
     private double _wallOffset;
+    private double _lastStepFraction = double.NaN;
 
     /// <summary>Builds data, model (initialized), algorithm and objective from <paramref name="config"/> (validated first).</summary>
     public Trainer(TrainConfig config)
@@ -182,6 +183,15 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             double wd = Config.Algorithm.WeightDecay;
             long progressEvery = options.ProgressEvery;
             var lastEval = default(LossEval);
+            // a loss target with a straight-segment step: the run ends where the loss crosses the target (LossTargetLanding)
+            var landing = full && stop.Loss is not null && Algorithm.StepsAlongSegment ? new LossTargetLanding<T>(Model.Flat.Length) : null;
+            double landTarget = 0, landTolerance = 0;
+            if (landing is not null)
+            {
+                landTarget = _expType ? Math.Log(stop.Loss!.Value) : stop.Loss!.Value;
+                landTolerance = LossTargetLanding<T>.RelativeTolerance * (_expType ? 1 : stop.Loss!.Value);
+            }
+            double Measure() { _trainEval.Run(); return _expType ? _trainEval.LogL : _trainEval.L; }
             while (reason is null)
             {
                 reason = stop.CheckBudget(_step, _time);
@@ -194,6 +204,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                     return Result(TrainerStatus.Interrupted, "interrupted", Wall(), rows, row);
                 }
                 var batch = NextBatch();
+                landing?.BeforeStep(Model.Flat, _time);
                 var r = Algorithm.Step(Objective, batch, new StepContext(_step, _schedule.At(_step), wd));
                 lastEval = r.Before;
                 Guard(r.Before);
@@ -201,6 +212,18 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 _time += r.TimeAdvanced;
 
                 if (full && stop.NeedsLoss) reason = stop.CheckLoss(r.Before.L, r.Before.LogL, r.Before.Accuracy, _expType);
+                if (reason == "loss" && landing is not null)
+                {
+                    // L(W_k) met the target and the step moved on to W_k+1: go back to the crossing between W_k-1 and W_k
+                    _step--;
+                    (_lastStepFraction, _time) = landing.LandBeforeStep(Model.Flat, Measure, landTarget, landTolerance);
+                }
+                else if (reason is null && landing is not null && _probeSchedule.Contains(_step) && stop.LossReached(Measure(), _expType))
+                {
+                    // the probe of W_k+1 is below the target: the crossing lies on this step (never write a row past it)
+                    reason = "loss";
+                    (_lastStepFraction, _time) = landing.LandAfterStep(Model.Flat, Measure, landTarget, landTolerance, _time);
+                }
                 if (reason is null && (stop.NeedsMargin || (!full && stop.NeedsLoss)) && _step % stop.CheckEvery == 0)
                 {
                     _trainEval.Run();
@@ -282,6 +305,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         final["steps"] = _step;
         final["time"] = _time;
         final["wall_s"] = wall;
+        if (!double.IsNaN(_lastStepFraction)) final["last_step_fraction"] = _lastStepFraction;
         Algorithm.AddDiagnostics(final);
         return new TrainerResult { Status = status, Reason = reason, Steps = _step, Time = _time, WallSeconds = wall, Final = final, Rows = rows };
     }

@@ -73,10 +73,10 @@ public sealed class Balance : IClaimRule
             double d = byEta[i].Drift, dHalf = byEta[i + 1].Drift;
             ratios.Add(d / dHalf);
             richardson.Add(Math.Abs(2 * dHalf - d) / d);
-            o.Numbers.Add(Evidence.Info($"GD drift ratio d({byEta[i].Eta:G3}) / d({byEta[i + 1].Eta:G3})", d / dHalf));
+            // every ratio in the bracket: the same as min >= lo and max <= hi
+            o.Numbers.Add(ctx.Check("gd_ratio", $"GD drift ratio d({byEta[i].Eta:G3}) / d({byEta[i + 1].Eta:G3})", d / dHalf));
         }
-        o.Numbers.Add(ctx.Check("gd_ratio_low", ratios.Count == 0 ? double.NaN : ratios.Min()));
-        o.Numbers.Add(ctx.Check("gd_ratio_high", ratios.Count == 0 ? double.NaN : ratios.Max()));
+        if (ratios.Count == 0) o.Numbers.Add(ctx.Check("gd_ratio", double.NaN));
         o.Numbers.Add(ctx.Check("gd_richardson", richardson.Count == 0 ? double.NaN : richardson.Max()));
 
         var largest = byEta[0];

@@ -105,7 +105,6 @@ public sealed class CompositionalSparsity : IClaimRule
         double match = parameters["shallow"] / (double)parameters["deep"];
         outcome.Hypotheses.Add(ctx.Hypothesis("linear_baseline_error", linearError));
         outcome.Hypotheses.Add(ctx.Hypothesis("parameter_match", match));
-        outcome.Hypotheses.Add(ctx.Hypothesis("parameter_match_low", match));
 
         int nShallow = FirstReaching(sizes, errors["shallow"], target);
         (double Ratio, string Label) Ratio(string net)

@@ -47,17 +47,12 @@ public sealed class LazyTraining : IClaimRule
         (double Slope, double R2) Fit(List<double> v) { var f = ClaimMath.LinearFit(logM, v.Select(x => Math.Log(x)).ToList()); return (f.Slope, f.R2); }
         var wc = Fit(lazy.Change); var kd = Fit(lazy.Distance); var ne = Fit(lazy.NtkError);
         var mwc = Fit(mf.Change); var mkd = Fit(mf.Distance);
-        outcome.Numbers.Add(ctx.Check("weight_change_slope_max", wc.Slope));
-        outcome.Numbers.Add(ctx.Check("weight_change_slope_min", wc.Slope));
-        outcome.Numbers.Add(ctx.Check("kernel_distance_slope_max", kd.Slope));
-        outcome.Numbers.Add(ctx.Check("kernel_distance_slope_min", kd.Slope));
-        outcome.Numbers.Add(ctx.Check("ntk_error_slope_max", ne.Slope));
-        outcome.Numbers.Add(ctx.Check("ntk_error_slope_min", ne.Slope));
+        outcome.Numbers.Add(ctx.Check("weight_change_slope", wc.Slope));
+        outcome.Numbers.Add(ctx.Check("kernel_distance_slope", kd.Slope));
+        outcome.Numbers.Add(ctx.Check("ntk_error_slope", ne.Slope));
         outcome.Controls.Add(ctx.Control("mean-field",
-            ctx.Check("weight_change_slope_max", "mean field: log-log slope of the relative weight change vs m", mwc.Slope),
-            ctx.Check("weight_change_slope_min", "mean field: log-log slope of the relative weight change vs m (lower end)", mwc.Slope),
-            ctx.Check("kernel_distance_slope_max", "mean field: log-log slope of the kernel distance vs m", mkd.Slope),
-            ctx.Check("kernel_distance_slope_min", "mean field: log-log slope of the kernel distance vs m (lower end)", mkd.Slope)));
+            ctx.Check("weight_change_slope", "mean field: log-log slope of the relative weight change vs m", mwc.Slope),
+            ctx.Check("kernel_distance_slope", "mean field: log-log slope of the kernel distance vs m", mkd.Slope)));
         outcome.Numbers.Add(Evidence.Info("R^2 of the weight-change fit (lazy)", wc.R2));
         outcome.Numbers.Add(Evidence.Info("R^2 of the kernel-distance fit (lazy)", kd.R2));
         outcome.Numbers.Add(Evidence.Info("R^2 of the NTK-error fit", ne.R2));

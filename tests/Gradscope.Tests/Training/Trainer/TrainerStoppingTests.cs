@@ -16,7 +16,7 @@ public class TrainerStoppingTests
     }
 
     [Fact]
-    public void LossRuleStopsAtFirstStepWhoseStartingLossIsBelowThreshold()
+    public void LossRuleEndsGdWhereTheLossCrossesTheThreshold()
     {
         const double threshold = 0.3;
         var cfg = TrainerTestConfigs.Tiny(eta: 0.5) with { Stop = new StoppingRules { Steps = 5000, Loss = threshold } };
@@ -25,10 +25,32 @@ public class TrainerStoppingTests
         Assert.Equal("loss", r.Reason);
         long k = r.Steps;
         Assert.True(k > 2);
-        // Independent runs with a fixed step budget: L(W_{k-1}) <= threshold < L(W_{k-2}).
+        // the last step is shortened to land on the threshold (within 0.01%)
+        Assert.InRange(r.Final["train_loss"], threshold * Math.Exp(-2e-4), threshold);
+        // Independent runs with a fixed step budget: L(W_k) <= threshold < L(W_{k-1}).
+        double Final(long steps) => new Trainer<double>(cfg with { Stop = new StoppingRules { Steps = steps } }).Run().Final["train_loss"];
+        Assert.True(Final(k) <= threshold);
+        Assert.True(Final(k - 1) > threshold);
+    }
+
+    [Fact]
+    public void LossRuleWithMomentumStopsAfterTheStepThatStartedBelowTheThreshold()
+    {
+        // algorithms whose step is not a straight segment without state keep the plain rule
+        const double threshold = 0.3;
+        var cfg = TrainerTestConfigs.Tiny(eta: 0.2) with
+        {
+            Algorithm = new AlgorithmConfig { Name = "gd", Eta = 0.2, Options = new Dictionary<string, string> { ["momentum"] = "0.5" } },
+            Stop = new StoppingRules { Steps = 5000, Loss = threshold },
+        };
+        var r = new Trainer<double>(cfg).Run();
+        Assert.Equal("loss", r.Reason);
+        long k = r.Steps;
+        Assert.True(k > 2);
         double Final(long steps) => new Trainer<double>(cfg with { Stop = new StoppingRules { Steps = steps } }).Run().Final["train_loss"];
         Assert.True(Final(k - 1) <= threshold);
         Assert.True(Final(k - 2) > threshold);
+        Assert.False(r.Final.ContainsKey("last_step_fraction"));
     }
 
     [Fact]
