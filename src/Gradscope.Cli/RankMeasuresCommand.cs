@@ -31,7 +31,15 @@ internal static class RankMeasuresCommand
                     MinGapDifference = pr.GetValue(minGap), MinCoverage = pr.GetValue(minCoverage),
                 };
                 try { options.Validate(); }
-                catch (ArgumentOutOfRangeException e) { throw new SweepException($"{e.ParamName}: {e.Message.Split(" (Parameter")[0]}"); }
+                catch (ArgumentOutOfRangeException e)
+                {
+                    string option = e.ParamName switch
+                    {
+                        nameof(RankingOptions.TestSize) => "--test-size", nameof(RankingOptions.MinEffectiveSampleSize) => "--min-ess",
+                        nameof(RankingOptions.MinGapDifference) => "--min-gap-difference", _ => "--min-coverage",
+                    };
+                    throw new SweepException($"{option} {e.ActualValue}: {e.Message.Split(" (Parameter")[0].Split(Environment.NewLine)[0]}");
+                }
                 var points = SweepMeasures.Load(d, pr.GetValue(source) == "files" ? new MeasuresFileSource() : new MeasureSuiteSource());
                 if (points.Count == 0) throw new SweepException($"'{d}' has no finished point to rank");
                 var scores = MeasureRanking.Score(points, options);
@@ -44,6 +52,7 @@ internal static class RankMeasuresCommand
                 foreach (var col in MeasureRanking.Columns) table.AddColumn(col);
                 foreach (var s in scores) table.AddRow(MeasureRanking.Cells(s).Select(Markup.Escape).ToArray());
                 AnsiConsole.Write(table);
+                Console.WriteLine($"coverage below {options.MinCoverage:G3}: listed last; sign error: Hoeffding weights for a test set of {options.TestSize}, environments with effective sample size below {options.MinEffectiveSampleSize:G3} dropped. Variants (tau-b, granulated tau-b seeds pooled, sign error every pair kept) are in the CSV and JSON.");
                 Console.WriteLine($"Wrote measure-ranking.csv, .json and .html and the per-point {SweepTable.MeasureValuesFile} in {d}");
                 return 0;
             }
