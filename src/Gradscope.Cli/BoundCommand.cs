@@ -40,16 +40,20 @@ internal static class BoundCommand
         var outDir = new Option<string?>("--out") { Description = "Output folder for bound.json (default: pac-bayes-<setting>, or RUN/pac-bayes)." };
         var epochs = new Option<int>("--epochs") { Description = "SGD epochs (batch 100, lr 0.01, momentum 0.9).", DefaultValueFactory = _ => 20 };
         var iterations = new Option<int>("--iterations") { Description = "Posterior optimization steps.", DefaultValueFactory = _ => 2000 };
-        var lr = new Option<double>("--lr") { Description = "Adam learning rate of the posterior optimization.", DefaultValueFactory = _ => 1e-3 };
-        var sigmaLr = new Option<double?>("--sigma-lr") { Description = "Adam learning rate of the posterior standard deviations and the prior variance (default: --lr)." };
-        var sigmaInit = new Option<double?>("--sigma-init") { Description = "Start every posterior standard deviation at this value (default: |w_i|, as Dziugaite & Roy)." };
+        var optimizer = new Option<string>("--optimizer") { Description = "Step rule of the posterior optimization: rmsprop (the paper's) or adam.", DefaultValueFactory = _ => "rmsprop" };
+        var lr = new Option<double>("--lr") { Description = "Learning rate of the posterior optimization (w, log s, log lambda).", DefaultValueFactory = _ => 1e-3 };
+        var sigmaLr = new Option<double?>("--sigma-lr") { Description = "Learning rate of log s and log lambda (default: --lr, as the paper)." };
+        var lrDropAt = new Option<double>("--lr-drop-at") { Description = "Fraction of the posterior steps after which the learning rate drops (the released code: 250 of 1000 epochs).", DefaultValueFactory = _ => 0.25 };
+        var lrDropFactor = new Option<double>("--lr-drop-factor") { Description = "Learning-rate drop factor.", DefaultValueFactory = _ => 0.1 };
+        var sigmaScale = new Option<double>("--sigma-init-scale") { Description = "Start each posterior standard deviation at this times |w_i| (the released code: 2).", DefaultValueFactory = _ => 2.0 };
+        var sigmaInit = new Option<double?>("--sigma-init") { Description = "Start every posterior standard deviation at this value instead of --sigma-init-scale |w_i|." };
         var passes = new Option<int>("--mc-passes") { Description = "Monte Carlo passes over the training set (a fresh weight draw per example).", DefaultValueFactory = _ => 1 };
         var delta = new Option<double>("--delta") { Description = "Confidence of the PAC-Bayes step.", DefaultValueFactory = _ => 0.025 };
         var deltaPrime = new Option<double>("--delta-prime") { Description = "Confidence of the Monte Carlo step.", DefaultValueFactory = _ => 0.01 };
         var maxTrain = new Option<double>("--max-train-error") { Description = "Refuse a trained net whose training error is above this.", DefaultValueFactory = _ => 0.05 };
         var train = new Option<int>("--train-samples") { Description = "Use the first N training images (default: all 60,000).", DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initialization, minibatches and weight noise.", DefaultValueFactory = _ => 1 };
-        foreach (var o in new Option[] { setting, run, outDir, epochs, iterations, lr, sigmaLr, sigmaInit, passes, delta, deltaPrime, maxTrain, train, seed }) c.Options.Add(o);
+        foreach (var o in new Option[] { setting, run, outDir, epochs, iterations, optimizer, lr, sigmaLr, lrDropAt, lrDropFactor, sigmaScale, sigmaInit, passes, delta, deltaPrime, maxTrain, train, seed }) c.Options.Add(o);
         c.SetAction(pr =>
         {
             try
@@ -59,7 +63,9 @@ internal static class BoundCommand
                 if ((name is null) == (runDir is null)) throw new ArgumentException("bound pac-bayes: give exactly one of --setting NAME and --run DIR.");
                 var options = new PosteriorOptions
                 {
-                    Iterations = pr.GetValue(iterations), LearningRate = pr.GetValue(lr), SigmaLearningRate = pr.GetValue(sigmaLr), InitialSigma = pr.GetValue(sigmaInit), McPasses = pr.GetValue(passes),
+                    Iterations = pr.GetValue(iterations), LearningRate = pr.GetValue(lr), SigmaLearningRate = pr.GetValue(sigmaLr), Optimizer = ParseOptimizer(pr.GetValue(optimizer)!),
+                    LearningRateDropAt = pr.GetValue(lrDropAt), LearningRateDropFactor = pr.GetValue(lrDropFactor),
+                    InitialSigmaScale = pr.GetValue(sigmaScale), InitialSigma = pr.GetValue(sigmaInit), McPasses = pr.GetValue(passes),
                     Delta = pr.GetValue(delta), DeltaPrime = pr.GetValue(deltaPrime), MaxTrainError = pr.GetValue(maxTrain), Seed = pr.GetValue(seed),
                 };
                 options.Validate();
@@ -172,8 +178,10 @@ internal static class BoundCommand
             ["n"] = report.N, ["parameters"] = report.Parameters, ["delta"] = report.Delta, ["delta_prime"] = report.DeltaPrime,
             ["confidence"] = 1 - report.Delta - report.DeltaPrime,
             ["distance_from_init"] = report.DistanceFromInit, ["mean_sigma"] = report.MeanSigma, ["final_objective"] = report.FinalObjective,
-            ["posterior_steps"] = report.Steps, ["learning_rate"] = options.LearningRate, ["sigma_learning_rate"] = options.SigmaLearningRate ?? options.LearningRate,
-            ["mc_passes"] = options.McPasses, ["sigma_init"] = options.InitialSigma is double s0 ? s0.ToString("R", CultureInfo.InvariantCulture) : "|w|", ["seed"] = options.Seed,
+            ["posterior_steps"] = report.Steps, ["optimizer"] = options.Optimizer == PosteriorOptimizerKind.Adam ? "adam" : "rmsprop",
+            ["learning_rate"] = options.LearningRate, ["sigma_learning_rate"] = options.SigmaLearningRate ?? options.LearningRate, ["learning_rate_drop_at"] = options.LearningRateDropAt, ["learning_rate_drop_factor"] = options.LearningRateDropFactor,
+            ["mc_passes"] = options.McPasses,
+            ["sigma_init"] = options.InitialSigma is double s0 ? s0.ToString("R", CultureInfo.InvariantCulture) : options.InitialSigmaScale.ToString("R", CultureInfo.InvariantCulture) + " |w|", ["seed"] = options.Seed,
             ["seconds_bound"] = report.Seconds, ["seconds"] = clock.Elapsed.TotalSeconds,
             ["load_average"] = LoadAverage(),
         };
@@ -187,6 +195,13 @@ internal static class BoundCommand
             $"stochastic test error {report.TestErrorStochastic:F4}, deterministic {report.TestErrorDeterministic:F4}), confidence {1 - report.Delta - report.DeltaPrime:F3}; {clock.Elapsed.TotalSeconds:F0} s; wrote {path}"));
         return 0;
     }
+
+    private static PosteriorOptimizerKind ParseOptimizer(string name) => name.ToLowerInvariant() switch
+    {
+        "rmsprop" => PosteriorOptimizerKind.RmsProp,
+        "adam" => PosteriorOptimizerKind.Adam,
+        _ => throw new ArgumentException($"--optimizer: unknown step rule '{name}'; choose rmsprop or adam."),
+    };
 
     private static object? Finite(double v) => double.IsFinite(v) ? v : null;
 

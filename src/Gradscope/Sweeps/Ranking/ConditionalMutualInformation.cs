@@ -7,17 +7,22 @@ namespace Gradscope.Sweeps.Ranking;
 /// Over every ordered pair of points (i, j), a point paired with itself included as in the scoring program,
 /// V_g = [g_i &gt; g_j], V_mu = [mu_i &gt; mu_j], and U_S = the values of the hyperparameters in S for both points.
 /// For each set S of two hyperparameters: K_S = I(V_mu; V_g | U_S) / H(V_g | U_S) (bits, conditional quantities
-/// weighted by the share of pairs in each U_S cell); the score is min_S K_S, in [0, 1]; 1 = the measure's order
-/// determines the gap's order in every cell. Mutual information ignores direction: a measure ordered exactly against
-/// the gap also scores high. With one hyperparameter S is that one; with none, the unconditioned ratio. On a complete
-/// grid every cell holds the same number of pairs, so the weights equal the scoring program's plain cell average.
+/// weighted by the share of pairs in each U_S cell); the score is min_S K_S, in [0, 1].
+/// The hyperparameters are the sweep axes that take at least two values on the scored points: an axis left
+/// constant (its other values failed, or the measure is missing there) conditions on nothing, and a set {constant
+/// axis, x} would silently be the one-axis set {x}, pulling the minimum down.
+/// 1 = V_mu determines V_g in every cell for a measure ordered exactly with the gap. Mutual information ignores
+/// direction, but not exactly: a measure ordered exactly against the gap scores high and below 1, because the
+/// self pairs (i, i) have V_mu = V_g = 0 while every other pair has V_mu = 1 - V_g (as in the scoring program).
+/// With one hyperparameter S is that one; with none, the unconditioned ratio. On a complete grid every cell holds
+/// the same number of pairs, so the weights equal the scoring program's plain cell average.
 /// </summary>
 public static class ConditionalMutualInformation
 {
     /// <summary>The score min_S I(V_mu; V_g | U_S) / H(V_g | U_S); NaN when H(V_g | U_S) = 0 for every S (no gap order to predict).</summary>
     public static double Score(IReadOnlyList<RankedPoint> points, string measure)
     {
-        var names = points.SelectMany(p => p.Hyperparameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var names = GranulatedTau.Axes(points);
         var sets = new List<string[]>();
         for (int a = 0; a < names.Count; a++) for (int b = a + 1; b < names.Count; b++) sets.Add([names[a], names[b]]);
         if (sets.Count == 0) sets.Add(names.ToArray());

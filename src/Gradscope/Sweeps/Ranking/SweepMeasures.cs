@@ -21,7 +21,8 @@ public static class SweepMeasures
             double Get(string k) => metrics.ValueKind == JsonValueKind.Object && metrics.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number
                 ? v.GetDouble() : throw new SweepException($"point {p.Index} ({p.Directory}): final metrics have no numeric '{k}'");
             var hp = JsonSerializer.Deserialize<Dictionary<string, string>>(p.Hyperparameters) ?? [];
-            list.Add(new RankedPoint(p.Index, hp, Get("train_acc") - Get("test_acc"), source.Measures(SweepWorker.RunDirectory(Path.Combine(sweepDir, p.Directory)), p)));
+            list.Add(new RankedPoint(p.Index, hp, Get("train_acc") - Get("test_acc"), source.Measures(SweepWorker.RunDirectory(Path.Combine(sweepDir, p.Directory)), p),
+                p.Seed?.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
         return list;
     }

@@ -14,32 +14,30 @@ public class PosteriorTests
     {
         var rng = new Random(3);
         int d = 7, n = 50;
-        var w = new double[d]; var rho = new double[d]; var w0 = new double[d];
-        for (int i = 0; i < d; i++) { w[i] = rng.NextDouble() - 0.5; rho[i] = -2 + rng.NextDouble(); w0[i] = rng.NextDouble() - 0.5; }
+        var w = new double[d]; var logS = new double[d]; var w0 = new double[d];
+        for (int i = 0; i < d; i++) { w[i] = rng.NextDouble() - 0.5; logS[i] = -2 + rng.NextDouble(); w0[i] = rng.NextDouble() - 0.5; }
         var grid = new LambdaGrid(0.1, 10);
-        double logLambda = -4, conf = 3.0;
-        var gw = new double[d]; var gr = new double[d];
-        BoundTerm.Evaluate(w, rho, logLambda, w0, grid, n, conf, gw, gr, out double gl);
-        double F(double[] ww, double[] rr, double ll) => BoundTerm.Evaluate(ww, rr, ll, w0, grid, n, conf, [], [], out _).Value;
+        double logLambda = -4, conf = BoundTerm.Confidence(n, 0.025);
+        var gw = new double[d]; var gs = new double[d];
+        BoundTerm.Evaluate(w, logS, logLambda, w0, grid, n, conf, gw, gs, out double gl);
+        double F(double[] ww, double[] ss, double ll) => BoundTerm.Evaluate(ww, ss, ll, w0, grid, n, conf, [], [], out _).Value;
         const double h = 1e-6;
         for (int i = 0; i < d; i++)
         {
             var wp = (double[])w.Clone(); wp[i] += h; var wm = (double[])w.Clone(); wm[i] -= h;
-            Assert.Equal((F(wp, rho, logLambda) - F(wm, rho, logLambda)) / (2 * h), gw[i], 7);
-            var rp = (double[])rho.Clone(); rp[i] += h; var rm = (double[])rho.Clone(); rm[i] -= h;
-            Assert.Equal((F(w, rp, logLambda) - F(w, rm, logLambda)) / (2 * h), gr[i], 7);
+            Assert.Equal((F(wp, logS, logLambda) - F(wm, logS, logLambda)) / (2 * h), gw[i], 7);
+            var sp = (double[])logS.Clone(); sp[i] += h; var sm = (double[])logS.Clone(); sm[i] -= h;
+            Assert.Equal((F(w, sp, logLambda) - F(w, sm, logLambda)) / (2 * h), gs[i], 7);
         }
-        Assert.Equal((F(w, rho, logLambda + h) - F(w, rho, logLambda - h)) / (2 * h), gl, 7);
-        // the KL it reports is the Gaussian KL at s = softplus(rho)
-        var s = rho.Select(Softplus.Of).ToArray();
-        Assert.Equal(GaussianKl.Of(w, s, w0, Math.Exp(logLambda)), BoundTerm.Evaluate(w, rho, logLambda, w0, grid, n, conf, [], [], out _).Kl, 10);
-    }
-
-    [Fact]
-    public void SoftplusInverseRoundTrips()
-    {
-        foreach (double s in new[] { 1e-8, 1e-4, 0.03, 1.0, 40.0 })
-            Assert.Equal(1.0, Softplus.Of(Softplus.Inverse(s)) / s, 9);
+        Assert.Equal((F(w, logS, logLambda + h) - F(w, logS, logLambda - h)) / (2 * h), gl, 7);
+        // the KL it reports is the Gaussian KL at s = exp(log s), and the value is the paper's
+        // sqrt(B_RE / 2) with B_RE = (KL + 2 ln(b ln(c/lambda)) + ln(pi^2 n / (6 delta))) / (n - 1), written out here
+        var s = logS.Select(Math.Exp).ToArray();
+        double kl = GaussianKl.Of(w, s, w0, Math.Exp(logLambda));
+        var (value, klReported) = BoundTerm.Evaluate(w, logS, logLambda, w0, grid, n, conf, [], [], out _);
+        Assert.Equal(kl, klReported, 10);
+        double bre = (kl + 2 * Math.Log(10 * Math.Log(0.1 / Math.Exp(logLambda))) + Math.Log(Math.PI * Math.PI * 50 / (6 * 0.025))) / 49;
+        Assert.Equal(Math.Sqrt(bre / 2), value, 12);
     }
 
     [Fact]
