@@ -4,28 +4,37 @@ using Gradscope.Tests.Training.Trainer;
 namespace Gradscope.Tests.Cli;
 
 /// <summary>SIGTERM and SIGINT stop `train` with its interrupt checkpoint and exit code 4; `--resume` then equals the uninterrupted run.</summary>
-public class TrainSignalTests(KillTrialReference r) : IClassFixture<KillTrialReference>
+public partial class TrainSignalTests(KillTrialReference r) : IClassFixture<KillTrialReference>
 {
     [Theory]
     [InlineData("TERM")]
     [InlineData("INT")]
     public void ASignalWritesTheCheckpointExitsFourAndResumesBitIdentically(string signal)
     {
-        string run = Path.Combine(r.Root, $"signal-{signal}");
-        using (var p = CliProcess.Start($"train \"{r.Config}\" --out \"{run}\""))
+        // NOTE: under a heavily loaded machine the run can reach its last step between the first checkpoint and the
+        // signal's delivery; that is a race of the test, not a property of the product, so such an attempt is
+        // discarded and retried in a fresh directory (the signal is sent with kill(2) directly, no helper process).
+        string run = "";
+        for (int attempt = 0; ; attempt++)
         {
+            run = Path.Combine(r.Root, $"signal-{signal}-{attempt}");
+            using var p = CliProcess.Start($"train \"{r.Config}\" --out \"{run}\"");
             // wait until the run is past its first checkpoint, then signal it
             var watch = Stopwatch.StartNew();
             string latest = Path.Combine(run, "checkpoints", "latest.json");
-            while (!p.HasExited && !File.Exists(latest) && watch.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(5);
-            Assert.False(p.HasExited, "the run finished before it could be signalled");
-            using (var kill = Process.Start("kill", $"-{signal} {p.Id}")!) kill.WaitForExit();
+            while (!p.HasExited && !File.Exists(latest) && watch.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(2);
+            bool sent = !p.HasExited && Kill(p.Id, signal == "TERM" ? 15 : 2) == 0;
             Assert.True(p.WaitForExit(60_000), "the run did not stop after the signal");
             string stdout = p.StandardOutput.ReadToEnd();
-            Assert.False(File.Exists(Path.Combine(run, "final.json")), "the signal came after the last step (the run is 20,000 steps: it should not)");
+            if (!sent || File.Exists(Path.Combine(run, "final.json")))
+            {
+                Assert.True(attempt < 4, "in 5 attempts the run finished before the signal reached it");
+                continue;
+            }
             Assert.Equal(4, p.ExitCode);
             Assert.Contains("interrupted at step", stdout);
             Assert.Contains("resume with", stdout);
+            break;
         }
         Assert.True(File.Exists(Path.Combine(run, "checkpoints", "latest.json")));
         var (code, _, err) = CliProcess.Run($"train --resume \"{run}\"");
@@ -34,4 +43,7 @@ public class TrainSignalTests(KillTrialReference r) : IClassFixture<KillTrialRef
         Assert.Equal(RunDirectoryRecoveryTests.StripCsv(r.Reference), RunDirectoryRecoveryTests.StripCsv(run));
         Assert.Equal(RunDirectoryRecoveryTests.StripJsonl(r.Reference), RunDirectoryRecoveryTests.StripJsonl(run));
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 }
