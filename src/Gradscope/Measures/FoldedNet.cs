@@ -7,7 +7,8 @@ using Gradscope.Nn;
 /// <summary>
 /// The affine maps of a dense / batch-norm / ReLU network in evaluation mode, with every batch-norm layer folded
 /// into the dense layer before it: BN(W h) = diag(a) W h + b with a_c = weight_c / sqrt(running_var_c + eps) and
-/// b_c = bias_c - a_c running_mean_c, so layer k is h -&gt; W~_k h + b~_k. Its scale
+/// b_c = bias_c - a_c running_mean_c, so layer k is h -&gt; W~_k h + b~_k; a scale-only batch norm folds as
+/// a_c = 1 / sqrt(running_ms_c + eps), b = 0 (the folded net of a bias-free net is bias-free and homogeneous). Its scale
 /// rho~ = prod_k ||[W~_k | b~_k]||_F (bias appended as a column) reduces to rho = prod_k ||W_k||_F for a bias-free
 /// net without batch norm; it is the rho that normalizes the margin of a batch-normalized net on its effective
 /// weights (a proxy: biases and batch norm break homogeneity, THEORY.md section 1).
@@ -46,8 +47,23 @@ public static class FoldedNet
                         result[^1] = (w, nb, rows, cols);
                         break;
                     }
+                case ScaleBatchNorm<T> sn:
+                    {
+                        // scale-only batch norm in evaluation: diag(1 / sqrt(running_ms + eps)), no shift (a bias-free net stays bias-free)
+                        if (result.Count == 0 || result[^1].Out != sn.Features || (i > 0 && model.Layers[i - 1] is not Dense<T>))
+                            throw new NotSupportedException($"FoldedNet: scale-only batch norm at layer {i} must follow a dense layer of {sn.Features} outputs.");
+                        var (w, b, rows, cols) = result[^1];
+                        var ms = sn.RunningMeanSquare.Value.Span;
+                        for (int r = 0; r < rows; r++)
+                        {
+                            double s = Math.Sqrt(double.CreateChecked(ms[r]) + sn.Eps), a = s > 0 ? 1 / s : 0;
+                            for (int c = 0; c < cols; c++) w[r * cols + c] *= a;
+                            if (b is not null) b[r] *= a;
+                        }
+                        break;
+                    }
                 case Relu<T>: case Identity<T>: break;
-                default: throw new NotSupportedException($"FoldedNet: layer {i} is '{model.Layers[i].Kind}'; only dense, batchnorm, relu and identity are supported.");
+                default: throw new NotSupportedException($"FoldedNet: layer {i} is '{model.Layers[i].Kind}'; only dense, batchnorm, scale_batchnorm, relu and identity are supported.");
             }
         }
         return result;

@@ -11,7 +11,11 @@ using Gradscope.Losses;
 /// then renormalizes V_k to unit norm. The "global" variant keeps one scalar rho = prod_k rho_k with
 /// f = rho f(x; V) (homogeneous nets only): W_k = c V_k with c = rho^(1/L), dV_k = -c (I - v v^T) g_k and
 /// drho = -(1/(L c^(L-1))) sum_k &lt;V_k, g_k&gt; - lambda rho (the chain rule of L(rho f(V))).
-/// Other parameters (biases) take plain GD steps. State: rho and V. <see cref="Initialize"/> writes W = c V into
+/// Other parameters (biases) take plain GD steps. State: rho and V.
+/// Options: <see cref="LossScaled"/> steps on g_k = d log L / dW_k (exponential-type losses; THEORY.md section 4's loss
+/// scaling); <see cref="MatchedStep"/> replaces the direction step eta c_k by eta / c_k, the step of GD's direction
+/// (for W = c V, GD moves V by -(eta / c_k) (I - v v^T) g_k to first order; the GD and LM flows of V_k differ by the
+/// factor rho_k^2, Theory III, Banburski et al. 2019), so that LM and (loss-scaled) GD run at the same effective step. <see cref="Initialize"/> writes W = c V into
 /// the model, which in the global variant rebalances the layers without changing f.
 /// </summary>
 public sealed class LagrangeNormalization<T> : Algorithm<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -26,11 +30,17 @@ public sealed class LagrangeNormalization<T> : Algorithm<T> where T : unmanaged,
     /// Creates the algorithm; <paramref name="global"/> selects the single-rho variant and <paramref name="directionRate"/>
     /// multiplies the step of the directions V_k (1: the LM flow; 0: only rho moves, an ablation with frozen directions).
     /// </summary>
-    public LagrangeNormalization(bool global = false, double directionRate = 1)
+    public LagrangeNormalization(bool global = false, double directionRate = 1, bool lossScaled = false, bool matchedStep = false)
     {
         if (!(directionRate >= 0)) throw new ArgumentException($"LagrangeNormalization: direction_rate must be >= 0, got {directionRate}.");
-        Global = global; DirectionRate = directionRate;
+        Global = global; DirectionRate = directionRate; LossScaled = lossScaled; MatchedStep = matchedStep;
     }
+
+    /// <summary>Whether the step uses g = grad log L instead of grad L.</summary>
+    public bool LossScaled { get; }
+
+    /// <summary>Whether the direction step is eta / c_k (GD's effective step on the sphere) instead of the LM flow's eta c_k.</summary>
+    public bool MatchedStep { get; }
 
     /// <summary>The factor on the direction step (1 = the LM flow).</summary>
     public double DirectionRate { get; }
@@ -83,7 +93,7 @@ public sealed class LagrangeNormalization<T> : Algorithm<T> where T : unmanaged,
     public override StepResult Step(Objective<T> objective, ReadOnlySpan<int> batch, in StepContext context)
     {
         Initialize(objective);
-        var eval = objective.Evaluate(batch, LossOutput.Value);
+        var eval = objective.Evaluate(batch, LossScaled ? LossOutput.Log : LossOutput.Value);
         var model = objective.Model;
         var w = model.Flat.AsSpan();
         var grad = model.FlatGrad.AsSpan();
@@ -98,8 +108,9 @@ public sealed class LagrangeNormalization<T> : Algorithm<T> where T : unmanaged,
             double c = LayerScale(k);
             double dot = double.CreateChecked(TensorPrimitives.Dot(v, g));   // <V_k, g_k>
             dotSum += dot;
-            // V_k <- V_k - eta c (g_k - <v, g> v): the gradient projected on the sphere's tangent space.
-            double etaV = eta * c * DirectionRate;
+            // V_k <- V_k - eta c (g_k - <v, g> v): the gradient projected on the sphere's tangent space
+            // (matched step: eta / c, the first-order move of GD's direction V = W / ||W||).
+            double etaV = (MatchedStep ? eta / c : eta * c) * DirectionRate;
             TensorPrimitives.MultiplyAdd(v, T.CreateChecked(etaV * dot), v, v);
             TensorPrimitives.MultiplyAdd(g, T.CreateChecked(-etaV), v, v);
             if (!Global) _rho[k] -= eta * (dot + lambda * _rho[k]);

@@ -62,7 +62,9 @@ public static class TrainerAlgorithms
             case "weight_norm":
                 {
                     string mode = o.Choice("mode", "per_layer", "per_layer", "per_unit");
-                    result = new WeightNormalization<T>(mode == "per_unit" ? WeightNormMode.PerUnit : WeightNormMode.PerLayer);
+                    bool wnScaled = o.Bool("loss_scaled", false);
+                    if (wnScaled && !expType) throw o.Error("loss_scaled", $"needs an exponential-type loss (exponential, logistic, cross_entropy), got {c.Loss.Kind}");
+                    result = new WeightNormalization<T>(mode == "per_unit" ? WeightNormMode.PerUnit : WeightNormMode.PerLayer, wnScaled);
                     break;
                 }
             case "lagrange":
@@ -70,7 +72,12 @@ public static class TrainerAlgorithms
                 {
                     double rate = o.Double("direction_rate", 1.0);
                     if (!(rate >= 0)) throw o.Error("direction_rate", $"must be >= 0, got {rate}");
-                    result = Wrap(c, () => new LagrangeNormalization<T>(o.Bool("global", false), rate));
+                    bool lmScaled = o.Bool("loss_scaled", false);
+                    if (lmScaled && !expType) throw o.Error("loss_scaled", $"needs an exponential-type loss (exponential, logistic, cross_entropy), got {c.Loss.Kind}");
+                    bool matched = o.Choice("direction_step", "lm", "lm", "matched") == "matched";
+                    bool global = o.Bool("global", false);
+                    if (matched && global) throw o.Error("direction_step", "matched is defined per layer (eta / rho_k); it is not available with global: true");
+                    result = Wrap(c, () => new LagrangeNormalization<T>(global, rate, lmScaled, matched));
                     break;
                 }
             case "nmgd":

@@ -22,7 +22,7 @@ public enum WeightNormMode
 /// Weight decay lambda acts on the effective W (F = L + lambda/2 ||W||^2); other parameters (biases) take
 /// plain GD steps. The model's <c>Flat</c> always holds the effective W. State: g and V.
 /// </summary>
-public sealed class WeightNormalization<T>(WeightNormMode mode = WeightNormMode.PerLayer) : Algorithm<T>
+public sealed class WeightNormalization<T>(WeightNormMode mode = WeightNormMode.PerLayer, bool lossScaled = false) : Algorithm<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private WeightSegment[] _segments = [];
@@ -34,6 +34,8 @@ public sealed class WeightNormalization<T>(WeightNormMode mode = WeightNormMode.
 
     /// <summary>Per layer or per output unit.</summary>
     public WeightNormMode Mode { get; } = mode;
+    /// <summary>Whether the steps use grad log L instead of grad L (exponential-type losses; THEORY.md section 4's loss scaling).</summary>
+    public bool LossScaled { get; } = lossScaled;
     /// <inheritdoc/>
     public override string Name => Mode == WeightNormMode.PerLayer ? "weight_norm" : "weight_norm_per_unit";
     /// <summary>The direction parameters V (aligned with Flat; only weight entries are used).</summary>
@@ -120,7 +122,7 @@ public sealed class WeightNormalization<T>(WeightNormMode mode = WeightNormMode.
     public override StepResult Step(Objective<T> objective, ReadOnlySpan<int> batch, in StepContext context)
     {
         Initialize(objective);
-        var eval = objective.Evaluate(batch, LossOutput.Value);
+        var eval = objective.Evaluate(batch, LossScaled ? LossOutput.Log : LossOutput.Value);
         var model = objective.Model;
         var w = model.Flat.AsSpan();
         T eta = T.CreateChecked(context.Eta), lam = T.CreateChecked(context.WeightDecay);

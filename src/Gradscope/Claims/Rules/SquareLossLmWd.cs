@@ -40,6 +40,9 @@ public sealed class SquareLossLmWd : IClaimRule
 
         double etaLambdaT = p.Double("eta_lambda_T");
         long controlSteps = p.Long("control_steps");
+        // the lambda = 0 control may take its own step size (it is not judged at a fixed point, only by where rho stops)
+        double controlEta = p.Has("control_eta") ? p.Double("control_eta") : baseCfg.Algorithm.Eta;
+        if (!(controlEta > 0)) throw new InvalidDataException($"{ctx.Definition.Source}: control_eta must be > 0, got {controlEta}.");
         LmRun Train(double scale, double lambda)
         {
             string name = string.Create(CultureInfo.InvariantCulture, $"scale{scale:G3}-wd{lambda:G3}");
@@ -49,7 +52,7 @@ public sealed class SquareLossLmWd : IClaimRule
             {
                 Threads = 1,
                 Model = baseCfg.Model with { Init = baseCfg.Model.Init with { Scale = scale0 * scale } },
-                Algorithm = baseCfg.Algorithm with { WeightDecay = lambda },
+                Algorithm = baseCfg.Algorithm with { WeightDecay = lambda, Eta = lambda > 0 ? baseCfg.Algorithm.Eta : controlEta },
                 Stop = baseCfg.Stop with { Steps = steps },
             };
             var trainer = new Trainer<double>(cfg);
@@ -107,7 +110,7 @@ public sealed class SquareLossLmWd : IClaimRule
         outcome.Numbers.Add(Evidence.Info("lambda = 0 control: (max - min) / mean of rho(T) over the init scales (expected >= 0.1)", Spread(control)));
         outcome.Notes.Add($"Per-layer LM normalization at eta = {ClaimContext.Fmt(baseCfg.Algorithm.Eta)}, base lambda = {ClaimContext.Fmt(lambda0)}; "
             + $"init scales {string.Join(", ", scales.Select(ClaimContext.Fmt))} multiply the same He x {ClaimContext.Fmt(scale0)} draw; the lambda sweep starts from scale 1; "
-            + $"every weight-decay run takes eta lambda T = {ClaimContext.Fmt(etaLambdaT)} (T = {ClaimContext.Fmt(etaLambdaT / baseCfg.Algorithm.Eta)} / lambda steps), the lambda = 0 control {controlSteps:N0} steps.");
+            + $"every weight-decay run takes eta lambda T = {ClaimContext.Fmt(etaLambdaT)} (T = {ClaimContext.Fmt(etaLambdaT / baseCfg.Algorithm.Eta)} / lambda steps), the lambda = 0 control {controlSteps:N0} steps at eta = {ClaimContext.Fmt(controlEta)}.");
 
         outcome.Charts.Add(Charts.Lines("rho", "rho(t) = prod_k ||W_k||_F from three init scales, with and without weight decay",
             $"With lambda = {ClaimContext.Fmt(lambda0)} the claim predicts one limit rho* for every init; the lambda = 0 control stops at an init-dependent rho.",

@@ -172,6 +172,67 @@ public class NormalizationTests
     }
 
     [Fact]
+    public void LossScaledLagrangeAtTheMatchedStepFollowsGdsDirectionStep()
+    {
+        // direction step eta / rho_k on g = grad log L = grad L / L, rho step eta: computed by hand from grad L and L
+        var (model, obj) = Net();
+        var lm = new LagrangeNormalization<double>(lossScaled: true, matchedStep: true);
+        lm.Initialize(obj);
+        var v0 = lm.V.ToArray();
+        var rho0 = lm.Rho.ToArray();
+        var eval = obj.Evaluate(default);
+        var g = model.FlatGrad.Select(x => x / eval.L).ToArray();
+        double eta = 0.05;
+        lm.Step(obj, default, new StepContext(0, eta, 0));
+        for (int k = 0; k < lm.Segments.Count; k++)
+        {
+            var s = lm.Segments[k];
+            double dot = 0;
+            for (int i = s.Offset; i < s.Offset + s.Length; i++) dot += v0[i] * g[i];
+            var v1 = Enumerable.Range(s.Offset, s.Length).Select(i => v0[i] - eta / rho0[k] * (g[i] - dot * v0[i])).ToArray();
+            double n1 = Math.Sqrt(v1.Sum(x => x * x));
+            for (int i = 0; i < s.Length; i++) Assert.Equal(v1[i] / n1, lm.V[s.Offset + i], 13);
+            Assert.Equal(rho0[k] - eta * dot, lm.Rho[k], 13);
+        }
+    }
+
+    [Fact]
+    public void MatchedLagrangeAgreesWithLossScaledGdToSecondOrderInEta()
+    {
+        // one step of each from the same weights: ||W_LM - W_GD|| = O(eta^2), so halving eta divides it by about 4
+        double Gap(double eta)
+        {
+            var (model, obj) = Net();
+            var w0 = model.Flat.ToArray();
+            var lm = new LagrangeNormalization<double>(lossScaled: true, matchedStep: true);
+            lm.Step(obj, default, new StepContext(0, eta, 0));
+            var wLm = model.Flat.ToArray();
+            model.LoadParameters(w0);
+            new Gd<double>(lossScaled: true).Step(obj, default, new StepContext(0, eta, 0));
+            return Math.Sqrt(wLm.Zip(model.Flat, (a, b) => (a - b) * (a - b)).Sum());
+        }
+        double ratio = Gap(0.02) / Gap(0.01);
+        Assert.InRange(ratio, 3.6, 4.4);
+    }
+
+    [Theory]
+    [InlineData(WeightNormMode.PerLayer)]
+    [InlineData(WeightNormMode.PerUnit)]
+    public void LossScaledWeightNormIsWeightNormAtStepEtaOverL(WeightNormMode mode)
+    {
+        // the (g, V) step is linear in dL/dW, so stepping on grad log L = grad L / L at eta is the plain step at eta / L
+        var (model, obj) = Net();
+        var w0 = model.Flat.ToArray();
+        double l0 = obj.Evaluate(default).L;
+        new WeightNormalization<double>(mode, lossScaled: true).Step(obj, default, new StepContext(0, 0.1, 0));
+        var scaled = model.Flat.ToArray();
+        model.LoadParameters(w0);
+        new WeightNormalization<double>(mode).Step(obj, default, new StepContext(0, 0.1 / l0, 0));
+        for (int i = 0; i < w0.Length; i++) Assert.Equal(model.Flat[i], scaled[i], 12);
+        Assert.NotEqual(w0, scaled);
+    }
+
+    [Fact]
     public void GlobalLagrangeRejectsNonHomogeneousNets()
     {
         var (_, obj) = Net(bias: true);
