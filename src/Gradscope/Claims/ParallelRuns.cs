@@ -14,7 +14,15 @@ public static class ParallelRuns
     public static TResult[] Map<TItem, TResult>(ClaimContext ctx, IReadOnlyList<TItem> items, Func<TItem, TResult> run)
     {
         var results = new TResult[items.Count];
-        Parallel.For(0, items.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, ctx.Threads) }, i => results[i] = run(items[i]));
+        try
+        {
+            Parallel.For(0, items.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, ctx.Threads) }, i => results[i] = run(items[i]));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // a failed run reports its own error (e.g. "run 'x' ended NonFinite: ..."), as it would run one after another
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
         return results;
     }
 }

@@ -42,55 +42,62 @@ public sealed class CompositionalSparsity : IClaimRule
         var parameters = new Dictionary<string, long>();
         var chosen = new Dictionary<string, double>();
         double majorityError = double.NaN, linearError = double.NaN;
+
+        // every run is independent given its step size: the step-size selection runs of all nets side by side, then
+        // the size sweeps of all nets, one kernel thread each (the same numbers as one after another)
+        var validation = NetKeys.ToDictionary(net => net, net => ValidationSet(ctx, net, sizes.Max(), nVal));
+        var selection = NetKeys.SelectMany(net => grid.Select(eta => (Net: net, Eta: eta))).ToList();
+        var selected = ParallelRuns.Map(ctx, selection, job =>
+        {
+            string name = string.Create(CultureInfo.InvariantCulture, $"{job.Net}-n{nRef}-eta{job.Eta:G4}");
+            var cfg = Sized(ctx, job.Net, nRef, job.Eta);
+            var trainer = new Trainer<double>(cfg);
+            try
+            {
+                ctx.Progress($"{name}: training (step-size selection)");
+                var result = ctx.Run(trainer, name);
+                return (Parameters: trainer.Model.ParameterCount, Validation: Error(trainer, validation[job.Net]), Test: (double?)(1 - result.Final["test_acc"]), Failure: (string?)null);
+            }
+            catch (InvalidOperationException e)
+            {
+                return (trainer.Model.ParameterCount, 1.0, null, e.Message); // a diverged run is never chosen over a finite one
+            }
+        });
+        var atRef = NetKeys.ToDictionary(net => net, _ => new Dictionary<double, double>());
+        for (int i = 0; i < selection.Count; i++)
+        {
+            var (net, eta) = selection[i];
+            var r = selected[i];
+            parameters[net] = r.Parameters;
+            if (r.Failure is { } failure) outcome.Notes.Add($"{net}, eta = {ClaimContext.Fmt(eta)} at n = {nRef}: {failure}");
+            else atRef[net][eta] = r.Test!.Value;
+            outcome.Numbers.Add(Evidence.Info($"{net} net, eta = {ClaimContext.Fmt(eta)}: validation error at n = {nRef}", r.Validation));
+            if (!chosen.ContainsKey(net) || r.Validation < selected[selection.IndexOf((net, chosen[net]))].Validation) chosen[net] = eta;
+        }
+
+        var sweep = NetKeys.SelectMany(net => sizes.Where(n => !(n == nRef && atRef[net].ContainsKey(chosen[net]))).Select(n => (Net: net, N: n)))
+            .OrderByDescending(j => j.N).ToList();
+        var swept = ParallelRuns.Map(ctx, sweep, job =>
+        {
+            var trainer = new Trainer<double>(Sized(ctx, job.Net, job.N, chosen[job.Net]));
+            string name = $"{job.Net}-n{job.N}";
+            ctx.Progress($"{name}: training");
+            var result = ctx.Run(trainer, name);
+            double majority = double.NaN, linear = double.NaN;
+            if (job.Net == "deep" && job.N == sizes.Max() && trainer.Test is { } test)
+            {
+                double ones = test.Y.Count(y => y == 1) / (double)test.N;
+                majority = Math.Min(ones, 1 - ones);
+                linear = LinearBaseline.Error(LinearBaseline.Fit(trainer.Train), test);
+            }
+            return (Error: 1 - result.Final["test_acc"], Majority: majority, Linear: linear);
+        });
+        var at = sweep.Zip(swept).ToDictionary(x => x.First, x => x.Second);
         foreach (string net in NetKeys)
         {
-            // the validation rule: the grid's eta with the lowest validation error after training on n_ref samples
-            var validation = ValidationSet(ctx, net, sizes.Max(), nVal);
-            var atRef = new Dictionary<double, double>();
-            double bestEta = double.NaN, bestVal = double.PositiveInfinity;
-            foreach (double eta in grid)
-            {
-                string name = string.Create(CultureInfo.InvariantCulture, $"{net}-n{nRef}-eta{eta:G4}");
-                var cfg = Sized(ctx, net, nRef) with { };
-                cfg = cfg with { Algorithm = cfg.Algorithm with { Eta = eta } };
-                var trainer = new Trainer<double>(cfg);
-                parameters[net] = trainer.Model.ParameterCount;
-                double valError;
-                try
-                {
-                    ctx.Progress($"{name}: training (step-size selection)");
-                    var result = ctx.Run(trainer, name);
-                    valError = Error(trainer, validation);
-                    atRef[eta] = 1 - result.Final["test_acc"];
-                }
-                catch (InvalidOperationException e)
-                {
-                    valError = 1; // a diverged run is never chosen over a finite one
-                    outcome.Notes.Add($"{net}, eta = {ClaimContext.Fmt(eta)} at n = {nRef}: {e.Message}");
-                }
-                outcome.Numbers.Add(Evidence.Info($"{net} net, eta = {ClaimContext.Fmt(eta)}: validation error at n = {nRef}", valError));
-                if (valError < bestVal) { bestVal = valError; bestEta = eta; }
-            }
-            chosen[net] = bestEta;
-            var errs = new List<double>();
-            foreach (int n in sizes)
-            {
-                if (n == nRef && atRef.TryGetValue(bestEta, out double e0)) { errs.Add(e0); continue; }
-                var cfg = Sized(ctx, net, n);
-                cfg = cfg with { Algorithm = cfg.Algorithm with { Eta = bestEta } };
-                var trainer = new Trainer<double>(cfg);
-                string name = $"{net}-n{n}";
-                ctx.Progress($"{name}: training");
-                var result = ctx.Run(trainer, name);
-                errs.Add(1 - result.Final["test_acc"]);
-                if (net == "deep" && n == sizes.Max() && trainer.Test is { } test)
-                {
-                    double ones = test.Y.Count(y => y == 1) / (double)test.N;
-                    majorityError = Math.Min(ones, 1 - ones);
-                    linearError = LinearBaseline.Error(LinearBaseline.Fit(trainer.Train), test);
-                }
-            }
-            errors[net] = errs;
+            errors[net] = sizes.Select(n => at.TryGetValue((net, n), out var r) ? r.Error : atRef[net][chosen[net]]).ToList();
+            if (net == "deep" && at.TryGetValue((net, sizes.Max()), out var largest) && !double.IsNaN(largest.Linear))
+                (majorityError, linearError) = (largest.Majority, largest.Linear);
         }
         if (double.IsNaN(linearError))
         {
@@ -140,6 +147,13 @@ public sealed class CompositionalSparsity : IClaimRule
 
     private static TrainConfig Sized(ClaimContext ctx, string net, int n) =>
         ConfigVariants.WithTrainDataParameter(ctx.Config(net, $"n{n}"), "n", n);
+
+    // net's config at training size n and step size eta, with one kernel thread (the runs go side by side)
+    private static TrainConfig Sized(ClaimContext ctx, string net, int n, double eta)
+    {
+        var cfg = Sized(ctx, net, n);
+        return cfg with { Algorithm = cfg.Algorithm with { Eta = eta }, Threads = 1 };
+    }
 
     // the samples after the largest training set in the training stream of net's data (same tree, same layout)
     private static Dataset ValidationSet(ClaimContext ctx, string net, int nMax, int nVal)

@@ -39,7 +39,14 @@ public sealed class LinearMaxMargin : IClaimRule
         o.Hypotheses.Add(ctx.Hypothesis("step_size", eta * lambdaMax / (4.0 * data.N)));
 
         var scales = ctx.Parameters.Doubles("inits");
-        var runs = scales.Select(s => RunInit(ctx, baseCfg, s, asym, $"init-{s:G3}")).ToList();
+        // control: the square loss from the same inits, at step 1/beta of the square loss (beta = 2 lambda_max / n)
+        double etaSquare = data.N / (2.0 * lambdaMax);
+        var squareCfg = baseCfg with { Loss = baseCfg.Loss with { Kind = "square" }, Algorithm = baseCfg.Algorithm with { Eta = etaSquare } };
+        // every run (the claim's and the control's) side by side, one kernel thread each (the same numbers as one after another)
+        var jobs = scales.Select(s => (Cfg: baseCfg, Scale: s, Name: $"init-{s:G3}")).Concat(scales.Select(s => (Cfg: squareCfg, Scale: s, Name: $"square-init-{s:G3}"))).ToList();
+        var all = ParallelRuns.Map(ctx, jobs, j => RunInit(ctx, j.Cfg with { Threads = 1 }, j.Scale, asym, j.Name));
+        var runs = all.Take(scales.Length).ToList();
+        var square = all.Skip(scales.Length).ToList();
         o.Hypotheses.Add(ctx.Hypothesis("terminal_phase", runs.Max(r => r.SeparatedAt / r.T)));
 
         var (finalAngle, agree, closedForm, residual) = Judge(runs);
@@ -48,10 +55,6 @@ public sealed class LinearMaxMargin : IClaimRule
         o.Numbers.Add(ctx.Check("closed_form_angle", closedForm));
         o.Numbers.Add(ctx.Check("residual_nonincreasing", residual));
 
-        // control: the square loss from the same inits, at step 1/beta of the square loss (beta = 2 lambda_max / n)
-        double etaSquare = data.N / (2.0 * lambdaMax);
-        var squareCfg = baseCfg with { Loss = baseCfg.Loss with { Kind = "square" }, Algorithm = baseCfg.Algorithm with { Eta = etaSquare } };
-        var square = scales.Select(s => RunInit(ctx, squareCfg, s, asym, $"square-init-{s:G3}")).ToList();
         var (sqAngle, _, sqClosed, sqResidual) = Judge(square);
         o.Controls.Add(ctx.Control("square-loss",
             ctx.Check("final_angle", sqAngle), ctx.Check("closed_form_angle", sqClosed), ctx.Check("residual_nonincreasing", sqResidual)));

@@ -21,7 +21,11 @@ public sealed class MarginGrowth : IClaimRule
     {
         var o = new ClaimOutcome();
         var cfg = ctx.Config("train", "relu");
-        var (run, homogeneity) = Train(ctx, cfg, "relu");
+        var squareCfg = cfg with { Loss = cfg.Loss with { Kind = "square" } };
+        // the claim's run and the control's side by side, one kernel thread each (the same numbers as one after another);
+        // the control is judged only when the hypotheses hold
+        var runs = ParallelRuns.Map(ctx, [(Cfg: cfg, Name: "relu"), (Cfg: squareCfg, Name: "square-loss")], j => Train(ctx, j.Cfg with { Threads = 1 }, j.Name));
+        var (run, homogeneity) = runs[0];
         o.Hypotheses.Add(ctx.Hypothesis("homogeneous", homogeneity));
         o.Hypotheses.Add(ctx.Hypothesis("exponential_tail", cfg.Loss.Kind is "exponential" or "logistic" ? 1 : 0));
         o.Hypotheses.Add(ctx.Hypothesis("separated_early", run.SeparatedAt / run.T));
@@ -33,8 +37,7 @@ public sealed class MarginGrowth : IClaimRule
         o.Numbers.Add(ctx.Check("qmin_rate", Math.Abs(c.Slope - 1)));
         o.Numbers.Add(ctx.Check("v_shrinking", c.VRatio));
 
-        var squareCfg = cfg with { Loss = cfg.Loss with { Kind = "square" } };
-        var (square, _) = Train(ctx, squareCfg, "square-loss");
+        var (square, _) = runs[1];
         var s = Judge(square);
         o.Controls.Add(ctx.Control("square-loss", ctx.Check("smoothed_monotone", s.Monotone), ctx.Check("gamma_converged", s.GammaChange),
             ctx.Check("qmin_rate", Math.Abs(s.Slope - 1)), ctx.Check("v_shrinking", s.VRatio)));

@@ -31,35 +31,37 @@ public sealed class NmgdMinNorm : IClaimRule
         o.Hypotheses.Add(ctx.Hypothesis("step_size", Math.Max(lin.Algorithm.Eta * Beta(linData), ill.Algorithm.Eta * Beta(illData))));
 
         var scales = ctx.Parameters.Doubles("inits");
-        var nmgd = new List<RunData>(); var gd = new List<RunData>();
+        var deepScales = ctx.Parameters.Doubles("deep_inits");
+        // every run is independent: all of them side by side, one kernel thread each (the same numbers as one after
+        // another), the longest first (ill-conditioned, then deep linear, then the linear runs)
+        var jobs = new List<Job>
+        {
+            new("ill-nmgd", ill with { Algorithm = ill.Algorithm with { Name = "nmgd" } }, wIll, false),
+            new("ill-gd", ill with { Algorithm = ill.Algorithm with { Name = "gd" } }, wIll, false),
+        };
+        // deep linear: NMGD from the init scale 1 against GD from several init scales (end-to-end vectors)
+        var deepBase = ctx.Config("train_deep", "deep-init-1");
+        jobs.Add(new("deep-nmgd", deepBase with { Algorithm = deepBase.Algorithm with { Name = "nmgd" } }, wLin, true));
+        foreach (double s in deepScales)
+        {
+            var cfg = WithScale(ctx.Config("train_deep", $"deep-init-{s:G3}"), s);
+            jobs.Add(new($"deep-gd-init-{s:G3}", cfg with { Algorithm = cfg.Algorithm with { Name = "gd" } }, wLin, true));
+        }
         foreach (double s in scales)
         {
             var cfg = WithScale(ctx.Config("train", $"init-{s:G3}"), s);
-            nmgd.Add(Train(ctx, cfg with { Algorithm = cfg.Algorithm with { Name = "nmgd" } }, wLin, $"nmgd-init-{s:G3}"));
-            gd.Add(Train(ctx, cfg with { Algorithm = cfg.Algorithm with { Name = "gd" } }, wLin, $"gd-init-{s:G3}"));
+            jobs.Add(new($"nmgd-init-{s:G3}", cfg with { Algorithm = cfg.Algorithm with { Name = "nmgd" } }, wLin, false));
+            jobs.Add(new($"gd-init-{s:G3}", cfg with { Algorithm = cfg.Algorithm with { Name = "gd" } }, wLin, false));
         }
-        var nmgdIll = Train(ctx, ill with { Algorithm = ill.Algorithm with { Name = "nmgd" } }, wIll, "ill-nmgd");
-        var gdIll = Train(ctx, ill with { Algorithm = ill.Algorithm with { Name = "gd" } }, wIll, "ill-gd");
-
-        // deep linear: NMGD from the init scale 1 against GD from several init scales (end-to-end vectors)
-        var deepNorms = new List<(double Scale, double Norm, double Loss)>();
-        double deepNmgdNorm = double.NaN, deepNmgdLoss = double.NaN, deepNmgdDistance = double.NaN;
-        var deepBase = ctx.Config("train_deep", "deep-init-1");
-        {
-            var t = new Trainer<double>(deepBase with { Algorithm = deepBase.Algorithm with { Name = "nmgd" } });
-            ctx.Progress("deep-nmgd: training");
-            var r = ctx.Run(t, "deep-nmgd");
-            var e2e = Rows.EndToEnd(t.Model);
-            (deepNmgdNorm, deepNmgdLoss, deepNmgdDistance) = (Norm(e2e), r.Final["train_loss"], LeastSquares.RelativeDistance(e2e, wLin));
-        }
-        foreach (double s in ctx.Parameters.Doubles("deep_inits"))
-        {
-            var cfg = WithScale(ctx.Config("train_deep", $"deep-init-{s:G3}"), s);
-            var t = new Trainer<double>(cfg with { Algorithm = cfg.Algorithm with { Name = "gd" } });
-            ctx.Progress($"deep-gd-init-{s:G3}: training");
-            var r = ctx.Run(t, $"deep-gd-init-{s:G3}");
-            deepNorms.Add((s, Norm(Rows.EndToEnd(t.Model)), r.Final["train_loss"]));
-        }
+        var done = jobs.Zip(ParallelRuns.Map(ctx, jobs, j => Train(ctx, j with { Cfg = j.Cfg with { Threads = 1 } }))).ToDictionary(x => x.First.Name, x => x.Second);
+        var nmgd = scales.Select(s => done[$"nmgd-init-{s:G3}"]).ToList();
+        var gd = scales.Select(s => done[$"gd-init-{s:G3}"]).ToList();
+        var nmgdIll = done["ill-nmgd"];
+        var gdIll = done["ill-gd"];
+        var deepNmgd = done["deep-nmgd"];
+        var e2eNmgd = deepNmgd.W;
+        double deepNmgdNorm = Norm(e2eNmgd), deepNmgdLoss = deepNmgd.FinalLoss, deepNmgdDistance = LeastSquares.RelativeDistance(e2eNmgd, wLin);
+        var deepNorms = deepScales.Select(s => done[$"deep-gd-init-{s:G3}"]).Zip(deepScales, (r, s) => (Scale: s, Norm: Norm(r.W), Loss: r.FinalLoss)).ToList();
         o.Hypotheses.Add(ctx.Hypothesis("gd_interpolates", gd.Select(r => r.FinalLoss).Append(gdIll.FinalLoss).Concat(deepNorms.Select(d => d.Loss)).Max()));
         o.Hypotheses.Add(ctx.Hypothesis("deep_nmgd_fits", deepNmgdLoss));
 
@@ -100,13 +102,19 @@ public sealed class NmgdMinNorm : IClaimRule
         return o;
     }
 
-    private static RunData Train(ClaimContext ctx, TrainConfig cfg, double[] target, string name)
+    // one run of the claim: a linear one with the distance to its target probed (W: the final weights), or a deep linear
+    // one (W: its end-to-end vector)
+    private sealed record Job(string Name, TrainConfig Cfg, double[] Target, bool Deep);
+
+    private static RunData Train(ClaimContext ctx, Job job)
     {
-        var trainer = new Trainer<double>(cfg);
-        trainer.Probes.Add(new FuncProbe<double>(["dist_min_norm"], (c, row) =>
-            row.Set("dist_min_norm", LeastSquares.RelativeDistance(c.Model.Flat, target))));
-        ctx.Progress($"{name}: training");
-        var result = ctx.Run(trainer, name);
+        var trainer = new Trainer<double>(job.Cfg);
+        if (!job.Deep)
+            trainer.Probes.Add(new FuncProbe<double>(["dist_min_norm"], (c, row) =>
+                row.Set("dist_min_norm", LeastSquares.RelativeDistance(c.Model.Flat, job.Target))));
+        ctx.Progress($"{job.Name}: training");
+        var result = ctx.Run(trainer, job.Name);
+        if (job.Deep) return new RunData([], [], result.Final["train_loss"], Rows.EndToEnd(trainer.Model), result.Steps);
         var (steps, dist) = Rows.Series(result.Rows, "dist_min_norm");
         return new RunData(steps, dist, result.Final["train_loss"], trainer.Model.Flat.ToArray(), result.Steps);
     }

@@ -24,29 +24,18 @@ public sealed class NoOverfittingWithWidth : IClaimRule
         var widths = ctx.Parameters.Ints("widths");
         var testError = new List<double>(); var trainAcc = new List<double>(); var trainLoss = new List<double>();
         var rhoBound = new List<double>(); var spectral = new List<double>(); var gammas = new List<double>(); var vc = new List<double>();
-        int nTest = 0;
-        foreach (int w in widths)
+        // every width side by side, one kernel thread each (the same numbers as one after another), the widest first
+        var order = Enumerable.Range(0, widths.Length).OrderByDescending(i => widths[i]).ToList();
+        var done = new PerWidth[widths.Length];
+        var results = ParallelRuns.Map(ctx, order, i => Train(ctx, widths[i]));
+        for (int k = 0; k < order.Count; k++) done[order[k]] = results[k];
+        int nTest = done[0].NTest;
+        foreach (var (w, d) in widths.Zip(done))
         {
-            string name = $"w{w}";
-            var cfg = ConfigVariants.WithHiddenWidth(ctx.Config("train", name), w);
-            var trainer = new Trainer<double>(cfg);
-            ctx.Progress($"{name}: training");
-            var result = ctx.Run(trainer, name);
-            var train = trainer.Train;
-            nTest = trainer.Test?.N ?? throw new InvalidDataException($"{ctx.Definition.Source}: the train config needs a test set.");
-            var raw = Margins.Raw(trainer.Model, train);
-            double minMargin = raw.Min();
-            var weights = WeightMatrix.Of(trainer.Model);
-            double rho = Rho.Of(weights);
-            testError.Add(1 - result.Final["test_acc"]);
-            trainAcc.Add(raw.Count(m => m > 0) / (double)train.N);
-            trainLoss.Add(result.Final["train_loss"]);
-            rhoBound.Add(minMargin > 0 ? FrobeniusProductBound.Of(Margins.MaxInputNorm(train), weights.Count, rho, train.N, minMargin) : double.NaN);
-            spectral.Add(minMargin > 0 ? SpectralComplexity.Of(weights) * Margins.InputFrobenius(train) / (train.N * minMargin) : double.NaN);
-            gammas.Add(minMargin / rho);
-            vc.Add(VcBound.Of(trainer.Model.ParameterCount, weights.Count, train.N));
+            testError.Add(d.TestError); trainAcc.Add(d.TrainAcc); trainLoss.Add(d.TrainLoss);
+            rhoBound.Add(d.RhoBound); spectral.Add(d.Spectral); gammas.Add(d.Gamma); vc.Add(d.Vc);
             outcome.Numbers.Add(Evidence.Info($"width {w}: test error", testError[^1],
-                $"training loss {ClaimContext.Fmt(trainLoss[^1])}, training accuracy {ClaimContext.Fmt(trainAcc[^1])} after {result.Steps} steps ({result.Reason}); gamma_min = {ClaimContext.Fmt(gammas[^1])}"));
+                $"training loss {ClaimContext.Fmt(trainLoss[^1])}, training accuracy {ClaimContext.Fmt(trainAcc[^1])} after {d.Steps} steps ({d.Reason}); gamma_min = {ClaimContext.Fmt(gammas[^1])}"));
         }
         outcome.Hypotheses.Add(ctx.Hypothesis("interpolation", trainAcc.Min()));
         outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", trainLoss.Max()));
@@ -81,5 +70,27 @@ public sealed class NoOverfittingWithWidth : IClaimRule
         outcome.Notes.Add($"Bias-free one-hidden-layer ReLU MLPs (He init) on a random subset of {c.Data.Train.Name} (n = {c.Data.Subsample}); loss-scaled full-batch GD (eta / L, eta = {ClaimContext.Fmt(c.Algorithm.Eta)}) on cross-entropy until the training loss is <= {ClaimContext.Fmt(c.Stop.Loss ?? double.NaN)}. Test set: {c.Data.Test?.Name} ({nTest} points, disjoint from the training source).");
         outcome.Notes.Add("The standard error of a difference of two error rates treats them as independent binomial proportions on the test set (conservative: on a shared test set they are positively correlated).");
         return outcome;
+    }
+
+    private sealed record PerWidth(double TestError, double TrainAcc, double TrainLoss, double RhoBound, double Spectral, double Gamma, double Vc, long Steps, string? Reason, int NTest);
+
+    // one width: trained to the stop rule, then its margins, norms and bounds
+    private static PerWidth Train(ClaimContext ctx, int w)
+    {
+        string name = $"w{w}";
+        var cfg = ConfigVariants.WithHiddenWidth(ctx.Config("train", name), w) with { Threads = 1 };
+        var trainer = new Trainer<double>(cfg);
+        ctx.Progress($"{name}: training");
+        var result = ctx.Run(trainer, name);
+        var train = trainer.Train;
+        int nTest = trainer.Test?.N ?? throw new InvalidDataException($"{ctx.Definition.Source}: the train config needs a test set.");
+        var raw = Margins.Raw(trainer.Model, train);
+        double minMargin = raw.Min();
+        var weights = WeightMatrix.Of(trainer.Model);
+        double rho = Rho.Of(weights);
+        return new PerWidth(1 - result.Final["test_acc"], raw.Count(m => m > 0) / (double)train.N, result.Final["train_loss"],
+            minMargin > 0 ? FrobeniusProductBound.Of(Margins.MaxInputNorm(train), weights.Count, rho, train.N, minMargin) : double.NaN,
+            minMargin > 0 ? SpectralComplexity.Of(weights) * Margins.InputFrobenius(train) / (train.N * minMargin) : double.NaN,
+            minMargin / rho, VcBound.Of(trainer.Model.ParameterCount, weights.Count, train.N), result.Steps, result.Reason, nTest);
     }
 }
