@@ -24,5 +24,6 @@ internal static class Commands
         yield return ServeCommand.Create();
         yield return DataCommand.Create();
         yield return SweepWorkerCommand.Create();
+        yield return DevCommand.Create();
     }
 }

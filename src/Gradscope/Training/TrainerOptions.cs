@@ -79,6 +79,6 @@ public sealed class TrainerOptions(TrainConfig config, string path, IReadOnlyDic
     {
         foreach (var k in values.Keys.Order(StringComparer.Ordinal))
             if (!_used.Contains(k))
-                throw config.Error($"{path}.{k}", $"is not a key of {what}" + (_used.Count > 0 ? $" (known: {string.Join(", ", _used.Order(StringComparer.Ordinal))})" : " (it takes no extra keys)"));
+                throw config.Error($"{path}.{k}", $"unknown key '{k}' in section {path} for {what}" + (_used.Count > 0 ? $" (known: {string.Join(", ", _used.Order(StringComparer.Ordinal))})" : " (it takes no extra keys)"));
     }
 }
