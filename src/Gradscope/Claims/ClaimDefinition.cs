@@ -94,7 +94,7 @@ public sealed class ClaimDefinition
                 throw new InvalidDataException($"{o.Override.Where}: {scale}.{top}: unknown parameter '{top}' of claim {Id} (known: {string.Join(", ", before.Children.Keys.Select(k => ((YamlScalarNode)k).Value).Order(StringComparer.Ordinal))})");
             if (node is YamlMappingNode m && m.Children.ContainsKey(new YamlScalarNode("algorithm")))
             {
-                try { p.TrainConfig(top); }
+                try { TrainerAlgorithms.Create<double>(p.TrainConfig(top)); } // the algorithm's own keys too
                 catch (TrainConfigException e) { throw new InvalidDataException(e.Message); }
             }
             else if (o.Override.Path.Count > 1 && !Exists(before, o.Override.Path))

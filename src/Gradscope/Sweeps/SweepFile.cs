@@ -163,7 +163,7 @@ public sealed class SweepFile
         var origins = new IO.YamlOrigins(baseSource);
         try
         {
-            Training.TrainConfigYaml.Read((YamlMappingNode)IO.YamlMerge.Copy(baseConfig, origins), origins, overrides);
+            Training.TrainerAlgorithms.Create<double>(Training.TrainConfigYaml.Read((YamlMappingNode)IO.YamlMerge.Copy(baseConfig, origins), origins, overrides));
             IO.ConfigOverride.ApplyAll(baseConfig, new IO.YamlOrigins(baseSource), overrides);
         }
         catch (Training.TrainConfigException e) { throw new SweepException(e.Message); }

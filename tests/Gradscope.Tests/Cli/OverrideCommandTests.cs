@@ -54,7 +54,7 @@ public class OverrideCommandTests
     [InlineData("algorithm.eta=fast", "error: override algorithm.eta=fast: algorithm.eta: must be a number, got 'fast'")]
     [InlineData("algorithm.eta=-1", "error: override algorithm.eta=-1: algorithm.eta: must be > 0, got -1")]
     [InlineData("algorithm.eta", "error: override 'algorithm.eta': expected key=value (e.g. algorithm.eta=0.1)")]
-    [InlineData("algorithm.etaa=0.1", "error: override algorithm.etaa=0.1: algorithm.etaa: unknown key 'etaa' in section algorithm for algorithm 'sgd' (known: ")]
+    [InlineData("algorithm.etaa=0.1", "error: override algorithm.etaa=0.1: algorithm.etaa: unknown key 'etaa' in section algorithm for algorithm 'sgd' (known: batch_size, dampening, eta, momentum, name, nesterov, weight_decay)")]
     public void BadOverridesFailClearlyAndLeaveRunDirectoriesAlone(string overrides, string error)
     {
         string root = TrainerTestConfigs.TempDir();
@@ -101,6 +101,9 @@ public class OverrideCommandTests
         var (bad, _, berr) = SweepTestFiles.RunCli(null, "sweep", f, "stop.stepz=7", "--out", dir);
         Assert.Equal(2, bad);
         Assert.StartsWith("gradscope sweep: override stop.stepz=7: stop.stepz: unknown key 'stepz' in section stop", berr.Trim());
+        var (bad1, _, berr1) = SweepTestFiles.RunCli(null, "sweep", f, "algorithm.etaa=0.1", "--out", dir);
+        Assert.Equal(2, bad1);
+        Assert.StartsWith("gradscope sweep: override algorithm.etaa=0.1: algorithm.etaa: unknown key 'etaa' in section algorithm for algorithm 'sgd'", berr1.Trim());
         var (bad2, _, berr2) = SweepTestFiles.RunCli(null, "sweep", f, "stop.steps", "--out", dir);
         Assert.Equal(2, bad2);
         Assert.Contains("override 'stop.steps': expected key=value", berr2);
@@ -122,6 +125,8 @@ public class OverrideCommandTests
         // gd takes no key etaa: the train config reader (its algorithm) names the override
         var e = Assert.Throws<TrainConfigException>(() => new Trainer<double>(bad.Parameters("quick").TrainConfig("train")));
         Assert.StartsWith("override min-norm-stability.quick.train.algorithm.etaa=0.1: algorithm.etaa: unknown key 'etaa'", e.Message);
+        Assert.StartsWith("override min-norm-stability.quick.train.algorithm.etaa=0.1: algorithm.etaa: unknown key 'etaa'",
+            Assert.Throws<InvalidDataException>(() => bad.CheckOverrides("quick")).Message);
         var unknownParam = def.WithOverrides([ClaimOverride.Parse("min-norm-stability.drawz=5")]);
         Assert.StartsWith("override min-norm-stability.drawz=5: quick.drawz: unknown parameter 'drawz' of claim min-norm-stability (known: draws, scales, train)",
             Assert.Throws<InvalidDataException>(() => unknownParam.CheckOverrides("quick")).Message);
@@ -139,6 +144,7 @@ public class OverrideCommandTests
             foreach (var (args, error) in new[]
             {
                 ("min-norm-stability.quick.train.stop.stepz=5", "gradscope reproduce: override min-norm-stability.quick.train.stop.stepz=5: stop.stepz: unknown key 'stepz' in section stop"),
+                ("min-norm-stability.quick.train.algorithm.etaa=0.1", "gradscope reproduce: override min-norm-stability.quick.train.algorithm.etaa=0.1: algorithm.etaa: unknown key 'etaa' in section algorithm for algorithm 'gd' (known: batch_size, dampening, eta, momentum, name, nesterov, weight_decay)"),
                 ("balance.quick.horizon=5", "gradscope reproduce: override balance.quick.horizon=5: 'balance' is not a selected claim (selected: min-norm-stability)"),
                 ("min-norm-stability.full.draws=5", "gradscope reproduce: override min-norm-stability.full.draws=5: it applies to scale full, but this reproduction runs scale quick"),
                 ("min-norm-stability", "gradscope reproduce: override 'min-norm-stability': expected key=value"),
