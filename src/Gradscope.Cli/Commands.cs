@@ -25,5 +25,6 @@ internal static class Commands
         yield return ServeCommand.Create();
         yield return DataCommand.Create();
         yield return SweepWorkerCommand.Create();
+        yield return DevCommand.Create();
     }
 }

@@ -18,9 +18,14 @@ internal static class ReproduceCommand
         var seed = new Option<ulong>("--seed") { Description = "Master seed.", DefaultValueFactory = _ => 1UL };
         var resume = new Option<bool>("--resume") { Description = "--out is an earlier reproduction: keep the claims it finished, run the selected claims (default all) it is missing or that failed, and merge all into its summary and report; scale, seed and threads default to its own." };
         var force = new Option<bool>("--force") { Description = "--out is an earlier reproduction: delete it and start over." };
+        var overrides = new Argument<string[]>("overrides")
+        {
+            Description = "CLAIM.SCALE.key=value (or CLAIM.key=value for the scale that runs) overrides of a claim's parameters, e.g. balance.quick.relu.algorithm.eta=0.02.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var cmd = new Command("reproduce", "Train, measure and judge every claim of the theory; write configs, metrics, weights, summary.json and report.html.")
         {
-            claims, scale, outDir, threads, seed, resume, force,
+            claims, scale, outDir, threads, seed, resume, force, overrides,
         };
         cmd.SetAction(pr =>
         {
@@ -32,6 +37,7 @@ internal static class ReproduceCommand
                 int th = pr.GetValue(threads);
                 ulong sd = pr.GetValue(seed);
                 if (th < 1) throw new ArgumentException($"--threads must be >= 1, got {th}.");
+                selected = WithOverrides(selected, (pr.GetValue(overrides) ?? []).Select(ClaimOverride.Parse).ToList(), sc == RunScale.Full ? "full" : "quick");
                 string dir = pr.GetValue(outDir) ?? Path.Combine("runs", $"reproduce-{(sc == RunScale.Full ? "full" : "quick")}-{DateTime.Now:yyyyMMdd-HHmmss}");
                 bool Given(Option o) => pr.GetResult(o) is { Implicit: false };
                 // Resuming without --scale / --seed / --threads continues with the earlier run's values (bit-identical results need them).
@@ -60,6 +66,23 @@ internal static class ReproduceCommand
             }
         });
         return cmd;
+    }
+
+    // Gives each selected claim its overrides and checks them before anything is written.
+    private static IReadOnlyList<(ClaimDefinition Definition, IClaimRule Rule)> WithOverrides(
+        IReadOnlyList<(ClaimDefinition Definition, IClaimRule Rule)> selected, IReadOnlyList<ClaimOverride> overrides, string scale)
+    {
+        if (overrides.Count == 0) return selected;
+        foreach (var o in overrides)
+        {
+            if (!selected.Any(c => c.Definition.Id == o.Claim))
+                throw new ArgumentException($"{o.Override.Where}: '{o.Claim}' is not a selected claim (selected: {string.Join(", ", selected.Select(c => c.Definition.Id))}); write CLAIM.SCALE.key=value");
+            if (o.Scale is { } s && s != scale)
+                throw new ArgumentException($"{o.Override.Where}: it applies to scale {s}, but this reproduction runs scale {scale} (--scale {s}, or write {o.Claim}.{scale}.{o.Override.Key}=...)");
+        }
+        var result = selected.Select(c => (Definition: c.Definition.WithOverrides(overrides.Where(o => o.Claim == c.Definition.Id)), c.Rule)).ToList();
+        foreach (var (d, _) in result) d.CheckOverrides(scale);
+        return result;
     }
 
     private static void PrintTable(RunSummary summary)

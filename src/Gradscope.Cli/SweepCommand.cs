@@ -23,14 +23,18 @@ internal static class SweepCommand
         var trainCommand = new Option<string[]>("--train-command") { Description = "Command line the workers run instead of this gradscope for train runs (testing; passed to the workers, never stored).", Hidden = true, AllowMultipleArgumentsPerToken = true };
         var dryRun = new Option<bool>("--dry-run") { Description = "List the points (and, for an existing sweep directory, which are kept and which would be added) without writing or running anything." };
         foreach (var o in new Option[] { executor, parallel, outDir, status, threads, lease, trainCommand, dryRun }) c.Options.Add(o);
-        c.Arguments.Add(file);
+        var overrides = new Argument<string[]>("overrides") { Description = "key=value overrides of the base config's dotted keys (algorithm.eta=0.1).", Arity = ArgumentArity.ZeroOrMore };
+        c.Arguments.Add(file); c.Arguments.Add(overrides);
         c.SetAction(pr =>
         {
             try
             {
                 if (pr.GetValue(status) is { } st) return SweepStatus.Print(st.FullName);
                 var f = pr.GetValue(file) ?? throw new SweepException("give a sweep file, or --status <sweep-dir>");
-                var sweep = SweepFile.Load(f.FullName);
+                IReadOnlyList<Gradscope.IO.ConfigOverride> ov;
+                try { ov = (pr.GetValue(overrides) ?? []).Select(Gradscope.IO.ConfigOverride.Parse).ToList(); }
+                catch (ArgumentException e) { throw new SweepException(e.Message); }
+                var sweep = SweepFile.Load(f.FullName, ov);
                 var dir = pr.GetValue(outDir)?.FullName ?? Path.Combine(f.DirectoryName!, Path.GetFileNameWithoutExtension(f.Name) + ".sweep");
                 if (pr.GetValue(dryRun)) return SweepDryRun.Print(sweep, dir);
                 var self = GradscopeCommandLine.Current();

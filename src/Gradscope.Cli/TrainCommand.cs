@@ -6,7 +6,9 @@ using Spectre.Console;
 namespace Gradscope.Cli;
 
 /// <summary>
-/// gradscope train &lt;config.yaml&gt; [--out DIR] [--threads N] [--seed S] | gradscope train --resume &lt;run-dir&gt;.
+/// gradscope train &lt;config.yaml&gt; [key=value ...] [--out DIR] [--threads N] [--seed S] | gradscope train --resume &lt;run-dir&gt;.
+/// Each key=value overrides a dotted key of the config (algorithm.eta=0.1, model.layers.0.out=64); the effective config
+/// is the run directory's config.yaml, which records the overrides in its first comment lines.
 /// Exit codes: 0 success (or an already finished run), 1 configuration or usage error, 2 resume/checkpoint error,
 /// 3 NaN/Inf stopped the run (the last good checkpoint is kept), 4 interrupted by SIGINT (Ctrl+C) or SIGTERM after writing
 /// its checkpoint (continue with --resume).
@@ -17,19 +19,20 @@ internal static class TrainCommand
     {
         var c = new Command("train", "Train a network from a YAML config (docs/config.md) into a run directory, or resume an interrupted run.");
         var config = new Argument<FileInfo?>("config") { Description = "The run's YAML config.", Arity = ArgumentArity.ZeroOrOne };
+        var overrides = new Argument<string[]>("overrides") { Description = "key=value overrides of the config's dotted keys (algorithm.eta=0.1 model.mlp.widths=[2,64,1] stop.steps=1000).", Arity = ArgumentArity.ZeroOrMore };
         var outDir = new Option<DirectoryInfo?>("--out") { Description = "Run directory (default runs/<config name>-<UTC time>)." };
         var threads = new Option<int?>("--threads") { Description = "Kernel threads (overrides the config's threads)." };
         var seed = new Option<ulong?>("--seed") { Description = "Seed (overrides the config's seed)." };
         var resume = new Option<DirectoryInfo?>("--resume") { Description = "Continue the run in this directory from its latest checkpoint." };
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of errors." };
-        c.Arguments.Add(config);
+        c.Arguments.Add(config); c.Arguments.Add(overrides);
         c.Options.Add(outDir); c.Options.Add(threads); c.Options.Add(seed); c.Options.Add(resume); c.Options.Add(verbose);
         c.SetAction(pr =>
         {
             bool v = pr.GetValue(verbose);
             try
             {
-                return Run(pr.GetValue(config), pr.GetValue(outDir), pr.GetValue(threads), pr.GetValue(seed), pr.GetValue(resume));
+                return Run(pr.GetValue(config), (pr.GetValue(overrides) ?? []).Select(IO.ConfigOverride.Parse).ToList(), pr.GetValue(outDir), pr.GetValue(threads), pr.GetValue(seed), pr.GetValue(resume));
             }
             catch (Exception e) when (e is TrainConfigException or ArgumentException or InvalidOperationException)
             {
@@ -50,32 +53,41 @@ internal static class TrainCommand
         return code;
     }
 
-    private static int Run(FileInfo? config, DirectoryInfo? outDir, int? threads, ulong? seed, DirectoryInfo? resume)
+    private static int Run(FileInfo? config, IReadOnlyList<IO.ConfigOverride> overrides, DirectoryInfo? outDir, int? threads, ulong? seed, DirectoryInfo? resume)
     {
         if (threads is int t && t < 1) throw new ArgumentException($"--threads must be >= 1, got {t}.");
         TrainerResult result;
         string dir;
+        if (resume is not null && config is not null && IO.ConfigOverride.Looks(config.ToString()))
+        {
+            // train --resume DIR key=value: the first override landed in the config argument
+            overrides = [IO.ConfigOverride.Parse(config.ToString()), .. overrides];
+            config = null;
+        }
         if (resume is not null)
         {
             if (config is not null) throw new ArgumentException("give either a config or --resume <run-dir>, not both.");
             if (outDir is not null) throw new ArgumentException("--out cannot be combined with --resume (the run continues in its own directory).");
             dir = resume.FullName;
+            if (overrides.Count > 0 && File.Exists(Path.Combine(dir, "config.yaml"))) TrainerRunner.RunConfig(dir, overrides);
             if (TrainerRunner.IsFinished(dir))
             {
                 Console.WriteLine($"'{dir}' already finished; nothing to resume.");
                 return 0;
             }
-            result = WithProgress(null, o => TrainerRunner.Resume(dir, o, threads, seed));
+            result = WithProgress(null, o => TrainerRunner.Resume(dir, o, threads, seed, overrides));
         }
         else
         {
             if (config is null) throw new ArgumentException("a config file is required (gradscope train <config.yaml>), or --resume <run-dir>.");
-            var cfg = TrainConfigYaml.Load(config.ToString()); // the path as the user wrote it names the file in errors
+            var cfg = TrainConfigYaml.Load(config.ToString(), overrides); // the path as the user wrote it names the file in errors
             if (threads is int th) cfg = cfg with { Threads = th };
             if (seed is ulong s) cfg = cfg with { Seed = s };
             cfg.Validate();
             dir = outDir?.FullName ?? Path.GetFullPath(Path.Combine("runs", $"{Path.GetFileNameWithoutExtension(config.Name)}-{DateTime.UtcNow:yyyyMMdd-HHmmss}"));
-            result = WithProgress(cfg.Stop.Steps, o => TrainerRunner.Start(cfg, o with { RunDirectory = dir }));
+            var provenance = new List<string> { $"effective config of: gradscope train {config}{string.Concat(overrides.Select(o => " " + o.Text))}" };
+            provenance.AddRange(overrides.Select(o => $"override: {o.Text}"));
+            result = WithProgress(cfg.Stop.Steps, o => TrainerRunner.Start(cfg, o with { RunDirectory = dir, ConfigProvenance = provenance }));
         }
         switch (result.Status)
         {

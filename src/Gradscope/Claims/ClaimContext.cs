@@ -49,7 +49,7 @@ public sealed class ClaimContext
     /// <summary>A training config from the YAML under parameter <paramref name="key"/>, with this claim's seed and threads.</summary>
     public TrainConfig Config(string key = "train", string? runName = null)
     {
-        var cfg = TrainConfigYaml.Parse(Parameters.Yaml(key), $"{Definition.Source}: {Scale}.{key}");
+        var cfg = Parameters.TrainConfig(key);
         return cfg with { Seed = SeedFor(runName ?? key), Threads = Threads };
     }
 
@@ -66,6 +66,7 @@ public sealed class ClaimContext
         var result = trainer.Run(new TrainerRunOptions
         {
             RunDirectory = dir,
+            ConfigProvenance = Definition.Overrides.Where(o => o.Scale is null || o.Scale == Scale).Select(o => $"override: {o.Override.Text}").ToList(),
             ProgressEvery = Math.Max(1, (total ?? 1000) / 20),
             Progress = p =>
             {

@@ -1,5 +1,3 @@
-using YamlDotNet.RepresentationModel;
-
 namespace Gradscope.Claims;
 
 using Gradscope.Data;
@@ -15,26 +13,14 @@ public static class ClaimData
     /// <summary>Loads the dataset of parameter <paramref name="key"/>; errors name the definition and key.</summary>
     public static Dataset Load(ClaimContext ctx, string key)
     {
-        string where = $"{ctx.Definition.Source}: {ctx.Scale}.{key}";
-        if (!ctx.Parameters.Map.Children.TryGetValue(new YamlScalarNode(key), out var node) || node is not YamlMappingNode map)
-            throw new InvalidDataException($"{where}: expected a mapping {{name: dataset, ...}}.");
+        var section = ctx.Parameters.Section(key);
+        string where = $"{section.Origins.Of(section.Mapping)}: {section.Path}";
+        int[]? binary = section.IntList("binary");
+        if (binary is { Length: not 2 }) throw section.Error("binary", $"must be a list [a, b] of two classes, got {binary.Length} entries");
+        string name = section.String("name") ?? throw section.Missing("name", "(a dataset or generator name)");
         var values = new Dictionary<string, string>();
-        string? name = null;
-        int[]? binary = null;
-        foreach (var (k, v) in map.Children)
-        {
-            string kk = ((YamlScalarNode)k).Value!;
-            if (kk == "binary")
-            {
-                binary = v is YamlSequenceNode seq && seq.Children.Count == 2
-                    ? seq.Children.Select(c => int.Parse(((YamlScalarNode)c).Value!, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
-                    : throw new InvalidDataException($"{where}:{v.Start.Line}: binary must be a list [a, b].");
-                continue;
-            }
-            string value = v is YamlScalarNode s && s.Value is { } sv ? sv : throw new InvalidDataException($"{where}:{v.Start.Line}: '{kk}' must be a scalar.");
-            if (kk == "name") name = value; else values[kk] = value;
-        }
-        if (name is null) throw new InvalidDataException($"{where}: missing 'name'.");
+        foreach (string k in section.UnusedKeys())
+            values[k] = section.String(k) ?? "";
         Dataset data;
         try
         {

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Gradscope.IO;
+using Gradscope.Training;
 using YamlDotNet.RepresentationModel;
 
 namespace Gradscope.Claims;
@@ -31,13 +33,14 @@ public sealed record ControlDefinition(string Id, string Description, IReadOnlyL
 public sealed class ClaimDefinition
 {
     private readonly Dictionary<string, YamlMappingNode> _scales;
+    private readonly YamlOrigins _origins;
 
     private ClaimDefinition(string id, string statement, string paper, IReadOnlyDictionary<string, Threshold> thresholds,
         IReadOnlyDictionary<string, Threshold> hypotheses, IReadOnlyList<ControlDefinition> controls, string? notes, bool legacy,
-        Dictionary<string, YamlMappingNode> scales, string source)
+        Dictionary<string, YamlMappingNode> scales, string source, YamlOrigins origins, IReadOnlyList<ClaimOverride> overrides)
     {
         Id = id; Statement = statement; Paper = paper; Thresholds = thresholds; Hypotheses = hypotheses; Controls = controls;
-        Notes = notes; Legacy = legacy; _scales = scales; Source = source;
+        Notes = notes; Legacy = legacy; _scales = scales; Source = source; _origins = origins; Overrides = overrides;
     }
 
     /// <summary>The claim id ("linear-max-margin").</summary>
@@ -59,10 +62,73 @@ public sealed class ClaimDefinition
     /// <summary>Where the definition came from (for errors).</summary>
     public string Source { get; }
 
-    /// <summary>The experiment parameters of a scale ("quick" or "full").</summary>
-    public ClaimParameters Parameters(string scale) =>
-        _scales.TryGetValue(scale, out var m) ? new ClaimParameters(m, $"{Source}: {scale}") :
-        throw new InvalidDataException($"{Source}: no parameters for scale '{scale}' (has {string.Join(", ", _scales.Keys)}).");
+    /// <summary>Command-line overrides of the parameters (<c>reproduce ... balance.quick.relu.algorithm.eta=0.02</c>), in order.</summary>
+    public IReadOnlyList<ClaimOverride> Overrides { get; }
+
+    /// <summary>
+    /// The experiment parameters of a scale: <c>quick</c> as written; <c>full</c> is <c>quick</c> with the <c>full</c>
+    /// section merged over it (<see cref="YamlMerge"/>: it states only what differs); then the overrides of that scale.
+    /// </summary>
+    /// <exception cref="InvalidDataException">An unknown scale, or an override that cannot apply (message names it).</exception>
+    public ClaimParameters Parameters(string scale)
+    {
+        var map = scale switch
+        {
+            "quick" => (YamlMappingNode)YamlMerge.Copy(_scales["quick"], _origins),
+            "full" => YamlMerge.Merge(_scales["quick"], _scales["full"], _origins),
+            _ => throw new InvalidDataException($"{Source}: no parameters for scale '{scale}' (has quick, full)."),
+        };
+        try { ConfigOverride.ApplyAll(map, _origins, Overrides.Where(o => o.Scale is null || o.Scale == scale).Select(o => o.Override)); }
+        catch (ArgumentException e) { throw new InvalidDataException(e.Message); }
+        return new ClaimParameters(map, _origins, scale);
+    }
+
+    /// <summary>
+    /// Checks the overrides of <paramref name="scale"/> before anything runs: each applies, names a parameter the scale
+    /// has, and an embedded training config it touches still reads and validates (unknown keys and wrong types fail
+    /// here, named "override ...: key: message").
+    /// </summary>
+    /// <exception cref="InvalidDataException">The first override that fails, named with the reason.</exception>
+    public void CheckOverrides(string scale)
+    {
+        var mine = Overrides.Where(o => o.Scale is null || o.Scale == scale).ToList();
+        if (mine.Count == 0) return;
+        var before = scale == "quick" ? _scales["quick"] : YamlMerge.Merge(_scales["quick"], _scales["full"], _origins);
+        var p = Parameters(scale);
+        foreach (var o in mine)
+        {
+            string top = o.Override.Path[0];
+            var node = before.Children.FirstOrDefault(c => c.Key is YamlScalarNode k && k.Value == top).Value;
+            if (node is null)
+                throw new InvalidDataException($"{o.Override.Where}: {scale}.{top}: unknown parameter '{top}' of claim {Id} (known: {string.Join(", ", before.Children.Keys.Select(k => ((YamlScalarNode)k).Value).Order(StringComparer.Ordinal))})");
+            if (node is YamlMappingNode m && m.Children.ContainsKey(new YamlScalarNode("algorithm")))
+            {
+                try { TrainerAlgorithms.Create<double>(p.TrainConfig(top)); } // the algorithm's own keys too
+                catch (TrainConfigException e) { throw new InvalidDataException(e.Message); }
+            }
+            else if (o.Override.Path.Count > 1 && !Exists(before, o.Override.Path))
+                throw new InvalidDataException($"{o.Override.Where}: {scale}.{o.Override.Key}: claim {Id} has no parameter '{o.Override.Key}' at scale {scale}");
+        }
+    }
+
+    private static bool Exists(YamlNode node, IReadOnlyList<string> path)
+    {
+        foreach (string part in path)
+        {
+            node = node switch
+            {
+                YamlMappingNode m when m.Children.TryGetValue(new YamlScalarNode(part), out var c) => c,
+                YamlSequenceNode q when int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int i) && i < q.Children.Count => q.Children[i],
+                _ => null!,
+            };
+            if (node is null) return false;
+        }
+        return true;
+    }
+
+    /// <summary>This definition with <paramref name="overrides"/> added to its parameter overrides.</summary>
+    public ClaimDefinition WithOverrides(IEnumerable<ClaimOverride> overrides) =>
+        new(Id, Statement, Paper, Thresholds, Hypotheses, Controls, Notes, Legacy, _scales, Source, _origins, [.. Overrides, .. overrides]);
 
     /// <summary>Parses a claim definition; errors name the source, line and key.</summary>
     /// <exception cref="InvalidDataException">The definition is malformed: an unknown key, a check without a measured
@@ -122,7 +188,7 @@ public sealed class ClaimDefinition
                 scales[scale] = sn as YamlMappingNode ?? throw new InvalidDataException($"{source}:{sn.Start.Line}: '{scale}' must be a mapping.");
         if (scales.Count != 2)
             throw new InvalidDataException($"{source}: a claim needs both a quick and a full parameter mapping (has {(scales.Count == 0 ? "neither" : string.Join(", ", scales.Keys))}).");
-        return new ClaimDefinition(Str("id"), Str("statement").Trim(), Str("paper"), thresholds, hypotheses, controls, notes, legacy, scales, source);
+        return new ClaimDefinition(Str("id"), Str("statement").Trim(), Str("paper"), thresholds, hypotheses, controls, notes, legacy, scales, source, new YamlOrigins(source), []);
     }
 
     static long HypothesisLine(YamlNode? hypotheses, string name) =>
@@ -191,65 +257,56 @@ public sealed class ClaimDefinition
     }
 }
 
-/// <summary>Typed access to a claim's experiment parameters; a missing or mistyped key is an error naming the key and line.</summary>
-public sealed class ClaimParameters(YamlMappingNode map, string source)
+/// <summary>
+/// Typed access to a claim's experiment parameters at one scale (a <see cref="YamlSection"/>): a missing or mistyped
+/// key is an error "claims/id.yaml:LINE: full.key: message"; an embedded training config is read in place
+/// (<see cref="TrainConfig"/>), not serialized and parsed again.
+/// </summary>
+public sealed class ClaimParameters
 {
-    /// <summary>The raw mapping.</summary>
-    public YamlMappingNode Map { get; } = map;
+    private readonly YamlSection _section;
 
-    private YamlNode Node(string key) =>
-        Map.Children.TryGetValue(new YamlScalarNode(key), out var n) ? n : throw new InvalidDataException($"{source}: missing parameter '{key}'.");
-
-    /// <summary>Whether the parameter is present.</summary>
-    public bool Has(string key) => Map.Children.ContainsKey(new YamlScalarNode(key));
-
-    private string Scalar(string key)
+    /// <summary>Wraps the parameter mapping of scale <paramref name="scale"/>.</summary>
+    public ClaimParameters(YamlMappingNode map, YamlOrigins origins, string scale)
     {
-        var n = Node(key);
-        return n is YamlScalarNode s && s.Value is { } v ? v : throw new InvalidDataException($"{source}:{n.Start.Line}: parameter '{key}' must be a scalar.");
+        Map = map; Origins = origins; Scale = scale;
+        _section = new YamlSection(origins, scale, map, m => new InvalidDataException(m));
     }
+
+    /// <summary>The raw mapping (after the merge of <c>full</c> over <c>quick</c> and any overrides).</summary>
+    public YamlMappingNode Map { get; }
+    /// <summary>Where each node came from (file lines, overrides).</summary>
+    public YamlOrigins Origins { get; }
+    /// <summary>"quick" or "full".</summary>
+    public string Scale { get; }
+
+    /// <summary>Whether the parameter is present (and not null).</summary>
+    public bool Has(string key) => _section.Has(key);
 
     /// <summary>An integer parameter.</summary>
-    public int Int(string key) => int.TryParse(Scalar(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
-        : throw new InvalidDataException($"{source}:{Node(key).Start.Line}: parameter '{key}' must be an integer, got '{Scalar(key)}'.");
-
+    public int Int(string key) => _section.Int(key) ?? throw _section.Missing(key);
     /// <summary>A long integer parameter.</summary>
-    public long Long(string key) => long.TryParse(Scalar(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v
-        : throw new InvalidDataException($"{source}:{Node(key).Start.Line}: parameter '{key}' must be an integer, got '{Scalar(key)}'.");
-
+    public long Long(string key) => _section.Long(key) ?? throw _section.Missing(key);
     /// <summary>A real parameter.</summary>
-    public double Double(string key) => double.TryParse(Scalar(key), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
-        : throw new InvalidDataException($"{source}:{Node(key).Start.Line}: parameter '{key}' must be a number, got '{Scalar(key)}'.");
-
+    public double Double(string key) => _section.Double(key) ?? throw _section.Missing(key);
     /// <summary>A string parameter.</summary>
-    public string String(string key) => Scalar(key);
-
+    public string String(string key) => _section.String(key) ?? throw _section.Missing(key);
     /// <summary>A list of integers.</summary>
-    public int[] Ints(string key) => Seq(key).Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
-        : throw new InvalidDataException($"{source}: parameter '{key}' must be a list of integers, has '{s}'.")).ToArray();
-
+    public int[] Ints(string key) => _section.IntList(key) ?? throw _section.Missing(key);
     /// <summary>A list of reals.</summary>
-    public double[] Doubles(string key) => Seq(key).Select(s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
-        : throw new InvalidDataException($"{source}: parameter '{key}' must be a list of numbers, has '{s}'.")).ToArray();
-
+    public double[] Doubles(string key) => _section.DoubleList(key) ?? throw _section.Missing(key);
     /// <summary>A list of strings.</summary>
-    public string[] Strings(string key) => Seq(key).ToArray();
+    public string[] Strings(string key) => _section.StringList(key) ?? throw _section.Missing(key);
 
-    private IEnumerable<string> Seq(string key)
-    {
-        var n = Node(key);
-        if (n is not YamlSequenceNode seq) throw new InvalidDataException($"{source}:{n.Start.Line}: parameter '{key}' must be a list.");
-        return seq.Children.Select(c => c is YamlScalarNode s && s.Value is { } v ? v : throw new InvalidDataException($"{source}:{c.Start.Line}: '{key}' must hold scalars."));
-    }
+    /// <summary>The mapping of parameter <paramref name="key"/> (e.g. a dataset {name, ...}).</summary>
+    public YamlSection Section(string key) => _section.Map(key) ?? throw _section.Missing(key);
 
-    /// <summary>A nested mapping serialized back to YAML (e.g. an embedded train config).</summary>
-    public string Yaml(string key)
+    /// <summary>The training config embedded under <paramref name="key"/>, read and validated in place.</summary>
+    /// <exception cref="TrainConfigException">The embedded config is invalid (message: file, line, key).</exception>
+    public TrainConfig TrainConfig(string key)
     {
-        var n = Node(key);
-        var doc = new YamlDocument(n);
-        var s = new YamlStream(doc);
-        using var w = new StringWriter();
-        s.Save(w, assignAnchors: false);
-        return w.ToString();
+        var node = _section.Node(key) ?? throw new TrainConfigException(_section.Missing(key).Message);
+        if (node is not YamlMappingNode m) throw new TrainConfigException(_section.Type(key, node, "a training config mapping").Message);
+        return TrainConfigYaml.Read(m, Origins) with { Source = $"{Origins.Source} ({Scale}.{key})" };
     }
 }

@@ -39,7 +39,10 @@ public sealed class SweepFile
     /// <summary>Reads and validates a sweep file.</summary>
     /// <exception cref="SweepException">Missing file, unknown key, empty or non-list axis, a key absent from the base
     /// config (message: sweep file, line and key), bad distribution parameters.</exception>
-    public static SweepFile Load(string path)
+    /// <param name="path">The sweep file.</param>
+    /// <param name="overrides">Command-line overrides of the base config (<c>algorithm.eta=0.1</c>), applied before the axes
+    /// are checked and hashed with the file; the base with them must be a valid training config.</param>
+    public static SweepFile Load(string path, IReadOnlyList<IO.ConfigOverride>? overrides = null)
     {
         path = System.IO.Path.GetFullPath(path);
         if (!File.Exists(path)) throw new SweepException($"sweep file '{path}' not found");
@@ -69,6 +72,7 @@ public sealed class SweepFile
         }
         else if (baseNode is YamlMappingNode bm) baseConfig = (YamlMappingNode)YamlTree.Clone(bm);
         else throw new SweepException($"{Where(baseNode)}: 'base' must be a path or a mapping");
+        if (overrides is { Count: > 0 }) ApplyOverrides(baseConfig, baseNode is YamlScalarNode b ? b.Value ?? path : path, overrides, hash);
 
         var grid = new List<GridAxis>();
         if (Get("grid") is { } g)
@@ -150,6 +154,21 @@ public sealed class SweepFile
             Base = baseConfig, Grid = grid, Random = random, Samples = samples, RandomSeed = randomSeed,
             Seeds = seeds, Resources = resources, Chunk = chunk,
         };
+    }
+
+    // The overrides change the base tree; a copy with them is read as a training config, so that an unknown key or a
+    // wrong type fails now, named like a line of the file ("override algorithm.etaa=0.1: algorithm.etaa: unknown key ...").
+    static void ApplyOverrides(YamlMappingNode baseConfig, string baseSource, IReadOnlyList<IO.ConfigOverride> overrides, StringBuilder hash)
+    {
+        var origins = new IO.YamlOrigins(baseSource);
+        try
+        {
+            Training.TrainerAlgorithms.Create<double>(Training.TrainConfigYaml.Read((YamlMappingNode)IO.YamlMerge.Copy(baseConfig, origins), origins, overrides));
+            IO.ConfigOverride.ApplyAll(baseConfig, new IO.YamlOrigins(baseSource), overrides);
+        }
+        catch (Training.TrainConfigException e) { throw new SweepException(e.Message); }
+        catch (ArgumentException e) { throw new SweepException(e.Message); }
+        foreach (var o in overrides) hash.Append('\0').Append("override ").Append(o.Text);
     }
 
     static void CheckKey(YamlMappingNode baseConfig, string key, string where)

@@ -7,6 +7,8 @@ namespace Gradscope.Training;
 /// </summary>
 public sealed record TrainConfig
 {
+    /// <summary>The element types a config may name (<c>dtype</c>).</summary>
+    public static readonly string[] DTypes = ["f32", "f64"];
     /// <summary>Seed of every random choice (init, data generation, subsampling, label noise, minibatch order).</summary>
     public ulong Seed { get; init; }
     /// <summary>Element type: "f32" or "f64".</summary>
@@ -30,17 +32,17 @@ public sealed record TrainConfig
 
     /// <summary>File name used in error messages ("config.yaml"), or null for configs built in code.</summary>
     public string? Source { get; init; }
-    /// <summary>Line of each key path ("algorithm.eta") in <see cref="Source"/>, for error messages.</summary>
-    public IReadOnlyDictionary<string, int> Lines { get; init; } = new Dictionary<string, int>();
+    /// <summary>Location of each key path ("algorithm.eta"): "config.yaml:12", or "override algorithm.eta=0.1" for a value set on the command line.</summary>
+    public IReadOnlyDictionary<string, string> Locations { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>An error message "file:line: key message" for key path <paramref name="key"/>.</summary>
+    /// <summary>An error message "where: key: message" for key path <paramref name="key"/> (the one format of <see cref="IO.YamlSection"/>).</summary>
     public string Where(string key, string message)
     {
         string src = Source ?? "config";
-        // fall back to the nearest enclosing key that has a line
+        // fall back to the nearest enclosing key that has a location
         for (string k = key; k.Length > 0; k = k.Contains('.') ? k[..k.LastIndexOf('.')] : "")
-            if (Lines.TryGetValue(k, out int line)) return $"{src}:{line}: {key} {message}";
-        return $"{src}: {key} {message}";
+            if (Locations.TryGetValue(k, out var where)) return $"{where}: {key}: {message}";
+        return $"{src}: {key}: {message}";
     }
 
     /// <summary>Throws a <see cref="TrainConfigException"/> for <paramref name="key"/>.</summary>
@@ -69,6 +71,8 @@ public sealed record ModelConfig
 /// <summary>An MLP: widths [d, h_1, ..., h_{L-1}, outputs], activation between dense layers.</summary>
 public sealed record MlpConfig
 {
+    /// <summary>The activations of the MLP shorthand.</summary>
+    public static readonly string[] Activations = ["relu", "identity"];
     /// <summary>Layer widths including input and output.</summary>
     public int[] Widths { get; init; } = [];
     /// <summary>"relu" (homogeneous ReLU net) or "identity" (deep linear net).</summary>
@@ -87,6 +91,8 @@ public sealed record LayerConfig(string Kind, IReadOnlyDictionary<string, string
 /// <summary>Weight initialization (THEORY.md section 1; Nn.Init).</summary>
 public sealed record InitConfig
 {
+    /// <summary>The init schemes (Nn.Init).</summary>
+    public static readonly string[] Schemes = ["he", "lecun", "gaussian", "pytorch", "orthogonal", "balanced"];
     /// <summary>he | lecun | gaussian | pytorch | orthogonal | balanced.</summary>
     public string Scheme { get; init; } = "he";
     /// <summary>Multiplier of every weight after the scheme (small: rich regime, large: lazy).</summary>
@@ -152,6 +158,8 @@ public sealed record SplitConfig
 /// <summary>The loss (THEORY.md section 2).</summary>
 public sealed record LossConfig
 {
+    /// <summary>The losses (Losses.Loss).</summary>
+    public static readonly string[] Kinds = ["exponential", "logistic", "cross_entropy", "square", "hinge"];
     /// <summary>exponential | logistic | cross_entropy | square | hinge.</summary>
     public string Kind { get; init; } = "cross_entropy";
     /// <summary>Square-loss target scale.</summary>
@@ -176,6 +184,11 @@ public sealed record AlgorithmConfig
 /// <summary>The step-size schedule (see <see cref="Training.Schedule"/>).</summary>
 public sealed record ScheduleConfig
 {
+    /// <summary>The schedule kinds by their config name.</summary>
+    public static readonly IReadOnlyDictionary<string, ScheduleKind> Kinds = new Dictionary<string, ScheduleKind>
+    {
+        ["constant"] = ScheduleKind.Constant, ["step"] = ScheduleKind.Step, ["cosine"] = ScheduleKind.Cosine, ["loss_scaled"] = ScheduleKind.LossScaled,
+    };
     /// <summary>The kind.</summary>
     public ScheduleKind Kind { get; init; } = ScheduleKind.Constant;
     /// <summary>Step decay factor.</summary>

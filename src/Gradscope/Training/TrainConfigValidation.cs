@@ -5,7 +5,7 @@ internal static class TrainConfigValidation
 {
     public static void Validate(TrainConfig c)
     {
-        if (c.DType is not ("f32" or "f64")) throw c.Error("dtype", $"must be f32 or f64, got '{c.DType}'");
+        if (!TrainConfig.DTypes.Contains(c.DType)) throw c.Error("dtype", $"must be one of {string.Join(", ", TrainConfig.DTypes)}, got '{c.DType}'");
         if (c.Threads < 1) throw c.Error("threads", $"must be >= 1, got {c.Threads}");
 
         var m = c.Model;
@@ -15,12 +15,12 @@ internal static class TrainConfigValidation
             if (mlp.Widths.Length < 2) throw c.Error("model.mlp.widths", $"needs at least [input, output], got {mlp.Widths.Length} entries");
             for (int i = 0; i < mlp.Widths.Length; i++)
                 if (mlp.Widths[i] < 1) throw c.Error("model.mlp.widths", $"entries must be >= 1, got {mlp.Widths[i]} at index {i}");
-            if (mlp.Activation is not ("relu" or "identity")) throw c.Error("model.mlp.activation", $"must be relu or identity, got '{mlp.Activation}'");
+            if (!MlpConfig.Activations.Contains(mlp.Activation)) throw c.Error("model.mlp.activation", $"must be one of {string.Join(", ", MlpConfig.Activations)}, got '{mlp.Activation}'");
         }
         if (m.Layers is { Count: 0 }) throw c.Error("model.layers", "must list at least one layer");
         if (m.Input is { } input && (input.Length == 0 || input.Any(d => d < 1))) throw c.Error("model.input", $"must be a non-empty list of sizes >= 1, got [{string.Join(", ", input)}]");
-        if (m.Init.Scheme is not ("he" or "lecun" or "gaussian" or "pytorch" or "orthogonal" or "balanced"))
-            throw c.Error("model.init.scheme", $"must be one of he, lecun, gaussian, pytorch, orthogonal, balanced, got '{m.Init.Scheme}'");
+        if (!InitConfig.Schemes.Contains(m.Init.Scheme))
+            throw c.Error("model.init.scheme", $"must be one of {string.Join(", ", InitConfig.Schemes)}, got '{m.Init.Scheme}'");
         Positive(c, "model.init.scale", m.Init.Scale);
         Positive(c, "model.init.std", m.Init.Std);
 
@@ -35,8 +35,8 @@ internal static class TrainConfigValidation
         if (d.Split is { } split) ValidateSplit(c, split);
         else if (d.Test is { } test && TrainerData.SameSource(d.Train, test)) throw LeakageError(c, d.Train, test);
 
-        if (c.Loss.Kind is not ("exponential" or "logistic" or "cross_entropy" or "square" or "hinge"))
-            throw c.Error("loss.kind", $"must be one of exponential, logistic, cross_entropy, square, hinge, got '{c.Loss.Kind}'");
+        if (!LossConfig.Kinds.Contains(c.Loss.Kind))
+            throw c.Error("loss.kind", $"must be one of {string.Join(", ", LossConfig.Kinds)}, got '{c.Loss.Kind}'");
         Positive(c, "loss.target_scale", c.Loss.TargetScale);
 
         var a = c.Algorithm;

@@ -81,13 +81,7 @@ public static class TrainConfigWriter
     public static string Hash(TrainConfig c) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ToYaml(c))));
 
     /// <summary>The config name of a schedule kind.</summary>
-    public static string ScheduleName(ScheduleKind k) => k switch
-    {
-        ScheduleKind.Step => "step",
-        ScheduleKind.Cosine => "cosine",
-        ScheduleKind.LossScaled => "loss_scaled",
-        _ => "constant",
-    };
+    public static string ScheduleName(ScheduleKind k) => ScheduleConfig.Kinds.First(p => p.Value == k).Key;
 
     private static string Source(DataSource s) => s.Params.Count == 0 ? Q(s.Name) : $"{{name: {Q(s.Name)}, {Map(s.Params)}}}";
 

@@ -139,7 +139,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         else if (dir is not null)
         {
             Directory.CreateDirectory(dir);
-            AtomicFile.WriteText(Path.Combine(dir, "config.yaml"), TrainConfigWriter.ToYaml(Config));
+            AtomicFile.WriteText(Path.Combine(dir, "config.yaml"), string.Concat(options.ConfigProvenance.Select(l => $"# {l}\n")) + TrainConfigWriter.ToYaml(Config));
             AtomicFile.WriteText(Path.Combine(dir, DataIndices.FileName), DataIndices.ToJson());
             metrics = new TrainerMetrics(dir, header, null);
             Log(dir, $"started: {Config.Algorithm.Name} on {Train.Name} ({Train.N} samples), {Model.ParameterCount} parameters, {Config.DType}, seed {Config.Seed}, threads {Config.Threads}");

@@ -98,7 +98,7 @@ public static class TrainerAlgorithms
         }
         if (logSchedule && a.Name is not ("gd" or "sgd" or "loss_scaled_gd"))
             throw c.Error("schedule.kind", $"loss_scaled is realized by stepping on grad log L and is available for gd and sgd; use the algorithm's own loss-scaled variant for '{a.Name}'");
-        o.RejectUnknown($"algorithm '{a.Name}'");
+        o.RejectUnknown($"algorithm '{a.Name}'", ["name", "eta", "batch_size", "weight_decay"]);
         return result;
     }
 

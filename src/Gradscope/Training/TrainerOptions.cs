@@ -75,10 +75,13 @@ public sealed class TrainerOptions(TrainConfig config, string path, IReadOnlyDic
     public TrainConfigException Error(string key, string message) => config.Error($"{path}.{key}", message);
 
     /// <summary>Throws on the first key that no getter asked for, listing the known ones.</summary>
-    public void RejectUnknown(string what)
+    /// <param name="what">What the keys belong to ("algorithm 'gd'").</param>
+    /// <param name="alsoKnown">Keys of the same section read elsewhere (listed as known).</param>
+    public void RejectUnknown(string what, IEnumerable<string>? alsoKnown = null)
     {
+        var known = _used.Concat(alsoKnown ?? []).Distinct().Order(StringComparer.Ordinal).ToList();
         foreach (var k in values.Keys.Order(StringComparer.Ordinal))
             if (!_used.Contains(k))
-                throw config.Error($"{path}.{k}", $"is not a key of {what}" + (_used.Count > 0 ? $" (known: {string.Join(", ", _used.Order(StringComparer.Ordinal))})" : " (it takes no extra keys)"));
+                throw config.Error($"{path}.{k}", $"unknown key '{k}' in section {path} for {what}" + (known.Count > 0 ? $" (known: {string.Join(", ", known)})" : " (it takes no extra keys)"));
     }
 }

@@ -28,6 +28,8 @@ public sealed record TrainerRunOptions
     public IReadOnlyList<IProbeProvider> ProbeProviders { get; init; } = [];
     /// <summary>Cancels the session at the next step; a checkpoint is written and the status is Interrupted.</summary>
     public CancellationToken Cancellation { get; init; }
+    /// <summary>Where the config came from (the file and its command-line overrides), recorded as comment lines at the top of the run's config.yaml.</summary>
+    public IReadOnlyList<string> ConfigProvenance { get; init; } = [];
 }
 
 /// <summary>A progress report: steps done, the step budget (if any), time t and the last minibatch/full-batch loss.</summary>

@@ -29,22 +29,41 @@ public static class TrainerRunner
     /// the config and checkpoint have been verified. A run killed before its first checkpoint is
     /// started again from its config.yaml.
     /// </summary>
-    public static TrainerResult Resume(string runDir, TrainerRunOptions options, int? threads = null, ulong? seed = null)
+    public static TrainerResult Resume(string runDir, TrainerRunOptions options, int? threads = null, ulong? seed = null, IReadOnlyList<IO.ConfigOverride>? overrides = null)
     {
         if (!Directory.Exists(runDir)) throw new DirectoryNotFoundException($"Run directory '{runDir}' does not exist.");
         string configPath = Path.Combine(runDir, "config.yaml");
         if (!File.Exists(configPath)) throw new InvalidDataException($"'{runDir}' has no config.yaml; is it a Gradscope run directory?");
-        var config = TrainConfigYaml.Load(configPath);
+        var config = RunConfig(runDir, overrides);
         if (threads is int t) config = config with { Threads = t };
         if (seed is ulong s) config = config with { Seed = s };
         config.Validate();
         if (!IsStarted(runDir))
         {
             // Killed between writing config.yaml and the step-0 checkpoint: nothing to continue, so start over.
+            var provenance = File.ReadLines(configPath).TakeWhile(l => l.StartsWith("# ", StringComparison.Ordinal)).Select(l => l[2..]).ToList();
             ClearUnstarted(runDir);
-            return Run(config, options with { RunDirectory = runDir, Resume = false });
+            return Run(config, options with { RunDirectory = runDir, Resume = false, ConfigProvenance = provenance });
         }
         return Run(config, options with { RunDirectory = runDir, Resume = true });
+    }
+
+    /// <summary>
+    /// The run's effective config (its config.yaml). Overrides may restate it but not change it: a run resumes with the
+    /// config it started with.
+    /// </summary>
+    /// <exception cref="TrainConfigException">An override is invalid or changes the effective config.</exception>
+    public static TrainConfig RunConfig(string runDir, IReadOnlyList<IO.ConfigOverride>? overrides = null)
+    {
+        string configPath = Path.Combine(runDir, "config.yaml");
+        var config = TrainConfigYaml.Load(configPath);
+        if (overrides is { Count: > 0 })
+        {
+            var changed = TrainConfigYaml.Load(configPath, overrides);
+            if (TrainConfigWriter.Hash(changed) != TrainConfigWriter.Hash(config))
+                throw new TrainConfigException($"{configPath}: the overrides {string.Join(" ", overrides.Select(o => o.Text))} change the run's effective config; a run resumes with the config it started with (start a new run to change it).");
+        }
+        return config;
     }
 
     /// <summary>Whether <paramref name="runDir"/> holds a started run: its first checkpoint (checkpoints/latest.json) was written.</summary>

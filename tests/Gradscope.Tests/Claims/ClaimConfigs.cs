@@ -14,7 +14,7 @@ internal static class ClaimConfigs
         foreach (string scale in new[] { "quick", "full" })
         {
             var p = def.Parameters(scale);
-            var cfg = TrainConfigYaml.Parse(p.Yaml("train"), $"{id}:{scale}");
+            var cfg = p.TrainConfig("train");
             cfg.Validate();
             Assert.True(cfg.Stop.Steps > 0);
             yield return (scale, p, cfg);

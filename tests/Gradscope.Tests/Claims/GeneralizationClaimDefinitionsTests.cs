@@ -29,14 +29,14 @@ public class GeneralizationClaimDefinitionsTests
     public void CompositionalNetsHaveMatchedParameterCounts()
     {
         var p = ClaimRegistry.Select(["compositional-sparsity"]).Single().Definition.Parameters("quick");
-        long Count(string key) => new Trainer<double>(TrainConfigYaml.Parse(p.Yaml(key), key)).Model.ParameterCount;
+        long Count(string key) => new Trainer<double>(p.TrainConfig(key)).Model.ParameterCount;
         // by hand: locally connected 2x2/stride 2 on a 4x4 image: 4 positions x 16 x 4 taps, then 1 position x 16 x (16 x 4), then 16 -> 1
         Assert.Equal(4 * 16 * 4 + 16 * 64 + 16, Count("deep"));
         Assert.Equal(4 * 16 * 4 + 16 * 64 + 16, Count("scrambled"));
         Assert.Equal(16 * 76 + 76, Count("shallow"));
         var full = ClaimRegistry.Select(["compositional-sparsity"]).Single().Definition.Parameters("full");
-        var deep = TrainConfigYaml.Parse(full.Yaml("deep"), "deep");
-        var shallow = TrainConfigYaml.Parse(full.Yaml("shallow"), "shallow");
+        var deep = full.TrainConfig("deep");
+        var shallow = full.TrainConfig("shallow");
         // 8x8 image: 16 positions x 16 x 4, 4 positions x 16 x 64, 1 position x 16 x 64, 16 -> 1 against 64 -> 95 -> 1
         double ratio = (64.0 * 95 + 95) / (16 * 16 * 4 + 4 * 16 * 64 + 16 * 64 + 16);
         Assert.InRange(ratio, 0.9, 1.1);
@@ -48,15 +48,15 @@ public class GeneralizationClaimDefinitionsTests
     public void SweepsBuildAtTheQuickScale()
     {
         var conv = ClaimRegistry.Select(["conv-bound"]).Single().Definition.Parameters("quick");
-        var c = TrainConfigYaml.Parse(conv.Yaml("train"), "conv");
+        var c = conv.TrainConfig("train");
         foreach (int n in conv.Ints("sizes").Take(2))
             Assert.Equal(n, new Trainer<double>(c with { Data = c.Data with { Subsample = n } }).Train.N);
         var lazy = ClaimRegistry.Select(["lazy-training"]).Single().Definition.Parameters("quick");
-        var l = TrainConfigYaml.Parse(lazy.Yaml("train"), "lazy");
+        var l = lazy.TrainConfig("train");
         Assert.Equal(3, l.Model.Mlp!.Widths.Length);  // the mean-field control rescales the first of two layers
         Assert.NotNull(l.Stop.Loss);                  // every width stops at the same training loss
         var width = ClaimRegistry.Select(["no-overfitting-with-width"]).Single().Definition.Parameters("quick");
-        var w = TrainConfigYaml.Parse(width.Yaml("train"), "width");
+        var w = width.TrainConfig("train");
         Assert.Equal(ScheduleKind.LossScaled, w.Schedule.Kind);
         Assert.True(w.Stop.Loss <= 1e-6);
     }

@@ -42,7 +42,7 @@ public class TrainCommandTests
             File.WriteAllText(cfg, TrainerTestConfigs.YamlTiny.Replace("eta: 0.1", "eta: -1"));
             var (code, _, err) = Run("train bad.yaml --out run", cwd: root);
             Assert.Equal(1, code);
-            Assert.Equal("error: bad.yaml:8: algorithm.eta must be > 0, got -1", err.Trim());
+            Assert.Equal("error: bad.yaml:8: algorithm.eta: must be > 0, got -1", err.Trim());
             Assert.False(Directory.Exists(Path.Combine(root, "run")));
             var (code2, _, err2) = Run($"train --resume \"{Path.Combine(root, "nothing")}\"");
             Assert.Equal(2, code2);

@@ -146,12 +146,12 @@ public class DataSplitTests
     [Fact]
     public void SplitKeysAreChecked()
     {
-        Assert.Contains("data.test must be left out", Assert.Throws<TrainConfigException>(() => Config("{train: iris, test: wine, split: {test: 0.2}}")).Message);
+        Assert.Contains("data.test: must be left out", Assert.Throws<TrainConfigException>(() => Config("{train: iris, test: wine, split: {test: 0.2}}")).Message);
         Assert.Contains("mixes fractions", Assert.Throws<TrainConfigException>(() => Config("{train: iris, split: {test: 0.2, test_per_class: 5}}")).Message);
-        Assert.Contains("data.split.test must be a fraction", Assert.Throws<TrainConfigException>(() => Config("{train: iris, split: {test: 1.5}}")).Message);
+        Assert.Contains("data.split.test: must be a fraction", Assert.Throws<TrainConfigException>(() => Config("{train: iris, split: {test: 1.5}}")).Message);
         Assert.Contains("leaving nothing to train on", Assert.Throws<TrainConfigException>(() => Config("{train: iris, split: {test: 0.5, validation: 0.5}}")).Message);
         Assert.Contains("needs the held-out part", Assert.Throws<TrainConfigException>(() => Config("{train: iris, split: {seed: 4}}")).Message);
-        Assert.Contains("unknown key 'data.split.tset'", Assert.Throws<TrainConfigException>(() => Config("{train: iris, split: {tset: 0.2}}")).Message);
+        Assert.Contains("data.split.tset: unknown key 'tset' in section data.split", Assert.Throws<TrainConfigException>(() => Config("{train: iris, split: {tset: 0.2}}")).Message);
         // Iris has 50 per class: asking for 40 + 20 is impossible, and the error names data.split and the class.
         var e = Assert.Throws<TrainConfigException>(() => Load(Config("{train: iris, split: {test_per_class: 40, train_per_class: 20}}")));
         Assert.Contains("data.split", e.Message);

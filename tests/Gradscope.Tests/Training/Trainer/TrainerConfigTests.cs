@@ -41,40 +41,40 @@ public class TrainerConfigTests
     [Fact]
     public void ImpossibleValueNamesKeyAndLine()
     {
-        Assert.Equal("config.yaml:12: algorithm.eta must be > 0, got -1", Error(Good.Replace("eta: 0.1", "eta: -1")));
+        Assert.Equal("config.yaml:12: algorithm.eta: must be > 0, got -1", Error(Good.Replace("eta: 0.1", "eta: -1")));
     }
 
     [Fact]
     public void UnknownKeyNamesKeyAndLine()
     {
         var m = Error(Good.Replace("  standardize: true", "  standardise: true"));
-        Assert.StartsWith("config.yaml:8: unknown key 'data.standardise'", m);
+        Assert.StartsWith("config.yaml:8: data.standardise: unknown key 'standardise' in section data (known: ", m);
     }
 
     [Fact]
     public void WrongTypeNamesKeyAndLine()
     {
-        Assert.StartsWith("config.yaml:14: stop.steps must be an integer, got 'many'", Error(Good.Replace("steps: 100", "steps: many")));
-        Assert.StartsWith("config.yaml:4: model.mlp must be a mapping", Error(Good.Replace("  mlp: {widths: [4, 6, 1], activation: relu}", "  mlp: [4, 6]")));
-        Assert.StartsWith("config.yaml:4: model.mlp.activation must be one of relu, identity, got 'tanh'", Error(Good.Replace("activation: relu", "activation: tanh")));
+        Assert.StartsWith("config.yaml:14: stop.steps: must be an integer, got 'many'", Error(Good.Replace("steps: 100", "steps: many")));
+        Assert.StartsWith("config.yaml:4: model.mlp: must be a mapping", Error(Good.Replace("  mlp: {widths: [4, 6, 1], activation: relu}", "  mlp: [4, 6]")));
+        Assert.StartsWith("config.yaml:4: model.mlp.activation: must be one of relu, identity, got 'tanh'", Error(Good.Replace("activation: relu", "activation: tanh")));
     }
 
     [Fact]
     public void FactoryErrorsNameKeyAndLine()
     {
         var unknownAlg = TrainConfigYaml.Parse(Good.Replace("name: gd", "name: adamw"));
-        Assert.StartsWith("config.yaml:11: algorithm.name is not a known algorithm, got 'adamw'", Assert.Throws<TrainConfigException>(() => new Trainer<float>(unknownAlg)).Message);
+        Assert.StartsWith("config.yaml:11: algorithm.name: is not a known algorithm, got 'adamw'", Assert.Throws<TrainConfigException>(() => new Trainer<float>(unknownAlg)).Message);
         var extra = TrainConfigYaml.Parse(Good.Replace("  eta: 0.1", "  eta: 0.1\n  rtol: 1e-6"));
-        Assert.StartsWith("config.yaml:13: algorithm.rtol is not a key of algorithm 'gd'", Assert.Throws<TrainConfigException>(() => new Trainer<float>(extra)).Message);
+        Assert.StartsWith("config.yaml:13: algorithm.rtol: unknown key 'rtol' in section algorithm for algorithm 'gd'", Assert.Throws<TrainConfigException>(() => new Trainer<float>(extra)).Message);
         var wide = TrainConfigYaml.Parse(Good.Replace("widths: [4, 6, 1]", "widths: [5, 6, 1]"));
-        Assert.StartsWith("config.yaml:4: model.mlp.widths starts with input width 5", Assert.Throws<TrainConfigException>(() => new Trainer<float>(wide)).Message);
+        Assert.StartsWith("config.yaml:4: model.mlp.widths: starts with input width 5", Assert.Throws<TrainConfigException>(() => new Trainer<float>(wide)).Message);
     }
 
     [Fact]
     public void MissingBoundAndBadRangesAreRejected()
     {
-        Assert.Contains("stop needs steps or time", Error(Good.Replace("stop: {steps: 100, loss: 1e-3}", "stop: {loss: 1e-3}")));
-        Assert.Contains("data.label_noise must lie in [0, 1], got 2", Error(Good.Replace("  standardize: true", "  label_noise: 2")));
+        Assert.Contains("stop: needs steps or time", Error(Good.Replace("stop: {steps: 100, loss: 1e-3}", "stop: {loss: 1e-3}")));
+        Assert.Contains("data.label_noise: must lie in [0, 1], got 2", Error(Good.Replace("  standardize: true", "  label_noise: 2")));
     }
 
     [Fact]
@@ -102,6 +102,6 @@ public class TrainerConfigTests
     public void CodeBuiltConfigValidatesWithKeyNames()
     {
         var c = TrainerTestConfigs.Tiny() with { Algorithm = new AlgorithmConfig { Name = "gd", Eta = 0 } };
-        Assert.Equal("config: algorithm.eta must be > 0, got 0", Assert.Throws<TrainConfigException>(c.Validate).Message);
+        Assert.Equal("config: algorithm.eta: must be > 0, got 0", Assert.Throws<TrainConfigException>(c.Validate).Message);
     }
 }

@@ -34,14 +34,14 @@ public class TrainerWiringTests
     public void AlgorithmOptionsAreCheckedByName()
     {
         var cfg = TrainerTestConfigs.Tiny("flow") with { Algorithm = new AlgorithmConfig { Name = "flow", Eta = 0.1, Options = new Dictionary<string, string> { ["rtol"] = "-1" } } };
-        Assert.Equal("config: algorithm.rtol must be > 0, got -1", Assert.Throws<TrainConfigException>(() => new Trainer<double>(cfg)).Message);
+        Assert.Equal("config: algorithm.rtol: must be > 0, got -1", Assert.Throws<TrainConfigException>(() => new Trainer<double>(cfg)).Message);
         foreach (var (key, value) in new[] { ("fallback_max_dt", "-1"), ("event_tol", "0") })
         {
             var bad = TrainerTestConfigs.Tiny("flow") with { Algorithm = new AlgorithmConfig { Name = "flow", Eta = 0.1, Options = new Dictionary<string, string> { [key] = value } } };
-            Assert.Equal($"config: algorithm.{key} must be > 0, got {value}", Assert.Throws<TrainConfigException>(() => new Trainer<double>(bad)).Message);
+            Assert.Equal($"config: algorithm.{key}: must be > 0, got {value}", Assert.Throws<TrainConfigException>(() => new Trainer<double>(bad)).Message);
         }
         var sgdFlow = TrainerTestConfigs.Tiny("flow", batch: 4);
-        Assert.StartsWith("config: algorithm.batch_size must be 0 for flow", Assert.Throws<TrainConfigException>(() => new Trainer<double>(sgdFlow)).Message);
+        Assert.StartsWith("config: algorithm.batch_size: must be 0 for flow", Assert.Throws<TrainConfigException>(() => new Trainer<double>(sgdFlow)).Message);
     }
 
     [Fact]
