@@ -42,20 +42,31 @@ public static class Lanczos
     /// beta_j &lt;= 1e-12 (|alpha_1| + ... ): the Krylov space is then A-invariant and T_j's eigenvalues are eigenvalues of A.
     /// </summary>
     public static LanczosTridiagonal Run(SymmetricOperator a, int dimension, ReadOnlySpan<double> start, int steps) =>
-        Run(a, dimension, start, steps, (long)Math.Min(steps, dimension) * dimension * sizeof(double) > DoubleBasisBytes);
+        Run(a, dimension, start, steps, SingleBasis(dimension, steps));
+
+    /// <summary>Whether a basis of min(steps, dimension) vectors is kept in float32 (it would exceed <see cref="DoubleBasisBytes"/> in double).</summary>
+    public static bool SingleBasis(int dimension, int steps) => (long)Math.Min(steps, dimension) * dimension * sizeof(double) > DoubleBasisBytes;
 
     /// <summary>The largest basis kept in double (512 MiB); larger ones are kept in float32.</summary>
     public const long DoubleBasisBytes = 512L << 20;
 
     /// <summary>As <see cref="Run(SymmetricOperator, int, ReadOnlySpan{double}, int)"/> with the basis precision chosen by <paramref name="singleBasis"/>.</summary>
-    public static LanczosTridiagonal Run(SymmetricOperator a, int dimension, ReadOnlySpan<double> start, int steps, bool singleBasis)
+    public static LanczosTridiagonal Run(SymmetricOperator a, int dimension, ReadOnlySpan<double> start, int steps, bool singleBasis) =>
+        Run(a, dimension, start, steps, new LanczosWorkspace(singleBasis));
+
+    /// <summary>
+    /// As <see cref="Run(SymmetricOperator, int, ReadOnlySpan{double}, int)"/> with the basis kept in <paramref name="workspace"/>: runs that
+    /// share a workspace (the probes of SLQ) reuse its vectors instead of allocating m P values each.
+    /// </summary>
+    public static LanczosTridiagonal Run(SymmetricOperator a, int dimension, ReadOnlySpan<double> start, int steps, LanczosWorkspace workspace)
     {
         if (start.Length != dimension) throw new ArgumentException($"Lanczos: the start vector has {start.Length} entries, the operator dimension is {dimension}.");
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "Lanczos: steps must be >= 1.");
         double norm0 = TensorPrimitives.Norm(start);
         if (!(norm0 > 0) || !double.IsFinite(norm0)) throw new ArgumentException("Lanczos: the start vector is zero or not finite.");
         int m = Math.Min(steps, dimension), p = dimension;
-        var basis = new Basis(m, singleBasis);
+        var basis = workspace;
+        basis.Reset(p);
         var q = new double[p];
         var qPrev = new double[p];
         var w = new double[p];
@@ -94,56 +105,7 @@ public static class Lanczos
         return new LanczosTridiagonal(alpha.ToArray(), beta.ToArray(), lastBeta);
     }
 
-    /// <summary>The stored Lanczos vectors q_1..q_j, in double or float32.</summary>
-    private sealed class Basis(int capacity, bool single)
-    {
-        /// <summary>Chunk of w kept in cache while every basis vector streams past it.</summary>
-        private const int Chunk = 2048;
-
-        private readonly float[][] _f = single ? new float[capacity][] : [];
-        private readonly double[][] _d = single ? [] : new double[capacity][];
-        private int _count;
-
-        public void Add(ReadOnlySpan<double> q)
-        {
-            if (single)
-            {
-                var f = new float[q.Length];
-                for (int i = 0; i < q.Length; i++) f[i] = (float)q[i];
-                _f[_count++] = f;
-            }
-            else _d[_count++] = q.ToArray();
-        }
-
-        /// <summary>
-        /// w -= Q c with c = Q^T w over the first <paramref name="count"/> stored vectors: two passes over them, a chunk of
-        /// w at a time (w's chunk stays in cache while the vectors stream past).
-        /// NOTE: the sums run in double in a fixed order, so the result does not depend on timing or threads.
-        /// </summary>
-        public void Reorthogonalize(int count, Span<double> w, double[] c)
-        {
-            if (count <= 0) return;
-            Array.Clear(c, 0, count);
-            int p = w.Length;
-            for (int c0 = 0; c0 < p; c0 += Chunk)
-            {
-                int len = Math.Min(Chunk, p - c0);
-                var wc = w.Slice(c0, len);
-                for (int i = 0; i < count; i++)
-                    c[i] += single ? Dot(_f[i].AsSpan(c0, len), wc) : TensorPrimitives.Dot<double>(_d[i].AsSpan(c0, len), wc);
-            }
-            for (int c0 = 0; c0 < p; c0 += Chunk)
-            {
-                int len = Math.Min(Chunk, p - c0);
-                var wc = w.Slice(c0, len);
-                for (int i = 0; i < count; i++)
-                    if (single) Axpy(-c[i], _f[i].AsSpan(c0, len), wc);
-                    else TensorPrimitives.MultiplyAdd(_d[i].AsSpan(c0, len), -c[i], wc, wc);
-            }
-        }
-    }
-
-    private static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<double> b)
+    internal static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<double> b)
     {
         int i = 0;
         double s = 0;
@@ -165,7 +127,7 @@ public static class Lanczos
         return s;
     }
 
-    private static void Axpy(double c, ReadOnlySpan<float> x, Span<double> y)
+    internal static void Axpy(double c, ReadOnlySpan<float> x, Span<double> y)
     {
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
@@ -183,6 +145,70 @@ public static class Lanczos
         for (; i < x.Length; i++) y[i] += c * x[i];
     }
 }
+
+/// <summary>The stored Lanczos vectors q_1..q_j, in double or float32, reused from one run to the next.</summary>
+public sealed class LanczosWorkspace(bool single)
+{
+    /// <summary>Chunk of w kept in cache while every basis vector streams past it.</summary>
+    private const int Chunk = 2048;
+
+    private readonly List<float[]> _f = [];
+    private readonly List<double[]> _d = [];
+    private int _count, _p;
+
+    /// <summary>Whether the vectors are kept in float32.</summary>
+    public bool Single => single;
+
+    /// <summary>Starts a run on vectors of length <paramref name="p"/> (kept vectors of another length are dropped).</summary>
+    internal void Reset(int p)
+    {
+        if (p != _p) { _f.Clear(); _d.Clear(); _p = p; }
+        _count = 0;
+    }
+
+    internal void Add(ReadOnlySpan<double> q)
+    {
+        if (single)
+        {
+            if (_f.Count == _count) _f.Add(new float[q.Length]);
+            var f = _f[_count++];
+            for (int i = 0; i < q.Length; i++) f[i] = (float)q[i];
+        }
+        else
+        {
+            if (_d.Count == _count) _d.Add(new double[q.Length]);
+            q.CopyTo(_d[_count++]);
+        }
+    }
+
+    /// <summary>
+    /// w -= Q c with c = Q^T w over the first <paramref name="count"/> stored vectors: two passes over them, a chunk of
+    /// w at a time (w's chunk stays in cache while the vectors stream past).
+    /// NOTE: the sums run in double in a fixed order, so the result does not depend on timing or threads.
+    /// </summary>
+    internal void Reorthogonalize(int count, Span<double> w, double[] c)
+    {
+        if (count <= 0) return;
+        Array.Clear(c, 0, count);
+        int p = w.Length;
+        for (int c0 = 0; c0 < p; c0 += Chunk)
+        {
+            int len = Math.Min(Chunk, p - c0);
+            var wc = w.Slice(c0, len);
+            for (int i = 0; i < count; i++)
+                c[i] += single ? Lanczos.Dot(_f[i].AsSpan(c0, len), wc) : TensorPrimitives.Dot<double>(_d[i].AsSpan(c0, len), wc);
+        }
+        for (int c0 = 0; c0 < p; c0 += Chunk)
+        {
+            int len = Math.Min(Chunk, p - c0);
+            var wc = w.Slice(c0, len);
+            for (int i = 0; i < count; i++)
+                if (single) Lanczos.Axpy(-c[i], _f[i].AsSpan(c0, len), wc);
+                else TensorPrimitives.MultiplyAdd(_d[i].AsSpan(c0, len), -c[i], wc, wc);
+        }
+    }
+}
+
 
 /// <summary>
 /// Gauss quadrature from a Lanczos tridiagonal T_m (Golub and Welsch 1969; Golub and Meurant 2010): with T_m = S diag(theta) S^T,

@@ -105,10 +105,12 @@ public static class StochasticLanczosQuadrature
         var nodes = new double[probes][];
         var weights = new double[probes][];
         var v = new double[dimension];
+        // one basis for every probe: m P values allocated once
+        var workspace = new LanczosWorkspace(Lanczos.SingleBasis(dimension, steps));
         for (int l = 0; l < probes; l++)
         {
             Rademacher(v, rng);
-            (nodes[l], weights[l]) = GaussQuadrature.Of(Lanczos.Run(a, dimension, v, steps));
+            (nodes[l], weights[l]) = GaussQuadrature.Of(Lanczos.Run(a, dimension, v, steps, workspace));
         }
         return new SpectralDensity(nodes, weights, dimension);
     }
