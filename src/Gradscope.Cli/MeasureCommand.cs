@@ -46,9 +46,12 @@ internal static class MeasureCommand
         var spectra = new Option<bool>("--spectra") { Description = "Write every layer's singular values (of its operator; conv layers also of the kernel) as .npy files beside the JSON." };
         var outputsOpt = new Option<bool>("--outputs") { Description = "Write the network outputs (n, C) and margins (n) of every training and test sample, in data-row order, as .npy files beside the JSON." };
         var hessian = new Option<string?>("--hessian") { Description = "Hessian of the training loss on the measured training samples (all, or --max-samples; needs --loss, or the run's loss with --run): exact (full matrix from P Hessian-vector products; P <= 2048: trace, ||H||_F, every eigenvalue, .npy spectrum and matrix) or stochastic (Hutchinson trace and ||H||_F^2 with standard errors from --hutchinson S probes, default 100)." };
-        hessian.AcceptOnlyFromAmong("exact", "stochastic");
+        hessian.AcceptOnlyFromAmong("exact", "stochastic", "slq");
+        var slqProbes = new Option<int>("--slq-probes") { Description = "With --hessian slq: Rademacher probes of the spectral density.", DefaultValueFactory = _ => 10 };
+        var slqSteps = new Option<int>("--slq-steps") { Description = "With --hessian slq or --hessian-blocks: Lanczos steps (full reorthogonalization) per probe or per layer.", DefaultValueFactory = _ => 100 };
+        var hessianBlocks = new Option<bool>("--hessian-blocks") { Description = "Per-layer Hessian: each dense layer's diagonal block, its largest and smallest eigenvalue (Lanczos, --slq-steps) and trace (Hutchinson, --hutchinson S, default 100); needs --loss or --run." };
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of errors." };
-        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkRows, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, hessian, verbose })
+        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkRows, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, hessian, slqProbes, slqSteps, hessianBlocks, verbose })
             c.Options.Add(o);
         c.SetAction(pr =>
         {
@@ -62,6 +65,7 @@ internal static class MeasureCommand
                 {
                     RunDir = pr.GetValue(run)?.ToString(), Step = pr.GetValue(step), AllCheckpoints = pr.GetValue(allCheckpoints),
                     Spectra = pr.GetValue(spectra), Outputs = pr.GetValue(outputsOpt), Hessian = pr.GetValue(hessian), NtkRows = pr.GetValue(ntkRows),
+                    SlqProbes = pr.GetValue(slqProbes), SlqSteps = pr.GetValue(slqSteps), HessianBlocks = pr.GetValue(hessianBlocks),
                 };
                 return args.RunDir is null ? Run(args) : MeasureRun.Run(args);
             }
@@ -100,7 +104,8 @@ internal static class MeasureCommand
         if (!(a.BoundQuantile >= 0 && a.BoundQuantile <= 1)) throw new ArgumentException($"--bound-quantile must lie in [0, 1], got {a.BoundQuantile}.");
         if (!(a.Delta > 0 && a.Delta < 1)) throw new ArgumentException($"--delta must lie in (0, 1), got {a.Delta}.");
         if (a.HessianTop < 0 || a.Hutchinson < 0) throw new ArgumentException("--hessian-top and --hutchinson must be >= 0.");
-        if ((a.HessianTop > 0 || a.Hutchinson > 0 || a.Hessian is not null) && a.Loss is null) throw new ArgumentException("--hessian, --hessian-top and --hutchinson need --loss.");
+        if ((a.HessianTop > 0 || a.Hutchinson > 0 || a.Hessian is not null || a.HessianBlocks) && a.Loss is null) throw new ArgumentException("--hessian, --hessian-blocks, --hessian-top and --hutchinson need --loss.");
+        a.HessianRequest.Check();
     }
 
     private static int Run(MeasureArgs a)
@@ -167,8 +172,8 @@ internal static class MeasureCommand
         };
         if (a.Loss is null) omitted["hessian.*"] = "opt-in: pass --loss with --hessian exact|stochastic, --hessian-top K and/or --hutchinson S";
         // --hutchinson S alone is the stochastic mode with S probes: the trace then comes with its standard error.
-        if ((a.Hessian ?? (a.Hutchinson > 0 ? "stochastic" : null)) is string mode)
-            MeasureHessian.Add(mode, net, MeasureSuite.Subsample(train, a.MaxSamples), a.Loss!.Value, a.TargetScale, a.Hutchinson > 0 ? a.Hutchinson : 100, a.Seed, extra, omitted, pending);
+        if (a.HessianRequest.Any)
+            MeasureHessian.Add(a.HessianRequest, net, MeasureSuite.Subsample(train, a.MaxSamples), a.Loss!.Value, a.TargetScale, a.Seed, extra, omitted, pending);
         if (initialParameters is null) omitted["relative_weight_change"] = "needs the weights at initialization: pass --initial W0.safetensors";
         if (!a.Ntk) omitted["ntk.*"] = "opt-in: pass --ntk (an n C x n C Gram matrix; costly on large sets)";
         var report = MeasureRegistry.Compute(new MeasureContext<double>(net, train, test, options, initial: initialNet));
@@ -177,7 +182,7 @@ internal static class MeasureCommand
         var values = new Dictionary<string, double>(report.Values);
         foreach (var (k, v) in extra) values[k] = v;
         if (preset is not null) foreach (var (k, v) in preset) values[k] = v;
-        bool hessianDone = (a.Hessian is not null || a.Hutchinson > 0) && !omitted.ContainsKey("hessian.*");
+        bool hessianDone = a.HessianRequest.Any && !omitted.ContainsKey("hessian.*");
         foreach (var o in report.Omitted)
             if (!omitted.ContainsKey(o.Key) && !values.ContainsKey(o.Key)) omitted[o.Key] = o.Reason;
         if (hessianDone) omitted.Remove("hessian.*"); // the registry's note; --hessian computed them here
@@ -206,8 +211,16 @@ internal sealed record MeasureArgs(string? Weights, string? Model, string? Data,
     public bool Outputs { get; init; }
     /// <summary>--ntk-rows: explicit training rows of the empirical NTK (text as given).</summary>
     public string? NtkRows { get; init; }
-    /// <summary>--hessian: "exact", "stochastic" or null.</summary>
+    /// <summary>--hessian: "exact", "stochastic", "slq" or null.</summary>
     public string? Hessian { get; init; }
+    /// <summary>--slq-probes.</summary>
+    public int SlqProbes { get; init; } = 10;
+    /// <summary>--slq-steps.</summary>
+    public int SlqSteps { get; init; } = 100;
+    /// <summary>--hessian-blocks.</summary>
+    public bool HessianBlocks { get; init; }
+    /// <summary>The Hessian measures asked for (--hutchinson S alone is the stochastic mode with S probes).</summary>
+    internal HessianRequest HessianRequest => new(Hessian ?? (Hutchinson > 0 ? "stochastic" : null), Hutchinson > 0 ? Hutchinson : 100, SlqProbes, SlqSteps, HessianBlocks);
     /// <summary>Square-loss target scale of the Hessian measures (a run's loss.target_scale with --run).</summary>
     public double TargetScale { get; init; } = 1.0;
 }

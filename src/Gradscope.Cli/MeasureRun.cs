@@ -27,7 +27,7 @@ internal static class MeasureRun
         if (a.Step is long s && s < 0) throw new ArgumentException($"--step must be >= 0, got {s}.");
         // The run's own loss (and square-loss target scale) for the Hessian measures unless --loss names another.
         var config = RunInputs.LoadConfig(dir);
-        if (a.Loss is null && (a.Hessian is not null || a.HessianTop > 0 || a.Hutchinson > 0))
+        if (a.Loss is null && (a.Hessian is not null || a.HessianBlocks || a.HessianTop > 0 || a.Hutchinson > 0))
             a = a with { Loss = Gradscope.Losses.Loss.Parse(config.Loss.Kind) };
         a = a with { TargetScale = config.Loss.TargetScale };
         MeasureCommand.CheckCommon(a);

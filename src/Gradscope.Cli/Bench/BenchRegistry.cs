@@ -12,6 +12,7 @@ internal static class BenchRegistry
         new CnnWorkload(),
         new NtkWorkload(),
         new ProbeWorkload(),
+        new HessianWorkload(),
     ];
 
     /// <summary>The workload named <paramref name="name"/>, or null.</summary>

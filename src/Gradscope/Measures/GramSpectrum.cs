@@ -13,15 +13,23 @@ using Gradscope.Tensors;
 /// <see cref="NoiseFloor"/> = (k + r) eps ||W||_F^2 of an exact eigenvalue of W W^T (k = the inner dimension;
 /// the usual backward-error bound of the product plus that of the reduction), so a singular value is resolved
 /// only when s^2 is well above that floor; eigenvalues at or below it are reported as singular value 0.
-/// <see cref="NumericalRank(double)"/> says when a count is not decided at this precision; the caller then
-/// needs a full SVD (<see cref="SingularSpectrum.Of"/>).
+/// <see cref="NumericalRank(double)"/> first refines a count the floor leaves open by Sturm counts on the tridiagonal
+/// matrix of the reduction (<see cref="Gradscope.Tensors.Linalg.TridiagonalBisection"/>, O(r) each) with the tighter floor
+/// k eps ||W||_F^2 + r eps s_1^2; it says when the count is still not decided at this precision, and the caller then needs
+/// a full SVD (<see cref="SingularSpectrum.Of"/>).
 /// </remarks>
 public sealed class GramSpectrum
 {
-    private GramSpectrum(double[] values, double[] eigenvalues, double noiseFloor)
+    private GramSpectrum(double[] values, double[] eigenvalues, double noiseFloor, double[] diagonal, double[] offDiagonal, double productFloor, int order)
     {
         Values = values; Eigenvalues = eigenvalues; NoiseFloor = noiseFloor;
+        _diagonal = diagonal; _offDiagonal = offDiagonal; _productFloor = productFloor; _order = order;
     }
+
+    // The tridiagonal matrix of the Householder reduction of G, k eps ||W||_F^2 (the product's error bound) and r.
+    private readonly double[] _diagonal, _offDiagonal;
+    private readonly double _productFloor;
+    private readonly int _order;
 
     /// <summary>The r singular values, descending (0 for eigenvalues at or below the noise floor).</summary>
     public double[] Values { get; }
@@ -53,12 +61,12 @@ public sealed class GramSpectrum
         }
         double floor = (k + r) * SymmetricEigenvalues.MachineEpsilon * frobenius2;
 
-        double[] lambda;
-        fixed (double* pg = g) lambda = SymmetricEigenvalues.InPlace(pg, r, ld);
+        double[] lambda, d, e;
+        fixed (double* pg = g) lambda = SymmetricEigenvalues.InPlace(pg, r, ld, out d, out e);
         Array.Reverse(lambda);
         var s = new double[r];
         for (int i = 0; i < r; i++) s[i] = lambda[i] > floor ? Math.Sqrt(lambda[i]) : 0;
-        return new GramSpectrum(s, lambda, floor);
+        return new GramSpectrum(s, lambda, floor, d, e, k * SymmetricEigenvalues.MachineEpsilon * frobenius2, r);
     }
 
     [ThreadStatic] private static double[]? _work;
@@ -88,13 +96,24 @@ public sealed class GramSpectrum
     /// </summary>
     public int? NumericalRank(double tolerance)
     {
-        double threshold = tolerance * tolerance * Math.Max(Eigenvalues.Length > 0 ? Eigenvalues[0] : 0, 0);
+        double top = Math.Max(Eigenvalues.Length > 0 ? Eigenvalues[0] : 0, 0);
+        double threshold = tolerance * tolerance * top;
         int count = 0;
+        bool open = false;
         foreach (double lambda in Eigenvalues)
         {
-            if (Math.Abs(lambda - threshold) <= NoiseFloor) return null;
+            if (Math.Abs(lambda - threshold) <= NoiseFloor) open = true;
             if (lambda > threshold) count++;
         }
-        return count;
+        if (!open) return count;
+        // NOTE: refinement near the threshold only. The Sturm counts are exact for T + dT with |dT| <= 2.5 eps |T|; T is
+        // orthogonally similar to G + E with ||E||_2 <= k eps ||W||_F^2 (the product) + r eps ||G||_2 (the reduction;
+        // ||G||_2 = s_1^2, up to the floor). The count above the threshold is decided when no eigenvalue of T lies within
+        // that tighter floor of it: the counts below threshold -+ floor agree.
+        double floor = _productFloor + _order * SymmetricEigenvalues.MachineEpsilon * (top + NoiseFloor)
+            + Gradscope.Tensors.Linalg.TridiagonalBisection.ErrorBound(_diagonal, _offDiagonal);
+        int below = Gradscope.Tensors.Linalg.TridiagonalBisection.CountBelow(_diagonal, _offDiagonal, threshold - floor);
+        int belowHigh = Gradscope.Tensors.Linalg.TridiagonalBisection.CountBelow(_diagonal, _offDiagonal, threshold + floor);
+        return below == belowHigh ? _order - below : null;
     }
 }

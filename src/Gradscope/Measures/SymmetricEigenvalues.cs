@@ -65,12 +65,18 @@ public static unsafe class SymmetricEigenvalues
     /// The eigenvalues, ascending, of the symmetric matrix whose upper triangle is stored row-major at
     /// <paramref name="a"/> with row stride <paramref name="ld"/> (finite values; the triangle is destroyed).
     /// </summary>
-    internal static double[] InPlace(double* a, int n, int ld)
+    internal static double[] InPlace(double* a, int n, int ld) => InPlace(a, n, ld, out _, out _);
+
+    /// <summary>As <see cref="InPlace(double*, int, int)"/>, also returning the tridiagonal matrix T = Q^T A Q (diagonal, off-diagonal) the QL iteration started from.</summary>
+    internal static double[] InPlace(double* a, int n, int ld, out double[] diagonal, out double[] offDiagonal)
     {
         var d = new double[n];
-        if (n == 0) return d;
         var e = new double[n];
+        diagonal = d; offDiagonal = e;
+        if (n == 0) return d;
         Tridiagonalize(a, n, ld, d, e);
+        diagonal = (double[])d.Clone();
+        offDiagonal = (double[])e.Clone();
         Tridiagonal(d, e);
         Array.Sort(d);
         return d;

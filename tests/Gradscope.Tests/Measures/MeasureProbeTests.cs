@@ -60,7 +60,7 @@ public class MeasureProbeTests
         var e3 = Assert.Throws<TrainConfigException>(() => TrainerRunner.Start(c2 with { Probes = c2.Probes with { MeasureEvery = new Dictionary<string, long>() } }, new TrainerRunOptions()));
         Assert.Contains("probes.measures", e3.Message);
         var bad = Assert.Throws<TrainConfigException>(() => TrainConfigYaml.Parse(Config("  measures: [{name: rho, every: 0}]\n"), "cfg.yaml"));
-        Assert.Contains("every must be >= 1", bad.Message);
+        Assert.Contains("probes.measures[0].every: must be >= 1", bad.Message);
     }
 
     [Fact]

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using Gradscope.Data;
+using Gradscope.Losses;
+using Gradscope.Measures;
+using Gradscope.Nn;
+using Gradscope.Tensors;
+
+namespace Gradscope.Cli.Bench;
+
+/// <summary>
+/// Curvature cost on the bench MLP 784-1024-1024-10 (batch 256, cross-entropy; <see cref="MlpWorkload.Setup{T}"/>):
+/// "hvp": the time of one exact Hessian-vector product on the batch over the time of one training step on it (target &lt;= 3);
+/// "slq": seconds for the SLQ density with 10 probes x 100 Lanczos steps (target &lt; 30 s);
+/// "blocks": seconds for the per-layer blocks (30 Lanczos steps and 10 trace probes per layer).
+/// No peer twin.
+/// </summary>
+internal sealed class HessianWorkload : IBenchWorkload
+{
+    private const int Batch = 256;
+
+    public string Name => "hessian";
+    public string Description => "Hessian-vector product / training step, SLQ 10 x 100 and per-layer blocks on the MLP 784-1024-1024-10, batch 256";
+    public string Metric => "ratio or s";
+
+    public IReadOnlyList<BenchCase> Cases(BenchSettings settings)
+    {
+        string dtype = settings.Dtype ?? "f32";
+        return [new BenchCase($"hvp/step {dtype}", dtype, []), new BenchCase($"slq 10x100 s {dtype}", dtype, []), new BenchCase($"blocks s {dtype}", dtype, [])];
+    }
+
+    public BenchSample Run(BenchCase benchCase, BenchSettings settings, int seed) =>
+        benchCase.Dtype == "f32" ? Run<float>(benchCase.Label, seed) : Run<double>(benchCase.Label, seed);
+
+    private static BenchSample Run<T>(string label, int seed) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var (data, objective, gd, batches) = MlpWorkload.Setup<T>(seed, "hessian-bench");
+        var batch = data.Subset(batches[0]);
+        for (int s = 0; s < 5; s++) gd.Step(objective, batches[s], new Gradscope.Training.StepContext(s, 0.01, 0));
+        var h = HessianVectorProduct.Create(objective.Model, batch, LossKind.CrossEntropy);
+        var rng = new Rng((ulong)seed);
+        var v = new double[h.Dimension];
+        var w = new double[h.Dimension];
+        StochasticLanczosQuadrature.Rademacher(v, rng);
+        if (label.StartsWith("hvp", StringComparison.Ordinal))
+        {
+            const int reps = 10;
+            h.Apply(v, w);
+            long bytes0 = GC.GetTotalAllocatedBytes(true);
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < reps; i++) h.Apply(v, w);
+            double hvp = Stopwatch.GetElapsedTime(t0).TotalSeconds / reps;
+            double bytes = (GC.GetTotalAllocatedBytes(true) - bytes0) / (double)reps;
+            long t1 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < reps; i++) gd.Step(objective, batches[0], new Gradscope.Training.StepContext(10 + i, 0.0, 0));
+            double step = Stopwatch.GetElapsedTime(t1).TotalSeconds / reps;
+            Console.Error.WriteLine($"  hvp {hvp * 1e3:F1} ms, training step {step * 1e3:F1} ms");
+            return new BenchSample(hvp / step, bytes, null);
+        }
+        long t = Stopwatch.GetTimestamp();
+        if (label.StartsWith("slq", StringComparison.Ordinal)) StochasticLanczosQuadrature.Of(h, 10, 100, rng);
+        else HessianBlocks.Of(h, 30, 10, rng);
+        return new BenchSample(Stopwatch.GetElapsedTime(t).TotalSeconds, 0, null);
+    }
+}
