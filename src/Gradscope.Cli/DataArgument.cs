@@ -3,15 +3,27 @@ using Gradscope.Data;
 
 namespace Gradscope.Cli;
 
-/// <summary>The DATA argument of <c>gradscope svm</c> and <c>gradscope ntk-analytic</c>: a Gradscope CSV (header x0..x{d-1},y) or a dataset name.</summary>
+/// <summary>
+/// The DATA argument of <c>gradscope svm</c>, <c>gradscope ntk-analytic</c> and <c>gradscope measure --data/--test</c>: a data
+/// file (<see cref="DataFiles"/>: a CSV with a header, X.npy,y.npy, a .npz, a Parquet file) or a dataset name, with optional
+/// <c>:key=value</c> parameters (<c>data.csv:label=species</c>, <c>mnist-test:per_class=100</c>).
+/// </summary>
 internal static class DataArgument
 {
-    /// <summary>Loads <paramref name="source"/>; throws InvalidDataException naming it when it is neither a CSV file nor a known dataset.</summary>
-    public static Dataset Load(string source)
+    /// <summary>
+    /// Loads <paramref name="source"/>; throws InvalidDataException naming it when it is neither a data file nor a known dataset,
+    /// and the readers' errors (naming the file and column or array) when the file is malformed.
+    /// </summary>
+    public static Dataset Load(string source, bool isTest = false, string what = "DATA")
     {
-        if (File.Exists(source) || source.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) return CsvDataset.Read(source);
-        return DataResolver.Resolve(source, new Dictionary<string, string>(), false, 0)
-            ?? throw new InvalidDataException($"DATA '{source}' is neither a CSV file nor a dataset name (see: gradscope data list).");
+        var (name, parameters) = DataFiles.ParseSpec(source);
+        if (Gradscope.Data.DataFiles.IsFileSource(name) && DataFiles.Pair(name) is null && !File.Exists(name))
+            throw new FileNotFoundException($"{what} '{name}' does not exist.", name);
+        if (DataFiles.Pair(name) is var (x, y))
+            foreach (var f in new[] { x, y })
+                if (!File.Exists(f)) throw new FileNotFoundException($"{what} '{name}': '{f}' does not exist.", f);
+        return DataResolver.Resolve(name, parameters, isTest, 0)
+            ?? throw new InvalidDataException($"{what} '{name}' is neither a data file ({DataFiles.Formats}) nor a dataset name (see: gradscope data list).");
     }
 
     /// <summary>

@@ -22,11 +22,11 @@ internal static class MeasureCommand
         var c = new Command("measure", "Measure a trained network (safetensors weights, e.g. a PyTorch nn.Sequential state_dict, plus a model description): margins, norms, ranks, rho, spectral complexity, balance, alignment, neural collapse and bounds, as JSON (docs/measure.md) and tables.");
         var weights = new Option<FileInfo?>("--weights") { Description = "Weights as safetensors (F32/F64), state_dict names such as 0.weight, 2.weight (with --model and --data; or use --run)." };
         var model = new Option<FileInfo?>("--model") { Description = "Model description YAML (docs/model-format.md): layer types, order, state_dict keys, conv stride/padding." };
-        var data = new Option<string?>("--data") { Description = "Training set: a CSV with header x0..x{d-1},y, or a dataset name (gradscope data list)." };
+        var data = new Option<string?>("--data") { Description = "Training set: a data file (a CSV with a header, label column last or :label=NAME; X.npy,y.npy; a .npz with X and y; Parquet) or a dataset name (gradscope data list), with optional :key=value parameters." };
         var run = new Option<DirectoryInfo?>("--run") { Description = "A run directory of gradscope train: its own model (config.yaml), exact data rows (data_indices.json) and final weights (model.safetensors), instead of --weights/--model/--data/--test." };
         var step = new Option<long?>("--step") { Description = "With --run: measure the kept checkpoint of this step (checkpoints/step-K.safetensors) instead of the final weights." };
         var allCheckpoints = new Option<bool>("--all-checkpoints") { Description = "With --run: measure every kept checkpoint and write the table over steps (measures-over-steps.csv and .json beside --out)." };
-        var test = new Option<string?>("--test") { Description = "Test set (CSV or dataset name): adds test_error and the generalization gap beside the bounds." };
+        var test = new Option<string?>("--test") { Description = "Test set (a data file or dataset name, as --data): adds test_error and the generalization gap beside the bounds." };
         var initial = new Option<FileInfo?>("--initial") { Description = "Weights at initialization (same layout as --weights): adds the relative weight change ||W - W_0||_F / ||W_0||_F." };
         var output = new Option<FileInfo?>("--out") { Description = "JSON output file, written atomically (default measures.json)." };
         var penultimate = new Option<int?>("--penultimate") { Description = "Neural collapse features: the input of this layer (0-based index in the model description); default the input of the last weight layer." };

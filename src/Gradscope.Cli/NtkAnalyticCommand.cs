@@ -19,7 +19,7 @@ internal static class NtkAnalyticCommand
     public static Command Create()
     {
         var c = new Command("ntk-analytic", "Analytic infinite-width NTK and NNGP of a bias-free ReLU MLP on a data set's rows (.npy kernels + summary).");
-        var data = new Argument<string>("data") { Description = "A CSV (header x0..x{d-1},y) or a dataset name (gradscope data list)." };
+        var data = new Argument<string>("data") { Description = "A data file (a CSV with a header, label column last or :label=NAME; X.npy,y.npy; a .npz with X and y; Parquet) or a dataset name (gradscope data list)." };
         var depth = new Option<int>("--depth") { Description = "L, the number of hidden ReLU layers (0: the linear kernel x.x'/d).", Required = true };
         var rows = new Option<string?>("--rows") { Description = "Explicit data rows, e.g. --rows 0,5,7 (0-based; default all rows or --max-samples evenly spaced)." };
         var maxSamples = new Option<int?>("--max-samples") { Description = "At most this many evenly spaced rows (when --rows is not given)." };

@@ -19,7 +19,7 @@ internal static class SvmCommand
     public static Command Create()
     {
         var c = new Command("svm", "Hard-margin linear SVM (no intercept) of a binary data set: margin, direction, support rows (JSON + .npy).");
-        var data = new Argument<string>("data") { Description = "A CSV (header x0..x{d-1},y with labels 0/1) or a dataset name (gradscope data list)." };
+        var data = new Argument<string>("data") { Description = "A data file (a CSV with a header, label column last or :label=NAME; X.npy,y.npy; a .npz with X and y; Parquet; labels 0/1) or a dataset name (gradscope data list)." };
         var binary = new Option<string?>("--binary") { Description = "Keep classes A and B of a multiclass set as labels 0 and 1, e.g. --binary 3,8." };
         var output = new Option<FileInfo?>("--out") { Description = "JSON output file (default svm.json); arrays go beside it as svm.direction.npy, svm.alpha.npy, svm.support_rows.npy." };
         var tolerance = new Option<double>("--tolerance") { Description = "KKT tolerance of the dual coordinate ascent.", DefaultValueFactory = _ => 1e-10 };

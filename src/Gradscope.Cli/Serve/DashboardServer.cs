@@ -16,8 +16,8 @@ namespace Gradscope.Cli.Serve;
 
 /// <summary>
 /// The live dashboard of <c>gradscope serve</c>: an HTTP server on 127.0.0.1 only that lists the runs, sweeps and
-/// reproductions under one directory and draws each run's metrics while it trains (the page polls for new
-/// probe rows every second). It only reads: no request writes or deletes anything, and no path outside the
+/// reproductions under one directory, draws each run's metrics while it trains (the page polls for new
+/// probe rows every second) and shows each sweep's progress point by point (polled every second). It only reads: no request writes or deletes anything, and no path outside the
 /// root is served.
 /// </summary>
 internal sealed class DashboardServer : IAsyncDisposable
@@ -44,7 +44,10 @@ internal sealed class DashboardServer : IAsyncDisposable
         app.MapGet("/", () => Html(DashboardPages.Index()));
         app.MapGet("/favicon.ico", () => Results.NoContent());
         app.MapGet("/run", () => Html(DashboardPages.Run()));
+        app.MapGet("/sweep", () => Html(DashboardPages.Sweep()));
         app.MapGet("/api/list", () => Results.Json(scanner.List()));
+        app.MapGet("/api/sweep", (string? path) => Guard(scanner, path, dir =>
+            File.Exists(Path.Combine(dir, SweepDirectory.IndexFile)) ? Results.Json(scanner.SweepPoints(dir)) : Results.NotFound($"'{path}' is not a sweep directory (no {SweepDirectory.IndexFile})")));
         app.MapGet("/api/run", (string? path, int? from) =>
         {
             // a run that has not written its first probe row yet is waited for, not an error
@@ -85,7 +88,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         var dir = scanner.Resolve(path);
         if (dir is null) return Results.NotFound($"'{path}' is not a directory under the served root");
         try { return action(dir); }
-        catch (Exception e) when (e is InvalidDataException or IOException or SweepException or ArgumentException)
+        catch (Exception e) when (e is InvalidDataException or IOException or SweepException or ArgumentException or Microsoft.Data.Sqlite.SqliteException)
         {
             return Results.Problem(e.Message, statusCode: 422);
         }
@@ -170,6 +173,42 @@ internal sealed class RunScanner(string root)
         return o;
     }
 
+    /// <summary>
+    /// A sweep's progress from its index, for /api/sweep: the count of points in each status (pending, running, done,
+    /// failed), the total, and every point with its status, hyper-parameters, seed, attempts, wall seconds, error, and the
+    /// path of its training run (points/NAME/run) once that run has written metrics.csv.
+    /// </summary>
+    public JsonObject SweepPoints(string dir)
+    {
+        using var index = SweepIndex.Open(Path.Combine(dir, SweepDirectory.IndexFile));
+        var points = new JsonArray();
+        var counts = new JsonObject { [PointStatus.Pending] = 0, [PointStatus.Running] = 0, [PointStatus.Done] = 0, [PointStatus.Failed] = 0 };
+        var list = index.Points();
+        foreach (var p in list)
+        {
+            counts[p.Status] = (counts[p.Status]?.GetValue<int>() ?? 0) + 1;
+            string run = Path.Combine(dir, p.Directory, "run");
+            points.Add(new JsonObject
+            {
+                ["index"] = p.Index, ["status"] = p.Status, ["hparams"] = HyperText(p.Hyperparameters), ["seed"] = p.Seed,
+                ["attempts"] = p.Attempts, ["wall_s"] = p.WallSeconds, ["error"] = p.Error,
+                ["run"] = Inside(Path.GetRelativePath(root, run)) is not null && RunMetrics.IsRunDirectory(run) ? Path.GetRelativePath(root, run) : null,
+            });
+        }
+        return new JsonObject { ["path"] = Path.GetRelativePath(root, dir), ["total"] = list.Count, ["counts"] = counts, ["points"] = points };
+    }
+
+    // {"algorithm.eta": 0.1, "model.mlp.widths": [64, 32, 10]} -> "algorithm.eta=0.1, model.mlp.widths=[64,32,10]"
+    private static string HyperText(string json)
+    {
+        try
+        {
+            if (JsonNode.Parse(json) is JsonObject o) return string.Join(", ", o.Select(kv => $"{kv.Key}={kv.Value?.ToJsonString() ?? "null"}"));
+        }
+        catch (JsonException) { }
+        return json;
+    }
+
     private static JsonObject Sweep(string dir, string rel)
     {
         var o = new JsonObject { ["path"] = rel };
@@ -177,8 +216,10 @@ internal sealed class RunScanner(string root)
         {
             using var index = SweepIndex.Open(Path.Combine(dir, SweepDirectory.IndexFile));
             var counts = new JsonObject();
-            foreach (var (k, v) in index.Counts()) counts[k] = v;
+            int total = 0;
+            foreach (var (k, v) in index.Counts()) { counts[k] = v; total += v; }
             o["counts"] = counts;
+            o["total"] = total;
         }
         catch (Exception e) when (e is SweepException or Microsoft.Data.Sqlite.SqliteException or IOException) { o["error"] = e.Message; }
         return o;

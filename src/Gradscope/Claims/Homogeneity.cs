@@ -10,9 +10,13 @@ using Gradscope.Nn;
 /// </summary>
 public static class Homogeneity
 {
-    /// <summary>max_i |f(x_i; 2 theta) - 2^L f(x_i; theta)| / max_i |2^L f(x_i; theta)| over <paramref name="data"/>, L = the number of weight layers.</summary>
+    /// <summary>
+    /// max_i |f(x_i; 2 theta) - 2^L f(x_i; theta)| / max_i |2^L f(x_i; theta)| over <paramref name="data"/>, L = the number of
+    /// weight layers; +infinity when <see cref="NotAllowed"/> refuses the model (dropout: the hypothesis then fails).
+    /// </summary>
     public static double Error(Sequential<double> model, Dataset data)
     {
+        if (NotAllowed(model) is not null) return double.PositiveInfinity;
         int depth = model.Weights.Count;
         var f1 = Measures.Margins.Raw(model, data);
         System.Numerics.Tensors.TensorPrimitives.Multiply(model.Flat, 2.0, model.Flat);
@@ -22,5 +26,17 @@ public static class Homogeneity
         double scale = Math.Pow(2, depth), num = 0, den = 0;
         for (int i = 0; i < f1.Length; i++) { num = Math.Max(num, Math.Abs(f2[i] - scale * f1[i])); den = Math.Max(den, Math.Abs(scale * f1[i])); }
         return num / den;
+    }
+
+    /// <summary>
+    /// Why the model cannot stand for plain GD on a homogeneous net, or null: a dropout layer with p &gt; 0 makes every
+    /// training step use a random sub-network (the theorems of THEORY.md sections 4-5 are about deterministic GD/flow on one
+    /// fixed homogeneous net), even though the evaluated network is homogeneous.
+    /// </summary>
+    public static string? NotAllowed<T>(Sequential<T> model) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var layers = Enumerable.Range(0, model.Layers.Count).Where(i => model.Layers[i].IsStochastic).ToList();
+        return layers.Count == 0 ? null
+            : $"layer {string.Join(", ", layers)} ({string.Join(", ", layers.Select(i => model.Layers[i].Kind))}) makes training stochastic; dropout is not allowed where a claim needs plain GD on a homogeneous net";
     }
 }

@@ -13,6 +13,8 @@ namespace Gradscope.Data;
 /// <item><c>relu_teacher</c>: n, d, hidden (e.g. "[32, 32]"), classes, seed (<see cref="SyntheticTeacher"/>);</item>
 /// <item><c>compositional</c>: n, depth, node (tanh | polynomial | product_tanh), rule (sign | quantile), classes, layout (leaves | grid | scrambled), seed (<see cref="SyntheticCompositional"/>).</item>
 /// </list>
+/// Data files (<see cref="DataFiles"/>: CSV, X.npy,y.npy, .npz, Parquet) take <c>label</c> (CSV, Parquet) or <c>x</c>, <c>y</c>
+/// (.npz), <c>classes</c>, and <c>scale</c> and <c>per_class</c> like registered datasets.
 /// Generators draw their structure (u, teacher, tree) from <c>seed</c> (default: the run's seed), so the train and test
 /// sets share it; the samples of the test set come from a different stream than the training samples.
 /// Unknown names return null (so a caller can fall back to its own generators); unknown or malformed parameters throw
@@ -59,10 +61,12 @@ public static class DataResolver
         }
         else
         {
+            string source;
             var reg = registry ?? (DataPaths.TryFindDataDirectory() is string dir ? new DataRegistry(dir) : null);
             var entry = reg?.Entries.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));
-            if (reg is null || entry is null) return null;
-            result = reg.Load(entry.Name);
+            if (reg is not null && entry is not null) { result = reg.Load(entry.Name); source = SourceName(entry.Name); }
+            else if (DataFiles.IsFileSource(name)) { result = LoadFile(name, p); source = DataFiles.SourceName(name); }
+            else return null;
             int full = result.N;
             var rows = Enumerable.Range(0, full).ToArray();
             double scale = p.Double("scale", 1.0);
@@ -73,7 +77,7 @@ public static class DataResolver
                 rows = Transforms.SubsamplePerClassRows(result, perClass, sampleSeed);
                 result = result.Subset(rows, $"{result.Name}[{perClass}/class]");
             }
-            resolved = new ResolvedData(result, new RowIndexSet(SourceName(entry.Name), full, rows));
+            resolved = new ResolvedData(result, new RowIndexSet(source, full, rows));
         }
         p.RejectUnknown();
         return resolved;
@@ -81,10 +85,31 @@ public static class DataResolver
 
     /// <summary>
     /// The source a registered dataset's rows belong to, for leakage checks: its name, except that <c>digits</c> and
-    /// <c>optdigits-test</c> are the same 1,797 samples (data/README.md) and share the source <c>optdigits-test</c>.
+    /// <c>optdigits-test</c> are the same 1,797 samples (data/README.md) and share the source <c>optdigits-test</c>;
+    /// a data file's source is its full path (<see cref="DataFiles.SourceName"/>).
     /// </summary>
     public static string SourceName(string datasetName) =>
-        string.Equals(datasetName, "digits", StringComparison.OrdinalIgnoreCase) ? "optdigits-test" : datasetName.ToLowerInvariant();
+        string.Equals(datasetName, "digits", StringComparison.OrdinalIgnoreCase) ? "optdigits-test"
+        : !IsRegistered(datasetName) && DataFiles.IsFileSource(datasetName) ? DataFiles.SourceName(datasetName)
+        : datasetName.ToLowerInvariant();
+
+    private static bool IsRegistered(string name) =>
+        DataPaths.TryFindDataDirectory() is string dir && new DataRegistry(dir).Entries.Any(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    // A data file (DataFiles): label (CSV, Parquet) or x / y (.npz) and classes; other parameters are left for RejectUnknown.
+    private static Dataset LoadFile(string name, Params p)
+    {
+        int classes = p.Int("classes", 0);
+        if (classes == 1) throw new ArgumentException($"dataset '{name}': parameter 'classes' must be at least 2, got 1.");
+        return DataFiles.FormatOf(name) switch
+        {
+            DataFiles.Format.NpyPair => DataFiles.Pair(name) is var (x, y) ? NpyDataset.ReadPair(x, y, classes) : throw new InvalidOperationException(),
+            DataFiles.Format.Npz => NpyDataset.ReadNpz(name, p.String("x"), p.String("y"), classes),
+            DataFiles.Format.Parquet => ParquetDataset.Read(name, p.String("label"), classes),
+            DataFiles.Format.SingleNpy => throw new InvalidDataException($"'{name}': a .npy file holds one array, but a dataset needs features and labels; give both as X.npy,y.npy or save them together with np.savez(\"d.npz\", X=X, y=y)."),
+            _ => TableCsv.Read(name, p.String("label"), classes),
+        };
+    }
 
     private static string GeneratorSource(string name, IReadOnlyDictionary<string, string> parameters, ulong seed, bool isTest) =>
         $"{name}({string.Join(", ", parameters.Where(kv => kv.Key != "seed").OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"))}"
@@ -101,6 +126,8 @@ public static class DataResolver
         public int Int(string key, int fallback) => Get(key) is string s
             ? int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : throw Bad(key, s, "a positive integer")
             : fallback;
+
+        public string? String(string key) => Get(key) is string s ? (s.Length > 0 ? s : throw Bad(key, s, "a name")) : null;
 
         public long Long(string key, long fallback) => Get(key) is string s
             ? long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) && v >= 0 ? v : throw Bad(key, s, "a non-negative integer")

@@ -113,10 +113,21 @@ public static partial class Npy
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"NumPy archive '{path}' does not exist.", path);
         var result = new Dictionary<string, NpyArray>();
-        ZipArchive zip;
-        try { zip = ZipFile.OpenRead(path); }
-        catch (InvalidDataException e) { throw new InvalidDataException($"'{path}': not a readable .npz (ZIP) archive ({e.Message}).", e); }
-        using (zip)
+        // NOTE: a damaged archive can fail while the entries are enumerated or opened, not only in OpenRead; every such
+        // failure names the archive (the .npy errors of an entry already name it, as 'archive!entry').
+        try { ReadEntries(path, result); }
+        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or NotSupportedException or OverflowException
+                                  && !e.Message.StartsWith($"'{path}", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"'{path}': not a readable .npz (ZIP) archive ({e.Message}).", e);
+        }
+        if (result.Count == 0) throw new InvalidDataException($"'{path}': the .npz archive holds no .npy arrays.");
+        return result;
+    }
+
+    private static void ReadEntries(string path, Dictionary<string, NpyArray> result)
+    {
+        using var zip = ZipFile.OpenRead(path);
         {
             foreach (var entry in zip.Entries)
             {
@@ -133,8 +144,6 @@ public static partial class Npy
                 result[entry.FullName[..^4]] = Read(bytes, $"{path}!{entry.FullName}");
             }
         }
-        if (result.Count == 0) throw new InvalidDataException($"'{path}': the .npz archive holds no .npy arrays.");
-        return result;
     }
 
     /// <summary>The single array of a one-array .npz (such as KMNIST's "arr_0").</summary>

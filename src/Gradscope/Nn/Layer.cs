@@ -19,6 +19,12 @@ public abstract class Layer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Whether the layer is positively homogeneous in its input and weights (false for biases and batch norm).</summary>
     public virtual bool IsHomogeneous => true;
 
+    /// <summary>
+    /// Whether the training forward pass is random (dropout with p &gt; 0): training is then not plain gradient descent on
+    /// one fixed network, which claims on homogeneous nets under GD refuse (Claims.Homogeneity).
+    /// </summary>
+    public virtual bool IsStochastic => false;
+
     /// <summary>Whether the layer is an activation (has no weights and is applied elementwise).</summary>
     public virtual bool IsActivation => false;
 

@@ -7,7 +7,7 @@ using YamlDotNet.RepresentationModel;
 namespace Gradscope.Nn;
 
 /// <summary>One layer of a <see cref="ModelSpec"/>, as written in the file.</summary>
-/// <param name="Type">Layer type: dense, relu, identity, flatten, conv2d, locally_connected2d, avgpool2d, maxpool2d, global_avgpool2d, batchnorm, scale_batchnorm.</param>
+/// <param name="Type">Layer type: dense, relu, identity, flatten, conv2d, locally_connected2d, avgpool2d, maxpool2d, global_avgpool2d, batchnorm, scale_batchnorm, dropout.</param>
 /// <param name="Key">state_dict prefix of its parameters ("features.0"); default its index, as in nn.Sequential.</param>
 /// <param name="Line">Line of the layer in the file (1-based).</param>
 /// <param name="Out">dense: output features.</param>
@@ -18,8 +18,9 @@ namespace Gradscope.Nn;
 /// <param name="Padding">conv2d, locally_connected2d, avgpool2d: zero padding; maxpool2d: -inf padding (default 0).</param>
 /// <param name="Momentum">batchnorm, scale_batchnorm: running-statistics momentum (default 0.1, as PyTorch).</param>
 /// <param name="Eps">batchnorm: epsilon added to the variance (default 1e-5); scale_batchnorm: added to the mean square (default 0).</param>
+/// <param name="P">dropout: the probability of zeroing an element in training, in [0, 1) (default 0.5, as PyTorch).</param>
 public sealed record LayerSpec(string Type, string Key, int Line, int? Out = null, bool Bias = false,
-    int? OutChannels = null, int? Kernel = null, int? Stride = null, int? Padding = null, double? Momentum = null, double? Eps = null);
+    int? OutChannels = null, int? Kernel = null, int? Stride = null, int? Padding = null, double? Momentum = null, double? Eps = null, double? P = null);
 
 /// <summary>
 /// A model description file (YAML, or JSON, which is YAML too):
@@ -35,7 +36,8 @@ public sealed record LayerSpec(string Type, string Key, int Line, int? Out = nul
 /// <c>conv2d</c> / <c>locally_connected2d</c> (out_channels, kernel, stride = 1, padding = 0, bias),
 /// <c>avgpool2d</c> and <c>maxpool2d</c> (kernel, stride = kernel, padding = 0), <c>global_avgpool2d</c>, <c>batchnorm</c> (momentum = 0.1,
 /// eps = 1e-5; on (C) or (C, H, W) inputs; parameters weight, bias and buffers running_mean, running_var), <c>scale_batchnorm</c>
-/// (scale-only, homogeneous: x / sqrt(mean x^2 + eps), momentum = 0.1, eps = 0; buffer running_ms); every layer may have
+/// (scale-only, homogeneous: x / sqrt(mean x^2 + eps), momentum = 0.1, eps = 0; buffer running_ms); <c>dropout</c> (p = 0.5,
+/// in [0, 1): identity at evaluation, inverted-dropout mask in training; no parameters); every layer may have
 /// <c>key</c>, the state_dict prefix of its weights (default: its index, so names match PyTorch's nn.Sequential:
 /// "0.weight", "2.weight"). Errors name the file, the line and the key: unknown keys, values of the wrong type,
 /// missing sizes, and layer types this build cannot construct.
@@ -52,6 +54,7 @@ public sealed class ModelSpec
         ["locally_connected2d"] = ["out_channels", "kernel", "stride", "padding", "bias"],
         ["avgpool2d"] = ["kernel", "stride", "padding"],
         ["maxpool2d"] = ["kernel", "stride", "padding"],
+        ["dropout"] = ["p"],
     };
 
     private ModelSpec(string source, string? name, int[] input, IReadOnlyList<LayerSpec> layers)
@@ -153,7 +156,7 @@ public sealed class ModelSpec
             layers.Add(new LayerSpec(type, lkey, (int)node.Start.Line,
                 Out: Int("out", type == "dense"), Bias: bias,
                 OutChannels: Int("out_channels", conv), Kernel: Int("kernel", conv || type is "avgpool2d" or "maxpool2d"),
-                Stride: Int("stride", false), Padding: Int("padding", false), Momentum: Real("momentum"), Eps: Real("eps")));
+                Stride: Int("stride", false), Padding: Int("padding", false), Momentum: Real("momentum"), Eps: Real("eps"), P: Real("p")));
         }
         return new ModelSpec(source, name, input, layers);
     }
@@ -185,6 +188,7 @@ public sealed class ModelSpec
                     "global_avgpool2d" => new GlobalAvgPool2d<T>(),
                     "batchnorm" => new BatchNorm<T>(shape[0], l.Momentum ?? 0.1, l.Eps ?? 1e-5),
                     "scale_batchnorm" => new ScaleBatchNorm<T>(shape[0], l.Momentum ?? 0.1, l.Eps ?? 0),
+                    "dropout" => new Dropout<T>(l.P ?? 0.5),
                     _ => throw new NotSupportedException($"layer type '{l.Type}' is not available in this build of Gradscope."),
                 };
                 shape = layer.OutputShape(shape);

@@ -118,6 +118,19 @@ public sealed class Sequential<T> where T : unmanaged, IFloatingPointIeee754<T>
     public NamedParameter<T> this[string name] =>
         _named.FirstOrDefault(p => p.Name == name) ?? throw new KeyNotFoundException($"The model has no parameter '{name}'; it has {string.Join(", ", _named.Select(p => p.Name))}.");
 
+    /// <summary>Whether some layer's training pass is random (dropout with p &gt; 0).</summary>
+    public bool IsStochastic => _layers.Any(l => l.IsStochastic);
+
+    /// <summary>
+    /// Sets the clock of every dropout layer: its training masks from now on derive from (<paramref name="seed"/>, its layer
+    /// index, <paramref name="step"/>, the number of training passes since this call). The trainer calls it before each step.
+    /// </summary>
+    public void SetMaskClock(ulong seed, long step)
+    {
+        for (int i = 0; i < _layers.Length; i++)
+            if (_layers[i] is Dropout<T> d) d.SetClock(seed, i, step);
+    }
+
     /// <summary>Zeroes every parameter gradient.</summary>
     public void ZeroGrad() => Array.Clear(FlatGrad);
 

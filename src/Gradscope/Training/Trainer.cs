@@ -204,6 +204,8 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                     return Result(TrainerStatus.Interrupted, "interrupted", Wall(), rows, row);
                 }
                 var batch = NextBatch();
+                // dropout masks are a function of (seed, layer, step, draw): a resumed run draws the uninterrupted run's masks
+                Model.SetMaskClock(Config.Seed, _step);
                 landing?.BeforeStep(Model.Flat, _time);
                 var r = Algorithm.Step(Objective, batch, new StepContext(_step, _schedule.At(_step), wd));
                 lastEval = r.Before;

@@ -101,7 +101,7 @@ public static class TrainerModels
     }
 
     /// <summary>Layer kinds built through the model description format (Nn.ModelSpec).</summary>
-    public static IReadOnlyList<string> SpecKinds { get; } = ["flatten", "conv2d", "locally_connected2d", "avgpool2d", "maxpool2d", "global_avgpool2d", "batchnorm", "scale_batchnorm"];
+    public static IReadOnlyList<string> SpecKinds { get; } = ["flatten", "conv2d", "locally_connected2d", "avgpool2d", "maxpool2d", "global_avgpool2d", "batchnorm", "scale_batchnorm", "dropout"];
 
     // Builds one layer through ModelSpec so that inline lists accept every kind (and key) the model description format does.
     private static Layer<T> FromModelSpec<T>(TrainConfig c, int i, string kind, TrainerOptions o, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>

@@ -380,7 +380,7 @@ public class MeasureCommandTests
         // dataset width: 4 columns for a 3-input model
         WriteSafetensors(w, ("0.weight", [5, 3], ok1, false), ("2.weight", [3, 5], ok2, false));
         WriteCsv(tr, [[1, 2, 3, 4]], [0]);
-        Fails("width", "4 feature columns (x0..x3)", "(3)", "'0.weight'", "(5, 3)");
+        Fails("width", "4 feature columns", "(3)", "'0.weight'", "(5, 3)");
         // labels beyond the outputs
         WriteCsv(tr, [[1, 2, 3]], [5]);
         Fails("labels", "label 5", "3 outputs");

@@ -151,6 +151,78 @@ public class DashboardBrowserTests(ChromiumFixture f, ITestOutputHelper output) 
     }
 
     [Fact]
+    public async Task DashboardShowsASweepsPointsMovingToDoneWithLinksToTheirCurves()
+    {
+        string root = PlotAndTableTests.TempDir("serve-sweep");
+        Process? serve = null, sweep = null;
+        try
+        {
+            File.WriteAllText(Path.Combine(root, "grid.yaml"), """
+                base:
+                  seed: 0
+                  dtype: f64
+                  model: { mlp: { widths: [10, 16, 1], activation: relu } }
+                  data: { train: { name: separable, n: 100, d: 10, margin: 0.1, seed: 3 } }
+                  loss: { kind: logistic }
+                  algorithm: { name: gd, eta: 0.1 }
+                  stop: { steps: 3000 }
+                  probes: { every: 500, checkpoint_every: 0 }
+                grid:
+                  algorithm.eta: [0.05, 0.1, 0.2]
+                """);
+            serve = CliProcess.Start($"serve \"{root}\" --port 0");
+            string? line = await serve.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.NotNull(line);
+            var url = new Uri(System.Text.RegularExpressions.Regex.Match(line!, @"http://\S+").Value);
+            string dir = Path.Combine(root, "sw");
+            sweep = CliProcess.Start($"sweep \"{Path.Combine(root, "grid.yaml")}\" --out \"{dir}\" --parallel 1");
+            for (int i = 0; i < 600 && !File.Exists(Path.Combine(dir, Gradscope.Sweeps.SweepDirectory.IndexFile)); i++) await Task.Delay(100);
+
+            var offMachine = new List<string>(); var errors = new List<string>();
+            var page = await f.PageAsync(offMachine, errors, url.GetLeftPart(UriPartial.Authority));
+            await page.GotoAsync(new Uri(url, "sweep?path=sw").AbsoluteUri);
+            // the page's own counts over time: points move from pending/running to done, one at a time (--parallel 1)
+            var seen = new List<int>();
+            for (int i = 0; i < 1200; i++)
+            {
+                int done = await page.EvaluateAsync<int>("() => window.gradscopeSweep ? window.gradscopeSweep.done : -1");
+                if (done >= 0 && (seen.Count == 0 || seen[^1] != done)) seen.Add(done);
+                if (done == 3) break;
+                if (sweep.HasExited && sweep.ExitCode != 0) Assert.Fail($"the sweep exited with {sweep.ExitCode}: {await sweep.StandardError.ReadToEndAsync()}");
+                await Task.Delay(250);
+            }
+            output.WriteLine($"done counts the page showed: {string.Join(" -> ", seen)}");
+            Assert.Equal(3, seen[^1]);
+            Assert.True(seen[0] < 3, $"the page first showed {seen[0]} of 3 points done: it never showed the sweep in progress");
+            await page.WaitForFunctionAsync("() => document.querySelectorAll('#points tr[data-status=done] a').length === 3");
+            Assert.Equal(3, await page.Locator("#points tr[data-status='done']").CountAsync());
+            Assert.Equal(3, await page.EvaluateAsync<int>("() => document.getElementById('progress').value"));
+            Assert.Contains("3 of 3 done", await page.Locator("#counts").TextContentAsync());
+            // each point links to its own run's curves, which draw
+            var hrefs = await page.Locator("#points tr a").EvaluateAllAsync<string[]>("els => els.map(e => e.getAttribute('href'))");
+            var index = Gradscope.Sweeps.SweepIndex.Open(Path.Combine(dir, Gradscope.Sweeps.SweepDirectory.IndexFile));
+            var expected = index.Points().Select(p => "/run?path=" + Uri.EscapeDataString(Path.Combine("sw", p.Directory, "run"))).ToArray();
+            index.Dispose();
+            Assert.Equal(expected, hrefs);
+            await page.Locator("#points tr a").First.ClickAsync();
+            await page.WaitForFunctionAsync("() => window.gradscopeRows >= 1");
+            // the index lists the sweep with its progress and links to its page
+            await page.GotoAsync(url.AbsoluteUri);
+            await page.WaitForFunctionAsync("() => document.body.dataset.refreshed !== undefined");
+            Assert.Equal(1, await page.Locator("#sweeps a[href='/sweep?path=sw']").CountAsync());
+            Assert.Equal(3, await page.EvaluateAsync<int>("() => document.querySelector('#sweeps progress').value"));
+            Assert.Empty(offMachine);
+            Assert.True(errors.Count == 0, string.Join("\n", errors));
+        }
+        finally
+        {
+            foreach (var p in new[] { sweep, serve })
+                if (p is not null) { try { p.Kill(entireProcessTree: true); p.WaitForExit(10_000); } catch (InvalidOperationException) { } p.Dispose(); }
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
     public void APortInUseIsAClearError()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
