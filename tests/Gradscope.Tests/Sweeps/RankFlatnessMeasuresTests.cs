@@ -48,6 +48,17 @@ public class RankFlatnessMeasuresTests
                      "jiang.log_prod_of_spec", "flatness.sigma", "layer.0.dist_init_frobenius", "layer.0.ww_alpha", "ww_alpha_hat" })
             Assert.Contains(key, names);
 
+        // The default source (the suite on the final weights) with --flatness: the same families, distances from the
+        // run's rebuilt initialization included.
+        rank = Cli("rank-measures", dir, "--flatness");
+        Assert.True(rank.Code == 0, $"rank-measures --flatness exit {rank.Code}: {rank.Out} {rank.Err}");
+        names = File.ReadAllLines(Path.Combine(dir, "measure-ranking.csv")).Skip(1).Select(l => l.Split(',')[0]).ToHashSet();
+        foreach (var key in new[] { "jiang.pacbayes_flatness", "jiang.sharpness_init", "jiang.frob_distance", "layer.1.dist_init_spectral", "jiang.fro_over_spec" })
+            Assert.Contains(key, names);
+        var both = Cli("rank-measures", dir, "--source", "files", "--flatness");
+        Assert.Equal(2, both.Code);
+        Assert.Contains("--source suite", both.Err);
+
         // measure --run --flatness on one of the runs: the same keys in measures.json.
         string runDir;
         using (var index = Gradscope.Sweeps.SweepIndex.Open(Path.Combine(dir, Gradscope.Sweeps.SweepDirectory.IndexFile)))
