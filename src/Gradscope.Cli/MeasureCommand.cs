@@ -50,8 +50,9 @@ internal static class MeasureCommand
         var slqProbes = new Option<int>("--slq-probes") { Description = "With --hessian slq: Rademacher probes of the spectral density.", DefaultValueFactory = _ => 10 };
         var slqSteps = new Option<int>("--slq-steps") { Description = "With --hessian slq or --hessian-blocks: Lanczos steps (full reorthogonalization) per probe or per layer.", DefaultValueFactory = _ => 100 };
         var hessianBlocks = new Option<bool>("--hessian-blocks") { Description = "Per-layer Hessian: each dense layer's diagonal block, its largest and smallest eigenvalue (Lanczos, --slq-steps) and trace (Hutchinson, --hutchinson S, default 100); needs --loss or --run." };
+        var flatness = new Option<bool>("--flatness") { Description = "Also compute the flatness and sharpness measures of Jiang et al. 2020 (sigma' and alpha' by bisection with Monte Carlo weight noise and projected ascent on the measured training samples; costly, opt-in; seeded by --seed)." };
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of errors." };
-        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkRows, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, hessian, slqProbes, slqSteps, hessianBlocks, verbose })
+        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkRows, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, hessian, slqProbes, slqSteps, hessianBlocks, flatness, verbose })
             c.Options.Add(o);
         c.SetAction(pr =>
         {
@@ -64,7 +65,7 @@ internal static class MeasureCommand
                     pr.GetValue(initial)?.ToString(), pr.GetValue(margins))
                 {
                     RunDir = pr.GetValue(run)?.ToString(), Step = pr.GetValue(step), AllCheckpoints = pr.GetValue(allCheckpoints),
-                    Spectra = pr.GetValue(spectra), Outputs = pr.GetValue(outputsOpt), Hessian = pr.GetValue(hessian), NtkRows = pr.GetValue(ntkRows),
+                    Spectra = pr.GetValue(spectra), Outputs = pr.GetValue(outputsOpt), Hessian = pr.GetValue(hessian), NtkRows = pr.GetValue(ntkRows), Flatness = pr.GetValue(flatness),
                     SlqProbes = pr.GetValue(slqProbes), SlqSteps = pr.GetValue(slqSteps), HessianBlocks = pr.GetValue(hessianBlocks),
                 };
                 return args.RunDir is null ? Run(args) : MeasureRun.Run(args);
@@ -169,12 +170,14 @@ internal static class MeasureCommand
             Delta = a.Delta, NeuralCollapseLayer = a.Penultimate, Loss = a.Loss, HessianTopK = a.HessianTop, HutchinsonSamples = 0, TargetScale = a.TargetScale,
             Seed = a.Seed, FitMaxMargin = true, PowerTolerance = 1e-10,
             InitialParameters = initialParameters, NtkSamples = a.Ntk ? a.NtkSamples : null, NtkRows = ntkRows,
+            Flatness = a.Flatness ? new Gradscope.Measures.Flatness.FlatnessOptions { Seed = a.Seed } : null,
         };
         if (a.Loss is null) omitted["hessian.*"] = "opt-in: pass --loss with --hessian exact|stochastic, --hessian-top K and/or --hutchinson S";
         // --hutchinson S alone is the stochastic mode with S probes: the trace then comes with its standard error.
         if (a.HessianRequest.Any)
             MeasureHessian.Add(a.HessianRequest, net, MeasureSuite.Subsample(train, a.MaxSamples), a.Loss!.Value, a.TargetScale, a.Seed, extra, omitted, pending);
         if (initialParameters is null) omitted["relative_weight_change"] = "needs the weights at initialization: pass --initial W0.safetensors";
+        if (!a.Flatness) omitted["flatness.*"] = "opt-in: pass --flatness (sigma' and alpha' searches: hundreds of forward passes over the measured samples)";
         if (!a.Ntk) omitted["ntk.*"] = "opt-in: pass --ntk (an n C x n C Gram matrix; costly on large sets)";
         var report = MeasureRegistry.Compute(new MeasureContext<double>(net, train, test, options, initial: initialNet));
         foreach (var (k, arr) in report.Arrays) pending[k] = arr;
@@ -211,6 +214,8 @@ internal sealed record MeasureArgs(string? Weights, string? Model, string? Data,
     public bool Outputs { get; init; }
     /// <summary>--ntk-rows: explicit training rows of the empirical NTK (text as given).</summary>
     public string? NtkRows { get; init; }
+    /// <summary>--flatness: the opt-in flatness and sharpness searches.</summary>
+    public bool Flatness { get; init; }
     /// <summary>--hessian: "exact", "stochastic", "slq" or null.</summary>
     public string? Hessian { get; init; }
     /// <summary>--slq-probes.</summary>

@@ -19,7 +19,8 @@ internal static class RankMeasuresCommand
         var minCoverage = new Option<double>("--min-coverage") { Description = "Measures finite on fewer than this share of the points are listed after the others.", DefaultValueFactory = _ => 0.9 };
         var source = new Option<string>("--source") { Description = "suite: compute the measure suite from each run's final weights and data; files: read measures.json or the final metrics' probe values.", DefaultValueFactory = _ => "suite" };
         source.AcceptOnlyFromAmong("suite", "files");
-        c.Arguments.Add(dir); c.Options.Add(minGap); c.Options.Add(testSize); c.Options.Add(minEss); c.Options.Add(minCoverage); c.Options.Add(source);
+        var flatness = new Option<bool>("--flatness") { Description = "With --source suite: also compute the flatness and sharpness measures of Jiang et al. 2020 (flatness.*, jiang.pacbayes_*, jiang.sharpness_*; hundreds of forward passes per net)." };
+        c.Arguments.Add(dir); c.Options.Add(minGap); c.Options.Add(testSize); c.Options.Add(minEss); c.Options.Add(minCoverage); c.Options.Add(source); c.Options.Add(flatness);
         c.SetAction(pr =>
         {
             try
@@ -40,7 +41,10 @@ internal static class RankMeasuresCommand
                     };
                     throw new SweepException($"{option} {e.ActualValue}: {e.Message.Split(" (Parameter")[0].Split(Environment.NewLine)[0]}");
                 }
-                var points = SweepMeasures.Load(d, pr.GetValue(source) == "files" ? new MeasuresFileSource() : new MeasureSuiteSource());
+                bool files = pr.GetValue(source) == "files";
+                if (files && pr.GetValue(flatness)) throw new SweepException("--flatness computes measures, so it goes with --source suite; with --source files select them in the runs' probes.measures or run measure --run --flatness");
+                var points = SweepMeasures.Load(d, files ? new MeasuresFileSource()
+                    : new MeasureSuiteSource(pr.GetValue(flatness) ? new Gradscope.Measures.MeasureOptions { Flatness = new Gradscope.Measures.Flatness.FlatnessOptions() } : null));
                 if (points.Count == 0) throw new SweepException($"'{d}' has no finished point to rank");
                 var scores = MeasureRanking.Score(points, options);
                 if (scores.Count == 0) throw new SweepException($"the finished points of '{d}' carry no measure values (measures.json)");

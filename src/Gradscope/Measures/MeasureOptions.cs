@@ -60,4 +60,9 @@ public sealed record MeasureOptions
     public int[]? NtkRows { get; init; }
     /// <summary>Parameters at initialization (flat) for the relative weight change; null skips it.</summary>
     public double[]? InitialParameters { get; init; }
+    /// <summary>
+    /// Settings of the opt-in flatness and sharpness searches (Jiang et al. 2020 eq. 48-61: sigma' and alpha' by bisection on
+    /// the measured training samples); null skips them.
+    /// </summary>
+    public Flatness.FlatnessOptions? Flatness { get; init; }
 }

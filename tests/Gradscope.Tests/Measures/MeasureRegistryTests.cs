@@ -23,6 +23,9 @@ public class MeasureRegistryTests
         "margin.min", "margin.q10", "margin.q50", "margin.mean", "input_frobenius", "input_max_norm", "bft_scale",
         "gamma_min", "margin_rho.mean", "margin_rho.q10", "margin_rho.q50", "margin_spectral.mean", "margin_spectral.q10", "margin_spectral.q50",
         "bound.vc", "bound.bft", "bound.bft_fixed_norms", "bound.frobenius_product", "nc1", "nc2_equinorm", "nc2_equiangularity", "nc3", "nc4",
+        "jiang.param_norm", "jiang.log_prod_of_spec", "jiang.log_prod_of_spec_over_margin", "jiang.log_spec_orig_main", "jiang.fro_over_spec",
+        "jiang.log_sum_of_spec_over_margin", "jiang.log_sum_of_spec", "jiang.log_prod_of_fro_over_margin", "jiang.log_prod_of_fro",
+        "jiang.log_sum_of_fro_over_margin", "jiang.log_sum_of_fro",
     ];
 
     private static readonly string[] PerLayer = ["frobenius", "spectral", "norm21", "stable_rank", "effective_rank", "numerical_rank"];

@@ -69,6 +69,24 @@ public abstract class MeasureContext
 
     /// <summary>The weight matrices (float64 copies, refreshed per call).</summary>
     public abstract IReadOnlyList<WeightMatrix> Weights { get; }
+    /// <summary>
+    /// The parameters at initialization as a flat vector (the initial net's, else <see cref="MeasureOptions.InitialParameters"/>
+    /// when it has p values), or null.
+    /// </summary>
+    public abstract double[]? InitialFlat { get; }
+    /// <summary>Null when the weights at initialization are known, else why not (naming how to give them).</summary>
+    public string? NoInitialWeights => InitialWeights is not null ? null
+        : Options.InitialParameters is { } w0 && w0.Length != ParameterCount
+            ? $"the initial parameters have {w0.Length} values but the net has {ParameterCount}"
+            : "needs the weights at initialization (measure --initial W0.safetensors, a run's start, or MeasureOptions.InitialParameters)";
+    /// <summary>The weight matrices at initialization, laid out as <see cref="Weights"/>, or null without them.</summary>
+    public abstract IReadOnlyList<WeightMatrix>? InitialWeights { get; }
+    /// <summary>
+    /// Runs <paramref name="search"/> on the net's training criterion (error of the measured samples) and surrogate loss
+    /// (<see cref="MeasureOptions.Loss"/>, else logistic for one output and cross-entropy for several) as functions of the
+    /// flat parameters, starting from the current ones; the net's parameters are restored afterwards.
+    /// </summary>
+    public abstract TResult Perturbed<TResult>(Func<Flatness.IPerturbationObjective, double[], TResult> search);
     /// <summary>The operator T_k each weight layer applies to its flattened input.</summary>
     public abstract IReadOnlyList<LayerOperator> Operators { get; }
 
@@ -161,6 +179,33 @@ public sealed class MeasureContext<T> : MeasureContext where T : unmanaged, IFlo
 
     /// <summary>The model measured.</summary>
     public Sequential<T> Model => _model;
+    /// <inheritdoc/>
+    public override double[]? InitialFlat => Memo("initial_flat", () =>
+        _initial is not null ? _initial.Flat.Select(x => double.CreateChecked(x)).ToArray()
+        : Options.InitialParameters is { } w0 && w0.Length == _model.ParameterCount ? w0 : null);
+    /// <inheritdoc/>
+    public override IReadOnlyList<WeightMatrix>? InitialWeights => Memo("initial_weights", () =>
+    {
+        var flat = InitialFlat;
+        if (flat is null) return null;
+        var list = new List<WeightMatrix>();
+        var ws = _model.Weights;
+        for (int k = 0; k < ws.Count; k++)
+        {
+            // Each weight's slice of the flat vector, reshaped as WeightMatrix.Of reshapes the current weight.
+            var cur = Weights[k];
+            list.Add(new WeightMatrix(cur.Name, cur.LayerIndex, cur.Rows, cur.Cols, flat.AsSpan(ws[k].Offset, cur.Rows * cur.Cols).ToArray()));
+        }
+        return (IReadOnlyList<WeightMatrix>?)list;
+    });
+    /// <inheritdoc/>
+    public override TResult Perturbed<TResult>(Func<Flatness.IPerturbationObjective, double[], TResult> search)
+    {
+        var saved = _model.SnapshotParameters();
+        var loss = Options.Loss ?? (_model.Outputs == 1 ? Losses.LossKind.Logistic : Losses.LossKind.CrossEntropy);
+        try { return search(new Flatness.NetObjective<T>(_model, Sample, loss, Options.TargetScale), FlatParameters()); }
+        finally { _model.LoadParameters(saved); }
+    }
     /// <inheritdoc/>
     public override IReadOnlyList<WeightMatrix> Weights { get; }
     /// <inheritdoc/>

@@ -22,11 +22,12 @@ public sealed class MeasureProbe<T> : IProbe<T> where T : unmanaged, IFloatingPo
     private readonly Nn.Sequential<T> _initial;
 
     /// <summary>Options of the probe's measures: at most 1024 evenly spaced training samples, full spectra, the run's loss,
-    /// 1 top Hessian eigenvalue, 10 Hutchinson vectors, an NTK on 64 samples, the weights at the start of the run.</summary>
+    /// 1 top Hessian eigenvalue, 10 Hutchinson vectors, an NTK on 64 samples, the weights at the start of the run, the flatness
+    /// searches with their defaults seeded by the run's seed (each computed only when <c>probes.measures</c> selects it).</summary>
     public static MeasureOptions OptionsFor(TrainConfig c, double[] initial) => MeasureOptions.Probe with
     {
         Loss = Losses.Loss.Parse(c.Loss.Kind), TargetScale = c.Loss.TargetScale, HessianTopK = 1, HutchinsonSamples = 10,
-        NtkSamples = 64, InitialParameters = initial, Seed = c.Seed,
+        NtkSamples = 64, InitialParameters = initial, Seed = c.Seed, Flatness = new Flatness.FlatnessOptions { Seed = c.Seed },
     };
 
     /// <summary>Creates the probe for <paramref name="trainer"/>'s config (before its run starts).</summary>

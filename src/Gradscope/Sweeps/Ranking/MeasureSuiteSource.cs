@@ -8,7 +8,9 @@ namespace Gradscope.Sweeps.Ranking;
 /// Computes the <see cref="MeasureSuite"/> measures of a finished run: rebuilds the run's model and data from its
 /// <c>config.yaml</c> exactly as the trainer does (same seed, so the same training and test sets), loads the final
 /// weights <c>model.safetensors</c> and runs the suite. Keys that are the gap itself or its parts
-/// (train_error, test_error, generalization_gap) are left out: they are what the measures are scored against.
+/// (train_error, test_error, generalization_gap) are left out: they are what the measures are scored against. The
+/// weights at initialization are rebuilt from the run's seed (as a probe does), so the distances from initialization are
+/// measured too.
 /// </summary>
 public sealed class MeasureSuiteSource(MeasureOptions? options = null) : IMeasureSource
 {
@@ -40,6 +42,9 @@ public sealed class MeasureSuiteSource(MeasureOptions? options = null) : IMeasur
     {
         var trainer = new Trainer<T>(config);
         StateDict.Load(trainer.Model, weights);
-        return new MeasureSuite(options).Compute(trainer.Model, trainer.Train, trainer.Test).Values;
+        // The seeded initialization of the run (a resumed run rebuilds the same one), for the distances from initialization.
+        var initial = TrainerModels.Build<T>(config, trainer.Train, new Tensors.Rng(config.Seed));
+        var o = (options ?? new MeasureOptions()) with { InitialParameters = initial.Flat.Select(x => double.CreateChecked(x)).ToArray() };
+        return new MeasureSuite(o).Compute(trainer.Model, trainer.Train, trainer.Test).Values;
     }
 }
