@@ -114,11 +114,13 @@ public sealed class SweepFile
             if (sq.Children.Count == 0) throw new SweepException($"{Where(sd)}: 'seeds' is empty");
             seeds.AddRange(sq.Children.Select(c => (long)Int(c, Where(c), "seeds")));
         }
+        CheckPointCount(grid, samples, Math.Max(1, seeds.Count), path);
         if (Get("replicates") is { } rep)
         {
             if (seeds.Count > 0) throw new SweepException($"{Where(rep)}: give either 'seeds' or 'replicates', not both");
             int n = Int(rep, Where(rep), "replicates");
             if (n < 1) throw new SweepException($"{Where(rep)}: replicates must be >= 1, got {n}");
+            CheckPointCount(grid, samples, n, Where(rep));
             long baseSeed = baseConfig.Children.TryGetValue(new YamlScalarNode("seed"), out var bsd) && bsd is YamlScalarNode bss
                 && long.TryParse(bss.Value, CultureInfo.InvariantCulture, out var b) ? b : 0;
             for (int i = 0; i < n; i++) seeds.Add(baseSeed + i);
@@ -154,6 +156,18 @@ public sealed class SweepFile
             Base = baseConfig, Grid = grid, Random = random, Samples = samples, RandomSeed = randomSeed,
             Seeds = seeds, Resources = resources, Chunk = chunk,
         };
+    }
+
+    /// <summary>The most points one sweep may expand to: a million run directories is past any use, and a count such as
+    /// <c>replicates: 1000000000</c> would otherwise be expanded in memory before anything could refuse it.</summary>
+    public const long MaxPoints = 1_000_000;
+
+    // Refuses a sweep whose grid x random samples x seeds product exceeds MaxPoints (checked before any expansion).
+    private static void CheckPointCount(List<GridAxis> grid, int samples, long seeds, string where)
+    {
+        double points = grid.Aggregate(1.0, (p, a) => p * a.Values.Count) * samples * seeds;
+        if (points > MaxPoints)
+            throw new SweepException($"{where}: the sweep would have {points:0} points (grid {string.Join(" x ", grid.Select(a => a.Values.Count).DefaultIfEmpty(1))} x random samples {samples} x seeds {seeds}); at most {MaxPoints:N0} are allowed");
     }
 
     // The overrides change the base tree; a copy with them is read as a training config, so that an unknown key or a

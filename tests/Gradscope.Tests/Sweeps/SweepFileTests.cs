@@ -86,6 +86,8 @@ public class SweepFileTests
     [InlineData("grid:\n  model: [1]\n  nosuch.key: [1]\n", "nosuch.key", ":4")]
     [InlineData("gird:\n  model.width: [1]\n", "unknown sweep key 'gird'", ":2")]
     [InlineData("random:\n  samples: 3\n  algorithm.eta: {dist: loguniform, low: 0, high: 1}\n", "low > 0", ":4")]
+    // 2 x 1e9 points would be expanded in memory (16 GB) before anything refused them
+    [InlineData("grid:\n  model.width: [1, 2]\nreplicates: 1000000000\n", "would have 2000000000 points (grid 2 x random samples 1 x seeds 1000000000); at most 1,000,000", ":4")]
     public void BadSweepFilesNameTheKeyAndLine(string body, string expected, string line)
     {
         using var t = new SweepTestFiles();
