@@ -9,25 +9,11 @@ namespace Gradscope.Tests.Sweeps;
 /// </summary>
 public class RankFlatnessMeasuresTests
 {
-    const string Base = """
-        seed: 1
-        model:
-          mlp:
-            widths: [8, 12, 1]
-        data:
-          train: {name: separable, n: 24, d: 8}
-          test: {name: separable, n: 24, d: 8}
-        loss:
-          kind: logistic
-        algorithm:
-          name: gd
-          eta: 0.1
-        stop:
-          steps: 20
+    static readonly string Base = SweepTestFiles.RealBase(8, 12, """
         probes:
           every: 20
           measures: ["jiang.*", "flatness.*", "layer.*.dist_init_*", "*ww_*"]
-        """;
+        """);
 
     static (int Code, string Out, string Err) Cli(params string[] args) => SweepTestFiles.RunCli(null, args);
 
@@ -35,11 +21,7 @@ public class RankFlatnessMeasuresTests
     public void ProbedFlatnessAndSpectralMeasuresAreRanked()
     {
         using var t = new SweepTestFiles();
-        t.Write("base.yaml", Base);
-        var sweepPath = t.Write("s.yaml", "base: base.yaml\ngrid:\n  algorithm.eta: [0.05, 0.1, 0.2]\n");
-        var dir = Path.Combine(t.Root, "out");
-        var run = Cli("sweep", sweepPath, "--out", dir, "--parallel", "1");
-        Assert.True(run.Code == 0, $"sweep exit {run.Code}: {run.Out} {run.Err}");
+        var dir = t.RunRealSweep(Base, "  algorithm.eta: [0.05, 0.1, 0.2]\n");
 
         var rank = Cli("rank-measures", dir, "--source", "files");
         Assert.True(rank.Code == 0, $"rank-measures exit {rank.Code}: {rank.Out} {rank.Err}");

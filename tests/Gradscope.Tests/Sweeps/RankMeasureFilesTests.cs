@@ -10,34 +10,13 @@ namespace Gradscope.Tests.Sweeps;
 /// </summary>
 public class RankMeasureFilesTests
 {
-    const string Base = """
-        seed: 1
-        model:
-          mlp:
-            widths: [4, 6, 1]
-        data:
-          train: {name: separable, n: 24, d: 4}
-          test: {name: separable, n: 24, d: 4}
-        loss:
-          kind: logistic
-        algorithm:
-          name: gd
-          eta: 0.1
-        stop:
-          steps: 20
-        """;
-
     static (int Code, string Out, string Err) Cli(params string[] args) => SweepTestFiles.RunCli(null, args);
 
     [Fact]
     public void RanksWhatMeasureWritesAndNamesTheBadPoint()
     {
         using var t = new SweepTestFiles();
-        t.Write("base.yaml", Base);
-        var sweepPath = t.Write("s.yaml", "base: base.yaml\ngrid:\n  algorithm.eta: [0.05, 0.1, 0.2]\n");
-        var dir = Path.Combine(t.Root, "out");
-        var run = Cli("sweep", sweepPath, "--out", dir, "--parallel", "1");
-        Assert.True(run.Code == 0, $"sweep exit {run.Code}: {run.Out} {run.Err}");
+        var dir = t.RunRealSweep(SweepTestFiles.RealBase(), "  algorithm.eta: [0.05, 0.1, 0.2]\n");
         var runDirs = new List<string>();
         var indices = new List<int>();
         using (var index = SweepIndex.Open(Path.Combine(dir, SweepDirectory.IndexFile)))

@@ -7,22 +7,7 @@ namespace Gradscope.Tests.Sweeps;
 /// `rank-measures`, and the refusal of a sweep directory made by another sweep file.</summary>
 public class SweepEndToEndTests
 {
-    const string Base = """
-        seed: 1
-        model:
-          mlp:
-            widths: [4, 6, 1]
-        data:
-          train: {name: separable, n: 24, d: 4}
-          test: {name: separable, n: 24, d: 4}
-        loss:
-          kind: logistic
-        algorithm:
-          name: gd
-          eta: 0.1
-        stop:
-          steps: 20
-        """;
+    static readonly string Base = SweepTestFiles.RealBase();
 
     static (int Code, string Out, string Err) Cli(params string[] args) => SweepTestFiles.RunCli(null, args);
 

@@ -24,6 +24,37 @@ internal sealed class SweepTestFiles : IDisposable
         seed: 0
         """;
 
+    /// <summary>A tiny real training config: a bias-free d-h-1 logistic MLP on 24 separable points (and 24 test points),
+    /// 20 GD steps at eta 0.1; <paramref name="extra"/> (YAML lines) is appended, e.g. a probes section.</summary>
+    public static string RealBase(int d = 4, int h = 6, string extra = "") => $$"""
+        seed: 1
+        model:
+          mlp:
+            widths: [{{d}}, {{h}}, 1]
+        data:
+          train: {name: separable, n: 24, d: {{d}}}
+          test: {name: separable, n: 24, d: {{d}}}
+        loss:
+          kind: logistic
+        algorithm:
+          name: gd
+          eta: 0.1
+        stop:
+          steps: 20
+        """ + (extra.Length > 0 ? "\n" + extra : "");
+
+    /// <summary>Writes <paramref name="baseYaml"/> and a sweep over it with <paramref name="grid"/> (YAML lines under
+    /// <c>grid:</c>), runs `gradscope sweep` with the real trainer, asserts it succeeded and returns the sweep directory.</summary>
+    public string RunRealSweep(string baseYaml, string grid, int parallel = 1)
+    {
+        Write("base.yaml", baseYaml);
+        var sweepPath = Write("s.yaml", "base: base.yaml\ngrid:\n" + grid);
+        var dir = Path.Combine(Root, "out");
+        var run = RunCli(null, "sweep", sweepPath, "--out", dir, "--parallel", parallel.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Xunit.Assert.True(run.Code == 0, $"sweep exit {run.Code}: {run.Out} {run.Err}");
+        return dir;
+    }
+
     /// <summary>A fake train: `train CFG --out DIR --threads N` or `train --resume DIR --threads N` (copies the config
     /// into DIR like the trainer); fails for configs containing "width: 13".</summary>
     public GradscopeCommandLine FakeTrain(double sleepSeconds)

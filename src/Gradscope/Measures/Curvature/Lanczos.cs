@@ -221,13 +221,7 @@ public static class GaussQuadrature
     public static (double[] Nodes, double[] Weights) Of(LanczosTridiagonal t)
     {
         int m = t.Steps;
-        var mat = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(m, m);
-        for (int i = 0; i < m; i++)
-        {
-            mat[i, i] = t.Alpha[i];
-            if (i + 1 < m) { mat[i, i + 1] = t.Beta[i]; mat[i + 1, i] = t.Beta[i]; }
-        }
-        var evd = mat.Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
+        var evd = Eigen(t);
         var nodes = new double[m];
         var weights = new double[m];
         for (int i = 0; i < m; i++)
@@ -247,13 +241,7 @@ public static class GaussQuadrature
     public static (double[] Values, double[] Residuals) Ritz(LanczosTridiagonal t)
     {
         int m = t.Steps;
-        var mat = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(m, m);
-        for (int i = 0; i < m; i++)
-        {
-            mat[i, i] = t.Alpha[i];
-            if (i + 1 < m) { mat[i, i + 1] = t.Beta[i]; mat[i + 1, i] = t.Beta[i]; }
-        }
-        var evd = mat.Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
+        var evd = Eigen(t);
         var values = new double[m];
         var residuals = new double[m];
         for (int i = 0; i < m; i++)
@@ -263,5 +251,18 @@ public static class GaussQuadrature
         }
         Array.Sort(values, residuals);
         return (values, residuals);
+    }
+
+    // The symmetric eigendecomposition T_m = S diag(theta) S^T of the tridiagonal.
+    private static MathNet.Numerics.LinearAlgebra.Factorization.Evd<double> Eigen(LanczosTridiagonal t)
+    {
+        int m = t.Steps;
+        var mat = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(m, m);
+        for (int i = 0; i < m; i++)
+        {
+            mat[i, i] = t.Alpha[i];
+            if (i + 1 < m) { mat[i, i + 1] = t.Beta[i]; mat[i + 1, i] = t.Beta[i]; }
+        }
+        return mat.Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
     }
 }
