@@ -130,96 +130,116 @@ public sealed class ClaimDefinition
     public ClaimDefinition WithOverrides(IEnumerable<ClaimOverride> overrides) =>
         new(Id, Statement, Paper, Thresholds, Hypotheses, Controls, Notes, Legacy, _scales, Source, _origins, [.. Overrides, .. overrides]);
 
+    /// <summary>The comparison operators of a check ("in" takes a bracket [lo, hi]).</summary>
+    public static IReadOnlyList<string> Ops { get; } = ["<=", ">=", "<", ">", "=", "in"];
+
+    /// <summary>The top-level keys of a claim definition.</summary>
+    public static IReadOnlyList<string> TopLevelKeys { get; } = ["id", "statement", "paper", "thresholds", "checks", "hypotheses", "controls", "notes", "quick", "full"];
+
     /// <summary>Parses a claim definition; errors name the source, line and key.</summary>
+    /// <remarks>Read through <see cref="YamlSection"/>, like every Gradscope config: errors read
+    /// "claims/x.yaml:12: checks.slope.op: must be one of ..., got '~'".</remarks>
     /// <exception cref="InvalidDataException">The definition is malformed: an unknown key, a check without a measured
     /// quantity or source, a control without checks or naming an undeclared check; the message names source, line and key.</exception>
     public static ClaimDefinition Parse(string yaml, string source)
     {
         var stream = IO.YamlInput.Load(yaml, (line, what) => new InvalidDataException($"{source}:{line}: {what}"));
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
-            throw new InvalidDataException($"{source}: expected one YAML mapping.");
-        string Str(string key) => root.Children.TryGetValue(new YamlScalarNode(key), out var n) && n is YamlScalarNode s && s.Value is { } v
-            ? v : throw new InvalidDataException($"{source}: missing string key '{key}'.");
-        var known = new HashSet<string> { "id", "statement", "paper", "thresholds", "checks", "hypotheses", "controls", "notes", "quick", "full" };
-        foreach (var k in root.Children.Keys)
-            if (k is not YamlScalarNode ks || ks.Value is null || !known.Contains(ks.Value))
-                throw new InvalidDataException($"{source}:{k.Start.Line}: unknown key '{k}' (expected {string.Join(", ", known)}).");
-        YamlNode? Child(string key) => root.Children.TryGetValue(new YamlScalarNode(key), out var n) ? n : null;
-        bool legacy = Child("thresholds") is not null;
-        if (legacy && Child("checks") is not null)
-            throw new InvalidDataException($"{source}: has both 'thresholds' (old format) and 'checks'; use 'checks'.");
-        if (legacy && (Child("hypotheses") is not null || Child("controls") is not null))
-            throw new InvalidDataException($"{source}: 'hypotheses' and 'controls' need the 'checks' format (each check with quantity and source), not 'thresholds'.");
-        var thresholds = ParseThresholds(Child(legacy ? "thresholds" : "checks"), legacy ? "thresholds" : "checks", strict: !legacy, source);
-        var hypotheses = ParseThresholds(Child("hypotheses"), "hypotheses", strict: true, source);
-        var controls = new List<ControlDefinition>();
-        if (Child("controls") is { } cn)
-        {
-            if (cn is not YamlMappingNode cm) throw new InvalidDataException($"{source}:{cn.Start.Line}: controls must be a mapping of control id -> {{description, checks}}.");
-            foreach (var (k, v) in cm.Children)
-            {
-                string id = Key(k, "controls", source);
-                if (v is not YamlMappingNode vm) throw new InvalidDataException($"{source}:{v.Start.Line}: control '{id}' must be a mapping {{description, checks}}.");
-                foreach (var ck in vm.Children.Keys)
-                    if (Key(ck, $"controls.{id}", source) is not ("description" or "checks"))
-                        throw new InvalidDataException($"{source}:{ck.Start.Line}: control '{id}' has unknown key '{ck}' (expected description, checks).");
-                string description = vm.Children.TryGetValue(new YamlScalarNode("description"), out var d) && d is YamlScalarNode ds && !string.IsNullOrWhiteSpace(ds.Value)
-                    ? ds.Value.Trim() : throw new InvalidDataException($"{source}:{vm.Start.Line}: control '{id}' needs a 'description' (the variant and what the theory predicts for it).");
-                if (!vm.Children.TryGetValue(new YamlScalarNode("checks"), out var chn) || chn is not YamlSequenceNode chs || chs.Children.Count == 0)
-                    throw new InvalidDataException($"{source}:{vm.Start.Line}: control '{id}' has no check: 'checks' must list at least one of the claim's checks.");
-                var names = new List<string>();
-                foreach (var c in chs.Children)
-                {
-                    string name = c is YamlScalarNode cs && cs.Value is { Length: > 0 } cv ? cv
-                        : throw new InvalidDataException($"{source}:{c.Start.Line}: control '{id}': checks must be check names.");
-                    if (!thresholds.ContainsKey(name))
-                        throw new InvalidDataException($"{source}:{c.Start.Line}: control '{id}' names check '{name}', which the definition does not declare (checks: {string.Join(", ", thresholds.Keys)}).");
-                    names.Add(name);
-                }
-                controls.Add(new ControlDefinition(id, description, names));
-            }
-        }
+            throw new InvalidDataException(stream.Documents.Count == 1
+                ? $"{source}:{stream.Documents[0].RootNode.Start.Line}: expected one YAML mapping."
+                : $"{source}: expected one YAML mapping.");
+        var origins = new YamlOrigins(source);
+        var r = new YamlSection(origins, "", root, m => new InvalidDataException(m));
+        foreach (var k in TopLevelKeys) r.Node(k);
+        r.RejectUnknown(); // unknown keys first, as a misspelt key is the likeliest cause of what follows
+        string Str(string key) => r.String(key) ?? throw r.Missing(key);
+        bool legacy = r.Has("thresholds");
+        if (legacy && r.Has("checks"))
+            throw r.Error("checks", "the definition has both 'thresholds' (old format) and 'checks'; use 'checks'");
+        if (legacy && (r.Has("hypotheses") || r.Has("controls")))
+            throw r.Error(r.Has("hypotheses") ? "hypotheses" : "controls", "'hypotheses' and 'controls' need the 'checks' format (each check with quantity and source), not 'thresholds'");
+        var thresholds = ParseThresholds(r, legacy ? "thresholds" : "checks", strict: !legacy);
+        var hypotheses = ParseThresholds(r, "hypotheses", strict: true);
+        var controls = ParseControls(r, thresholds);
         foreach (var h in hypotheses.Values.Where(h => h.Control is not null && controls.All(c => c.Id != h.Control)))
-            throw new InvalidDataException($"{source}:{HypothesisLine(Child("hypotheses"), h.Name)}: hypotheses.{h.Name} names control '{h.Control}', which the definition does not declare (controls: {(controls.Count == 0 ? "none" : string.Join(", ", controls.Select(c => c.Id)))}).");
-        string? notes = Child("notes") is YamlScalarNode ns && !string.IsNullOrWhiteSpace(ns.Value) ? ns.Value.Trim() : null;
+            throw new InvalidDataException(
+                $"{(r.Locations.TryGetValue($"hypotheses.{h.Name}.control", out var w) ? w : source)}: hypotheses.{h.Name}.control: names control '{h.Control}', which the definition does not declare (controls: {(controls.Count == 0 ? "none" : string.Join(", ", controls.Select(c => c.Id)))})");
+        string? notes = r.Node("notes") is YamlScalarNode ns && !string.IsNullOrWhiteSpace(ns.Value) ? ns.Value.Trim() : null;
         var scales = new Dictionary<string, YamlMappingNode>();
         foreach (string scale in new[] { "quick", "full" })
-            if (Child(scale) is { } sn)
-                scales[scale] = sn as YamlMappingNode ?? throw new InvalidDataException($"{source}:{sn.Start.Line}: '{scale}' must be a mapping.");
+            if (r.Node(scale) is { } sn)
+                scales[scale] = sn as YamlMappingNode ?? throw r.Type(scale, sn, "a mapping of the claim's parameters");
         if (scales.Count != 2)
-            throw new InvalidDataException($"{source}: a claim needs both a quick and a full parameter mapping (has {(scales.Count == 0 ? "neither" : string.Join(", ", scales.Keys))}).");
-        return new ClaimDefinition(Str("id"), Str("statement").Trim(), Str("paper"), thresholds, hypotheses, controls, notes, legacy, scales, source, new YamlOrigins(source), []);
+            throw r.ErrorAt(root, "", $"a claim needs both a quick and a full parameter mapping (has {(scales.Count == 0 ? "neither" : string.Join(", ", scales.Keys))})");
+        return new ClaimDefinition(Str("id"), Str("statement").Trim(), Str("paper"), thresholds, hypotheses, controls, notes, legacy, scales, source, origins, []);
     }
 
-    static long HypothesisLine(YamlNode? hypotheses, string name) =>
-        hypotheses is YamlMappingNode m && m.Children.TryGetValue(new YamlScalarNode(name), out var v) ? v.Start.Line : 0;
+    // controls: id -> {description, checks: [names of declared checks]}
+    static List<ControlDefinition> ParseControls(YamlSection r, Dictionary<string, Threshold> thresholds)
+    {
+        var controls = new List<ControlDefinition>();
+        var cn = r.Node("controls");
+        if (cn is null) return controls;
+        if (cn is not YamlMappingNode cm) throw r.Type("controls", cn, "a mapping of control id -> {description, checks}");
+        var all = new YamlSection(r.Origins, "controls", cm, m => new InvalidDataException(m), r.Locations);
+        foreach (var (k, _) in cm.Children)
+        {
+            string id = Name(all, k);
+            var v = all.Node(id);
+            if (v is not YamlMappingNode vm) throw all.ErrorAt(v ?? k, all.Key(id), $"control '{id}' must be a mapping {{description, checks}}, got {(v is null ? "nothing" : YamlSection.Describe(v))}");
+            var c = new YamlSection(r.Origins, all.Key(id), vm, m => new InvalidDataException(m), r.Locations);
+            c.Node("description"); c.Node("checks");
+            c.RejectUnknown();
+            string description = c.String("description") is { } d && !string.IsNullOrWhiteSpace(d) ? d.Trim()
+                : throw c.Missing("description", "(the variant and what the theory predicts for it)");
+            var chs = c.List("checks", "a list of the claim's check names");
+            if (chs is null || chs.Children.Count == 0)
+                throw c.Error("checks", $"control '{id}' has no check: 'checks' must list at least one of the claim's checks");
+            var names = new List<string>();
+            for (int i = 0; i < chs.Children.Count; i++)
+            {
+                var n = chs.Children[i];
+                string name = n is YamlScalarNode cs && cs.Value is { Length: > 0 } cv ? cv
+                    : throw c.ErrorAt(n, $"{c.Key("checks")}[{i}]", $"must be a check name, got {YamlSection.Describe(n)}");
+                if (!thresholds.ContainsKey(name))
+                    throw c.ErrorAt(n, $"{c.Key("checks")}[{i}]", $"control '{id}' names check '{name}', which the definition does not declare (checks: {string.Join(", ", thresholds.Keys)})");
+                names.Add(name);
+            }
+            controls.Add(new ControlDefinition(id, description, names));
+        }
+        return controls;
+    }
 
-    static string Key(YamlNode k, string where, string source) => k is YamlScalarNode s && s.Value is { Length: > 0 } v ? v
-        : throw new InvalidDataException($"{source}:{k.Start.Line}: {where}: keys must be plain names.");
+    static string Name(YamlSection s, YamlNode k) => k is YamlScalarNode ks && ks.Value is { Length: > 0 } v ? v
+        : throw s.ErrorAt(k, s.Path, $"keys must be plain names, got {YamlSection.Describe(k)}");
 
     // checks and hypotheses share one shape: name -> {quantity, op, value, why, source}
-    static Dictionary<string, Threshold> ParseThresholds(YamlNode? node, string section, bool strict, string source)
+    static Dictionary<string, Threshold> ParseThresholds(YamlSection r, string section, bool strict)
     {
         var result = new Dictionary<string, Threshold>();
+        var node = r.Node(section);
         if (node is null) return result;
-        if (node is not YamlMappingNode map) throw new InvalidDataException($"{source}:{node.Start.Line}: {section} must be a mapping.");
-        var fields = strict ? new[] { "quantity", "op", "value", "why", "source" } : new[] { "op", "value", "why", "quantity", "source" };
+        if (node is not YamlMappingNode map) throw r.Type(section, node, "a mapping of name -> {quantity, op, value, why, source}");
+        string[] fields = strict ? ["quantity", "op", "value", "why", "source"] : ["op", "value", "why", "quantity", "source"];
         if (section == "hypotheses") fields = [.. fields, "control"];
-        foreach (var (k, v) in map.Children)
+        var all = new YamlSection(r.Origins, section, map, m => new InvalidDataException(m), r.Locations);
+        foreach (var (k, _) in map.Children)
         {
-            string name = Key(k, section, source);
-            if (v is not YamlMappingNode vm) throw new InvalidDataException($"{source}:{v.Start.Line}: {section}.{name} must be a mapping {{{string.Join(", ", fields)}}}.");
-            foreach (var fk in vm.Children.Keys)
-                if (Array.IndexOf(fields, Key(fk, $"{section}.{name}", source)) < 0)
-                    throw new InvalidDataException($"{source}:{fk.Start.Line}: {section}.{name} has unknown key '{fk}' (expected {string.Join(", ", fields)}).");
-            string? Opt(string key) => vm.Children.TryGetValue(new YamlScalarNode(key), out var x) && x is YamlScalarNode xs && !string.IsNullOrWhiteSpace(xs.Value) ? xs.Value.Trim() : null;
-            string Get(string key) => Opt(key) ?? throw new InvalidDataException(key == "quantity"
-                ? $"{source}:{vm.Start.Line}: {section}.{name} names no measured quantity: add 'quantity' (what the rule measures and compares)."
-                : $"{source}:{vm.Start.Line}: {section}.{name} needs '{key}'.");
+            string name = Name(all, k);
+            var v = all.Node(name);
+            if (v is not YamlMappingNode vm)
+                throw all.ErrorAt(v ?? k, all.Key(name), $"must be a mapping {{{string.Join(", ", fields)}}}, got {(v is null ? "nothing" : YamlSection.Describe(v))}");
+            var e = new YamlSection(r.Origins, all.Key(name), vm, m => new InvalidDataException(m), r.Locations);
+            foreach (var f in fields) e.Node(f);
+            e.RejectUnknown();
+            string? Opt(string key) => e.String(key) is { } x && !string.IsNullOrWhiteSpace(x) ? x.Trim() : null;
+            string Get(string key) => Opt(key) ?? throw (key == "quantity"
+                ? e.ErrorAt(vm, e.Path, "names no measured quantity: add 'quantity' (what the rule measures and compares)")
+                : e.Missing(key));
             string op = Get("op");
-            if (op is not ("<=" or ">=" or "<" or ">" or "=" or "in"))
-                throw new InvalidDataException($"{source}:{vm.Start.Line}: {section}.{name} has op '{op}'; expected <=, >=, <, >, = or in (a bracket [lo, hi]).");
-            var (value, upper) = ParseValue(vm, op, $"{section}.{name}", source);
+            if (!Ops.Contains(op))
+                throw e.Error("op", $"must be one of {string.Join(", ", Ops)} (in takes a bracket [lo, hi]), got '{op}'");
+            var (value, upper) = ParseValue(e, op);
             result[name] = strict
                 ? new Threshold(name, op, value, Get("why"), Get("quantity"), Get("source"), upper, Opt("control"))
                 : new Threshold(name, op, value, Get("why"), Opt("quantity"), Opt("source"), upper);
@@ -228,10 +248,11 @@ public sealed class ClaimDefinition
     }
 
     // value: a number for a one-sided op; [lo, hi] (finite, lo < hi) for op "in"
-    static (double Value, double? Upper) ParseValue(YamlMappingNode vm, string op, string where, string source)
+    static (double Value, double? Upper) ParseValue(YamlSection e, string op)
     {
-        if (!vm.Children.TryGetValue(new YamlScalarNode("value"), out var node) || node is YamlScalarNode { Value: null or "" })
-            throw new InvalidDataException($"{source}:{vm.Start.Line}: {where} needs 'value'.");
+        var node = e.Node("value");
+        if (node is null || node is YamlScalarNode { Value: "" }) throw e.Missing("value");
+        string where = e.Key("value");
         static bool Number(YamlNode n, out double v)
         {
             v = double.NaN;
@@ -240,19 +261,19 @@ public sealed class ClaimDefinition
         if (op != "in")
         {
             if (node is YamlSequenceNode)
-                throw new InvalidDataException($"{source}:{node.Start.Line}: {where} value is a list, which only op 'in' takes (a bracket [lo, hi]); op '{op}' needs one number.");
+                throw e.ErrorAt(node, where, $"is a list, which only op 'in' takes (a bracket [lo, hi]); op '{op}' needs one number");
             if (!Number(node, out double v))
-                throw new InvalidDataException($"{source}:{node.Start.Line}: {where} value '{(node as YamlScalarNode)?.Value ?? node.ToString()}' is not a number.");
+                throw e.ErrorAt(node, where, $"must be a number, got {YamlSection.Describe(node)}");
             return (v, null);
         }
         if (node is not YamlSequenceNode seq || seq.Children.Count != 2)
-            throw new InvalidDataException($"{source}:{node.Start.Line}: {where} has op 'in' and needs value: [lo, hi] (two numbers), got '{(node as YamlScalarNode)?.Value ?? node.ToString()}'.");
+            throw e.ErrorAt(node, where, $"op 'in' needs value: [lo, hi] (two numbers), got {YamlSection.Describe(node)}");
         if (!Number(seq.Children[0], out double lo) || !Number(seq.Children[1], out double hi))
-            throw new InvalidDataException($"{source}:{node.Start.Line}: {where} bracket [{string.Join(", ", seq.Children.Select(c => (c as YamlScalarNode)?.Value ?? c.ToString()))}] must hold two numbers.");
+            throw e.ErrorAt(node, where, $"bracket [{string.Join(", ", seq.Children.Select(c => (c as YamlScalarNode)?.Value ?? c.ToString()))}] must hold two numbers");
         if (!double.IsFinite(lo) || !double.IsFinite(hi))
-            throw new InvalidDataException($"{source}:{node.Start.Line}: {where} bracket [{lo}, {hi}] must have finite ends (use a one-sided op for a half-line).");
+            throw e.ErrorAt(node, where, $"bracket [{lo}, {hi}] must have finite ends (use a one-sided op for a half-line)");
         if (!(lo < hi))
-            throw new InvalidDataException($"{source}:{node.Start.Line}: {where} bracket [{lo}, {hi}] needs lo < hi.");
+            throw e.ErrorAt(node, where, $"bracket [{lo}, {hi}] needs lo < hi");
         return (lo, hi);
     }
 }

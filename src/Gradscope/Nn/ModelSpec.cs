@@ -39,7 +39,8 @@ public sealed record LayerSpec(string Type, string Key, int Line, int? Out = nul
 /// (scale-only, homogeneous: x / sqrt(mean x^2 + eps), momentum = 0.1, eps = 0; buffer running_ms); <c>dropout</c> (p = 0.5,
 /// in [0, 1): identity at evaluation, inverted-dropout mask in training; no parameters); every layer may have
 /// <c>key</c>, the state_dict prefix of its weights (default: its index, so names match PyTorch's nn.Sequential:
-/// "0.weight", "2.weight"). Errors name the file, the line and the key: unknown keys, values of the wrong type,
+/// "0.weight", "2.weight"). Errors name the file, the line and the key in the one config-error format of
+/// <see cref="YamlSection"/> ("model.yaml:3: layers[0].out: must be &gt;= 1, got 0"): unknown keys, values of the wrong type,
 /// missing sizes, and layer types this build cannot construct.
 /// </summary>
 public sealed class ModelSpec
@@ -79,86 +80,87 @@ public sealed class ModelSpec
     }
 
     /// <summary>Parses a model description; <paramref name="source"/> names it in errors.</summary>
+    /// <remarks>
+    /// Read through <see cref="YamlSection"/>, like every Gradscope config: errors read
+    /// "model.yaml:3: layers[0].out: must be an integer, got 'ten'".
+    /// </remarks>
     public static ModelSpec Parse(string text, string source)
     {
-        var stream = YamlInput.Load(text, (line, what) => new InvalidDataException($"'{source}' line {line}: {what}"));
+        var stream = YamlInput.Load(text, (line, what) => new InvalidDataException($"{source}:{line}: {what}"));
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
-            throw new InvalidDataException($"'{source}': expected one mapping with keys 'input' and 'layers'.");
+            throw new InvalidDataException(stream.Documents.Count == 1
+                ? $"{source}:{stream.Documents[0].RootNode.Start.Line}: expected one mapping with keys 'input' and 'layers'."
+                : $"{source}: expected one mapping with keys 'input' and 'layers'.");
 
-        int[]? input = null;
-        string? name = null;
-        YamlSequenceNode? layerNodes = null;
-        foreach (var (k, v) in root.Children)
-        {
-            string key = KeyName(k, source);
-            switch (key)
-            {
-                case "input": input = IntList(v, source, "input"); break;
-                case "name": name = Scalar(v, source, "name"); break;
-                case "layers":
-                    layerNodes = v as YamlSequenceNode ?? throw Error(source, v, $"key 'layers' must be a list of layers, got {Describe(v)}.");
-                    break;
-                default: throw Error(source, k, $"unknown key '{key}' (allowed: input, name, layers).");
-            }
-        }
-        if (input is null) throw new InvalidDataException($"'{source}': missing key 'input' (the per-sample input shape, e.g. input: [64]).");
-        if (layerNodes is null) throw new InvalidDataException($"'{source}': missing key 'layers'.");
+        var r = new YamlSection(new YamlOrigins(source), "", root, m => new InvalidDataException(m));
+        int[]? input = ReadInput(r);
+        string? name = r.String("name");
+        var layerNodes = r.List("layers", "a list of layers");
+        r.RejectUnknown(); // before the missing keys, so that a misspelt key is named as such
+        if (input is null) throw r.Missing("input", "(the per-sample input shape, e.g. input: [64])");
+        if (layerNodes is null) throw r.Missing("layers");
 
         var layers = new List<LayerSpec>();
         var keys = new Dictionary<string, int>();
         for (int i = 0; i < layerNodes.Children.Count; i++)
         {
-            var node = layerNodes.Children[i] as YamlMappingNode ?? throw Error(source, layerNodes.Children[i], $"layer {i} must be a mapping such as {{type: relu}}, got {Describe(layerNodes.Children[i])}.");
-            var fields = new Dictionary<string, YamlNode>();
-            foreach (var (k, v) in node.Children)
-            {
-                var kn = KeyName(k, source);
-                if (!fields.TryAdd(kn, v)) throw Error(source, k, $"layer {i}: key '{kn}' appears twice.");
-            }
-            if (!fields.TryGetValue("type", out var typeNode)) throw Error(source, node, $"layer {i}: missing key 'type' (one of {string.Join(", ", Allowed.Keys)}).");
-            string type = Scalar(typeNode, source, "type");
-            if (!Allowed.TryGetValue(type, out var allowed)) throw Error(source, typeNode, $"layer {i}: unknown layer type '{type}' (known: {string.Join(", ", Allowed.Keys)}).");
-            foreach (var (kn, v) in fields)
-                if (kn != "type" && kn != "key" && !allowed.Contains(kn))
-                    throw Error(source, v, $"layer {i} ({type}): unknown key '{kn}' (allowed: {string.Join(", ", allowed.Append("key"))}).");
-            int? Int(string k, bool required)
-            {
-                if (!fields.TryGetValue(k, out var v))
-                    return required ? throw Error(source, node, $"layer {i} ({type}): missing key '{k}'.") : null;
-                var s = Scalar(v, source, k);
-                if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 0 || (k != "padding" && n == 0))
-                    throw Error(source, v, $"layer {i} ({type}): key '{k}' must be a {(k == "padding" ? "non-negative" : "positive")} integer, got '{s}'.");
-                return n;
-            }
-            bool bias = false;
-            if (fields.TryGetValue("bias", out var bn))
-            {
-                var s = Scalar(bn, source, "bias");
-                bias = s switch
-                {
-                    "true" or "True" => true,
-                    "false" or "False" => false,
-                    _ => throw Error(source, bn, $"layer {i} ({type}): key 'bias' must be true or false, got '{s}'."),
-                };
-            }
-            string lkey = fields.TryGetValue("key", out var kv) ? Scalar(kv, source, "key") : i.ToString(CultureInfo.InvariantCulture);
-            if (lkey.Length == 0) throw Error(source, kv!, $"layer {i}: key 'key' must not be empty.");
-            if (keys.TryGetValue(lkey, out int other)) throw Error(source, kv ?? node, $"layer {i}: state_dict key '{lkey}' is already used by layer {other}.");
+            var item = layerNodes.Children[i];
+            if (item is not YamlMappingNode node)
+                throw r.ErrorAt(item, $"layers[{i}]", $"must be a mapping such as {{type: relu}}, got {YamlSection.Describe(item)}");
+            var s = r.Item("layers", i, node);
+            RejectDuplicateKeys(s);
+            string type = s.String("type") ?? throw s.Missing("type", $"(one of {string.Join(", ", Allowed.Keys)})");
+            if (!Allowed.TryGetValue(type, out var allowed))
+                throw s.Error("type", $"unknown layer type '{type}' (known: {string.Join(", ", Allowed.Keys)})");
+            string lkey = s.String("key") ?? i.ToString(CultureInfo.InvariantCulture);
+            if (lkey.Length == 0) throw s.Error("key", "must not be empty");
+            if (keys.TryGetValue(lkey, out int other)) throw s.Error("key", $"state_dict key '{lkey}' is already used by layer {other}");
             keys[lkey] = i;
+            // Only the keys of this layer type are read, so RejectUnknown names any other key with the allowed ones.
+            var required = new List<string>();
+            int? Int(string k, bool isRequired)
+            {
+                if (!allowed.Contains(k)) return null;
+                int? v = s.Int(k, min: k == "padding" ? 0 : 1);
+                if (v is null && isRequired) required.Add(k);
+                return v;
+            }
             double? Real(string k)
             {
-                if (!fields.TryGetValue(k, out var v)) return null;
-                var s = Scalar(v, source, k);
-                return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) && r >= 0 && double.IsFinite(r) ? r
-                    : throw Error(source, v, $"layer {i} ({type}): key '{k}' must be a non-negative number, got '{s}'.");
+                if (!allowed.Contains(k)) return null;
+                double? v = s.Double(k);
+                return v is double d && !(d >= 0 && double.IsFinite(d)) ? throw s.Error(k, $"must be a non-negative number, got {d.ToString("R", CultureInfo.InvariantCulture)}") : v;
             }
             bool conv = type is "conv2d" or "locally_connected2d";
-            layers.Add(new LayerSpec(type, lkey, (int)node.Start.Line,
-                Out: Int("out", type == "dense"), Bias: bias,
+            var spec = new LayerSpec(type, lkey, (int)node.Start.Line,
+                Out: Int("out", type == "dense"), Bias: allowed.Contains("bias") && (s.Bool("bias") ?? false),
                 OutChannels: Int("out_channels", conv), Kernel: Int("kernel", conv || type is "avgpool2d" or "maxpool2d"),
-                Stride: Int("stride", false), Padding: Int("padding", false), Momentum: Real("momentum"), Eps: Real("eps"), P: Real("p")));
+                Stride: Int("stride", false), Padding: Int("padding", false), Momentum: Real("momentum"), Eps: Real("eps"), P: Real("p"));
+            s.RejectUnknown(); // before the missing keys, so that a misspelt key is named as such
+            if (required.Count > 0) throw s.Missing(required[0]);
+            layers.Add(spec);
         }
         return new ModelSpec(source, name, input, layers);
+    }
+
+    private static int[]? ReadInput(YamlSection r)
+    {
+        const string expected = "a non-empty list of positive integers such as [64] or [1, 28, 28]";
+        var seq = r.List("input", expected);
+        if (seq is null) return null;
+        if (seq.Children.Count == 0) throw r.Error("input", $"must be {expected}, got an empty list");
+        var dims = r.IntList("input")!;
+        for (int i = 0; i < dims.Length; i++)
+            if (dims[i] <= 0) throw r.ErrorAt(seq.Children[i], $"input[{i}]", $"must be a positive integer, got {dims[i]}");
+        return dims;
+    }
+
+    private static void RejectDuplicateKeys(YamlSection s)
+    {
+        var seen = new HashSet<string>();
+        foreach (var (k, _) in s.Mapping.Children)
+            if (k is YamlScalarNode { Value: { } name } && !seen.Add(name))
+                throw s.ErrorAt(k, s.Key(name), "appears twice");
     }
 
     /// <summary>
@@ -195,7 +197,7 @@ public sealed class ModelSpec
             }
             catch (Exception e) when (e is ArgumentException or NotSupportedException or OverflowException)
             {
-                throw new InvalidDataException($"'{Source}' line {l.Line}, layer {i} ({l.Type}): {e.Message}", e);
+                throw new InvalidDataException($"{Source}:{l.Line}: layers[{i}]: {l.Type}: {e.Message}", e);
             }
             built.Add(layer);
         }
@@ -233,33 +235,4 @@ public sealed class ModelSpec
         }
         return best < 0 ? null : best.ToString(CultureInfo.InvariantCulture) + fileName[Layers[best].Key.Length..];
     }
-
-    private static InvalidDataException Error(string source, YamlNode node, string message)
-        => new($"'{source}' line {node.Start.Line}: {message}");
-
-    private static string KeyName(YamlNode k, string source)
-        => k is YamlScalarNode s && s.Value is not null ? s.Value : throw Error(source, k, $"keys must be plain names, got {Describe(k)}.");
-
-    private static string Scalar(YamlNode v, string source, string key)
-        => v is YamlScalarNode s && s.Value is not null ? s.Value : throw Error(source, v, $"key '{key}' must be a single value, got {Describe(v)}.");
-
-    private static int[] IntList(YamlNode v, string source, string key)
-    {
-        if (v is not YamlSequenceNode seq || seq.Children.Count == 0)
-            throw Error(source, v, $"key '{key}' must be a non-empty list of positive integers such as [64] or [1, 28, 28], got {Describe(v)}.");
-        return seq.Children.Select(c =>
-        {
-            var s = Scalar(c, source, key);
-            return int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n
-                : throw Error(source, c, $"key '{key}' must hold positive integers, got '{s}'.");
-        }).ToArray();
-    }
-
-    private static string Describe(YamlNode n) => n switch
-    {
-        YamlScalarNode s => $"'{s.Value}'",
-        YamlSequenceNode => "a list",
-        YamlMappingNode => "a mapping",
-        _ => n.NodeType.ToString(),
-    };
 }

@@ -212,7 +212,7 @@ public class ClaimBracketAndControlSetupTests
     [InlineData("value: [-1.2, -0.8]", "value: [-1.2, x]", "must hold two numbers")]
     [InlineData("value: [-1.2, -0.8]", "value: [-1.2, .nan]", "must hold two numbers")]
     [InlineData("op: \">=\"\n    value: 0.5", "op: \">=\"\n    value: [0.5, 1]", "only op 'in' takes")]
-    [InlineData("op: in\n    value: [0.9", "op: between\n    value: [0.9", "op 'between'")]
+    [InlineData("op: in\n    value: [0.9", "op: between\n    value: [0.9", ".op: must be one of <=, >=, <, >, =, in (in takes a bracket [lo, hi]), got 'between'")]
     [InlineData("control: opposite", "control: nope", "names control 'nope'")]
     public void MalformedBracketsAndControlScopesAreErrorsNamingFileLineAndKey(string from, string to, string message)
     {
@@ -231,7 +231,7 @@ public class ClaimBracketAndControlSetupTests
     {
         string yaml = Yaml.Replace("\r", "").Replace("    source: \"Paper A, Thm 2\"", "    source: \"Paper A, Thm 2\"\n    control: opposite");
         var e = Assert.Throws<InvalidDataException>(() => ClaimDefinition.Parse(yaml, "claims/demo.yaml"));
-        Assert.Contains("checks.slope has unknown key 'control'", e.Message);
+        Assert.Contains("checks.slope.control: unknown key 'control'", e.Message);
     }
 
     private sealed class Rule(Func<ClaimContext, ClaimOutcome> run) : IClaimRule

@@ -39,9 +39,9 @@ public class ClaimDefinitionTests
     }
 
     [Theory]
-    [InlineData("op: \"<=\"", "op: \"~\"", "has op '~'")]
-    [InlineData("value: 0.5", "value: half", "value 'half' is not a number")]
-    [InlineData("    why: \"because\"\n", "", "needs 'why'")]
+    [InlineData("op: \"<=\"", "op: \"~\"", "thresholds.small.op: must be one of <=, >=, <, >, =, in (in takes a bracket [lo, hi]), got '~'")]
+    [InlineData("value: 0.5", "value: half", "thresholds.small.value: must be a number, got 'half'")]
+    [InlineData("    why: \"because\"\n", "", "thresholds.small: missing key 'why'")]
     [InlineData("paper: \"0\"", "paper: \"0\"\ncolour: red", "unknown key 'colour'")]
     [InlineData("full:\n  n: 30", "", "both a quick and a full")]
     public void RejectsMalformedDefinitionsNamingTheProblem(string from, string to, string message)

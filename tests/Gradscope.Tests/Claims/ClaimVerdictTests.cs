@@ -141,10 +141,10 @@ public class ClaimVerdictTests
 
     [Theory]
     [InlineData("quantity: \"the distance to the limit\"\n    ", "", "names no measured quantity")]
-    [InlineData("source: \"Paper A, Thm 2\"", "", "checks.rate needs 'source'")]
+    [InlineData("source: \"Paper A, Thm 2\"", "", "checks.rate: missing key 'source'")]
     [InlineData("checks: [small]", "checks: []", "control 'opposite' has no check")]
     [InlineData("checks: [small]", "checks: [nope]", "names check 'nope', which the definition does not declare")]
-    [InlineData("description: \"a variant where the theorem predicts no convergence\"\n    ", "", "needs a 'description'")]
+    [InlineData("description: \"a variant where the theorem predicts no convergence\"\n    ", "", "controls.opposite: missing key 'description'")]
     [InlineData("quick: { n: 3 }", "quick: { n: 3 }\nbogus: 1", "unknown key 'bogus'")]
     public void MalformedDefinitionsAreErrorsNamingFileAndKey(string from, string to, string message)
     {

@@ -146,7 +146,7 @@ public class HostileYamlTests
     public void AnUnclosedFlowMappingInAModelDescriptionNamesFileAndLine()
     {
         var e = Assert.Throws<InvalidDataException>(() => ModelSpec.Parse("input: [2]\nlayers:\n  - {type: relu\n", "model.yaml"));
-        Assert.StartsWith("'model.yaml' line 4: YAML syntax error", e.Message);
+        Assert.StartsWith("model.yaml:4: YAML syntax error", e.Message);
         Assert.EndsWith("(the '{' opened on line 3)", e.Message);
         // YamlDotNet's scanner fails without a position on a plain scalar running out of an unclosed '['
         var c = Assert.Throws<TrainConfigException>(() => TrainConfigYaml.Parse("seed: 1\nmodel: [unclosed\ndata: 2\n", "cfg.yaml"));

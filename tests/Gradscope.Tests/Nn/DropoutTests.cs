@@ -115,13 +115,13 @@ public class DropoutTests
     [Theory]
     [InlineData("1", "dropout probability p must be in [0, 1), got 1")]
     [InlineData("1.5", "dropout probability p must be in [0, 1), got 1.5")]
-    [InlineData("-0.1", "key 'p' must be a non-negative number, got '-0.1'")]
-    [InlineData("half", "key 'p' must be a non-negative number, got 'half'")]
+    [InlineData("-0.1", ".p: must be a non-negative number, got -0.1")]
+    [InlineData("half", ".p: must be a number, got 'half'")]
     public void AProbabilityOutsideTheUnitIntervalIsAClearError(string p, string expected)
     {
         var e = Assert.ThrowsAny<Exception>(() => ModelSpec.Parse($"input: [4]\nlayers:\n  - {{type: dense, out: 3}}\n  - {{type: dropout, p: {p}}}\n", "m.yaml").Build<double>());
         Assert.IsType<InvalidDataException>(e);
-        Assert.Contains("'m.yaml' line 4", e.Message);
+        Assert.Contains("m.yaml:4: layers[1]", e.Message);
         Assert.Contains(expected, e.Message);
         var c = Assert.Throws<TrainConfigException>(() => new Trainer<double>(TrainerTestConfigs.Tiny() with
         {

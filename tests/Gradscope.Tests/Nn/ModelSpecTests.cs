@@ -47,17 +47,17 @@ public class ModelSpecTests
     }
 
     [Theory]
-    [InlineData("input: [64]\nlayers:\n  - {type: dense, outs: 3}\n", "line 3", "unknown key 'outs'")]
-    [InlineData("input: [64]\nlayers:\n  - {type: relu}\n  - {type: dense}\n", "line 4", "missing key 'out'")]
-    [InlineData("input: [64]\nlayers:\n  - {type: dense, out: ten}\n", "line 3", "key 'out' must be a positive integer, got 'ten'")]
-    [InlineData("input: [64]\nlayers:\n  - {type: dense, out: 3, bias: maybe}\n", "line 3", "key 'bias' must be true or false")]
-    [InlineData("input: [64]\nlayers:\n  - {type: dense, out: 0}\n", "line 3", "positive integer")]
-    [InlineData("input: [64]\nlayers:\n  - {type: densse, out: 3}\n", "line 3", "unknown layer type 'densse'")]
-    [InlineData("input: [64, x]\nlayers: []\n", "line 1", "positive integers, got 'x'")]
+    [InlineData("input: [64]\nlayers:\n  - {type: dense, outs: 3}\n", "model.yaml:3:", "layers[0].outs: unknown key 'outs'")]
+    [InlineData("input: [64]\nlayers:\n  - {type: relu}\n  - {type: dense}\n", "model.yaml:4:", "layers[1]: missing key 'out'")]
+    [InlineData("input: [64]\nlayers:\n  - {type: dense, out: ten}\n", "model.yaml:3:", "layers[0].out: must be an integer, got 'ten'")]
+    [InlineData("input: [64]\nlayers:\n  - {type: dense, out: 3, bias: maybe}\n", "model.yaml:3:", "layers[0].bias: must be true or false, got 'maybe'")]
+    [InlineData("input: [64]\nlayers:\n  - {type: dense, out: 0}\n", "model.yaml:3:", "layers[0].out: must be >= 1, got 0")]
+    [InlineData("input: [64]\nlayers:\n  - {type: densse, out: 3}\n", "model.yaml:3:", "layers[0].type: unknown layer type 'densse'")]
+    [InlineData("input: [64, x]\nlayers: []\n", "model.yaml:1:", "input[1]: must be an integer, got 'x'")]
     [InlineData("layers: []\n", "model.yaml", "missing key 'input'")]
-    [InlineData("input: [64]\nlayer: []\n", "line 2", "unknown key 'layer'")]
-    [InlineData("input: [64]\nlayers:\n  - {type: relu, key: a}\n  - {type: relu, key: a}\n", "line 4", "already used by layer 0")]
-    [InlineData("input: [64]\nlayers: [\n", "model.yaml' line", "YAML syntax error")]
+    [InlineData("input: [64]\nlayer: []\n", "model.yaml:2:", "layer: unknown key 'layer' at the top level")]
+    [InlineData("input: [64]\nlayers:\n  - {type: relu, key: a}\n  - {type: relu, key: a}\n", "model.yaml:4:", "layers[1].key: state_dict key 'a' is already used by layer 0")]
+    [InlineData("input: [64]\nlayers: [\n", "model.yaml:", "YAML syntax error")]
     public void ErrorsNameFileLineAndKey(string text, string where, string what)
     {
         var ex = Assert.Throws<InvalidDataException>(() => ModelSpec.Parse(text, "model.yaml"));
@@ -101,9 +101,9 @@ public class ModelSpecTests
     {
         var spec = ModelSpec.Parse("input: [64]\nlayers:\n  - {type: relu}\n  - {type: conv2d, out_channels: 4, kernel: 3}\n", "s.yaml");
         var ex = Assert.Throws<InvalidDataException>(() => spec.Build<double>());
-        Assert.Contains("s.yaml' line 4, layer 1 (conv2d)", ex.Message);
+        Assert.Contains("s.yaml:4: layers[1]: conv2d: ", ex.Message);
         var pool = ModelSpec.Parse("input: [1, 2, 2]\nlayers:\n  - {type: avgpool2d, kernel: 5}\n", "p.yaml");
-        Assert.Contains("p.yaml' line 3", Assert.Throws<InvalidDataException>(() => pool.Build<double>()).Message);
+        Assert.Contains("p.yaml:3: layers[0]: avgpool2d: ", Assert.Throws<InvalidDataException>(() => pool.Build<double>()).Message);
     }
 
     [Fact]
