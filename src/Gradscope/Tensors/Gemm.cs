@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -24,6 +25,7 @@ public static class Gemm
     /// Throws ArgumentException when a dimension is negative, a leading dimension is smaller than
     /// its row length, or a span is too short for the stated shape (the message names the operand).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -83,6 +85,7 @@ public static class Gemm
     /// </summary>
     internal static long InPlaceMacs { get; set; } = 512L * 512 * 512;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dispatch<T>(bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -11,6 +12,7 @@ namespace Gradscope.Tensors;
 /// </summary>
 internal static class GemmDirect
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>

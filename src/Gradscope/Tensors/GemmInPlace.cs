@@ -52,6 +52,7 @@ internal static unsafe class GemmInPlace
         public int Units;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T, TKernel>(in GemmArgs<T> g, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmInPlaceKernel<T>
@@ -67,6 +68,7 @@ internal static unsafe class GemmInPlace
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Part<T, TKernel>(void* state, int part, int parts)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmInPlaceKernel<T>
