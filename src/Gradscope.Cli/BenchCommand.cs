@@ -22,11 +22,12 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Kernel threads (the peer gets the same).", DefaultValueFactory = _ => 2 };
         var reps = new Option<int>("--reps") { Description = "Repetitions per case (>= 1; the median is reported).", DefaultValueFactory = _ => 3 };
         var sizes = new Option<int[]>("--size") { Description = "gemm: only these n (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var shapes = new Option<string[]>("--shape") { Description = "gemm: rectangular C = op(A) op(B) cases, MxNxK with an optional :nn/nt/tn/tt suffix (op(A), op(B)), or 'training' for the MLP training shapes (repeatable).", AllowMultipleArgumentsPerToken = true };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
         var comparePeer = new Option<bool>("--compare-peer") { Description = "Also run the PyTorch/numpy peer, interleaved, and print ours/peer." };
         var peerDir = new Option<string?>("--peer-dir") { Description = "Folder with peak.py and train_mlp.py (default: ../shared/peer from the repository root)." };
         command.Arguments.Add(workload);
-        foreach (var o in new Option[] { dtype, threads, reps, sizes, json, comparePeer, peerDir }) command.Options.Add(o);
+        foreach (var o in new Option[] { dtype, threads, reps, sizes, shapes, json, comparePeer, peerDir }) command.Options.Add(o);
         command.SetAction(pr =>
         {
             string name = pr.GetValue(workload)!;
@@ -37,7 +38,14 @@ internal static class BenchCommand
             if (dt is not null and not "f32" and not "f64") { Console.Error.WriteLine($"bench: --dtype must be f32 or f64, got '{dt}'."); return 2; }
             int th = pr.GetValue(threads), r = pr.GetValue(reps);
             if (th < 1 || r < 1) { Console.Error.WriteLine($"bench: --threads and --reps must be >= 1, got {th} and {r}."); return 2; }
-            var settings = new BenchSettings(dt, th, r, pr.GetValue(sizes) ?? []);
+            var shapeList = new List<GemmShape>();
+            foreach (string text in pr.GetValue(shapes) ?? [])
+            {
+                if (text.Equals("training", StringComparison.OrdinalIgnoreCase)) { shapeList.AddRange(GemmShape.Training); continue; }
+                if (!GemmShape.TryParse(text, out var shape, out string? why)) { Console.Error.WriteLine($"bench: --shape '{text}': {why}"); return 2; }
+                shapeList.Add(shape);
+            }
+            var settings = new BenchSettings(dt, th, r, pr.GetValue(sizes) ?? [], shapeList.ToArray());
             Parallelism.Threads = th;
 
             PeerDriver? peer = null;

@@ -4,6 +4,7 @@
 Imports the workload functions of peak.py and train_mlp.py from --peer-dir (by path), then
 reads one JSON request per line on stdin and answers one JSON line on stdout:
   {"workload": "gemm", "lib": "numpy", "dtype": "float32", "n": 1024, "threads": 2, "seed": 1}
+  {"workload": "gemm_shape", "dtype": "float32", "m": 256, "n": 64, "k": 64, "trans_a": false, "trans_b": true, "threads": 1, "seed": 1}
   {"workload": "mlp", "dtype": "float32", "threads": 2, "seed": 1}
   {"workload": "deeplinear", "threads": 2, "seed": 1}
   {"workload": "cnn", "threads": 2, "seed": 1}
@@ -51,6 +52,18 @@ def main():
                     fn = peak.make_case(req.get("lib", "numpy"), req["dtype"], n, seed)
                     t, reps = peak.best_time(fn)
                     out = {"value": 2.0 * n ** 3 / t / 1e9, "best_s": t, "reps": reps}
+                elif w == "gemm_shape":
+                    # C = op(A) op(B) on numpy's transposed views of the stored operands, output preallocated
+                    np = peak.np
+                    m, n, k = int(req["m"]), int(req["n"]), int(req["k"])
+                    ta, tb = bool(req["trans_a"]), bool(req["trans_b"])
+                    dt = getattr(np, req["dtype"])
+                    rng = np.random.default_rng(seed)
+                    a = rng.standard_normal((k, m) if ta else (m, k)).astype(dt)
+                    b = rng.standard_normal((n, k) if tb else (k, n)).astype(dt)
+                    opa, opb, c = (a.T if ta else a), (b.T if tb else b), np.empty((m, n), dt)
+                    t, reps = peak.best_time(lambda: np.matmul(opa, opb, out=c))
+                    out = {"value": 2.0 * m * n * k / t / 1e9, "best_s": t, "reps": reps}
                 elif w == "mlp":
                     out = train.run_mlp(getattr(torch, req["dtype"]), seed)
                 elif w == "deeplinear":
