@@ -25,6 +25,36 @@ def load(peer_dir, name):
     return mod
 
 
+def run_mlp_shape(train, dtype, seed, width, batch, steps, warmup=20, pool_batches=20):
+    """train_mlp.run_mlp's loop on 784-width-width-10 at the given batch."""
+    import time
+    import torch
+    import torch.nn.functional as F
+    torch.manual_seed(seed)
+    model = train.mlp([784, width, width, 10], dtype)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(pool_batches * batch, 784, generator=g, dtype=dtype)
+    teacher = torch.randn(784, 10, generator=g, dtype=dtype)
+    y = (X @ teacher).argmax(1)
+
+    def step(i):
+        j = (i % pool_batches) * batch
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(X[j:j + batch]), y[j:j + batch])
+        loss.backward()
+        opt.step()
+        return loss
+
+    for i in range(warmup):
+        step(i)
+    t0 = time.perf_counter()
+    for i in range(steps):
+        step(warmup + i)
+    dt = time.perf_counter() - t0
+    return {"value": steps * batch / dt, "time_s": dt}
+
+
 def main():
     peer_dir = sys.argv[sys.argv.index("--peer-dir") + 1] if "--peer-dir" in sys.argv else "."
     try:
@@ -64,6 +94,17 @@ def main():
                     opa, opb, c = (a.T if ta else a), (b.T if tb else b), np.empty((m, n), dt)
                     t, reps = peak.best_time(lambda: np.matmul(opa, opb, out=c))
                     out = {"value": 2.0 * m * n * k / t / 1e9, "best_s": t, "reps": reps}
+                elif w == "mlp_shape":
+                    # 784-W-W-10 at the given batch, at each thread count of best_of_threads; the fastest counts
+                    best = None
+                    for th in req.get("best_of_threads", [threads]):
+                        torch.set_num_threads(int(th))
+                        with threadpool_limits(limits=int(th)):
+                            r = run_mlp_shape(train, getattr(torch, req["dtype"]), seed, int(req["width"]), int(req["batch"]), int(req["steps"]))
+                        r["threads"] = int(th)
+                        if best is None or r["value"] > best["value"]:
+                            best = r
+                    out = best
                 elif w == "mlp":
                     out = train.run_mlp(getattr(torch, req["dtype"]), seed)
                 elif w == "deeplinear":
