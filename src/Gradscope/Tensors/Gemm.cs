@@ -80,7 +80,8 @@ public static class Gemm
 
     /// <summary>
     /// Products with at most this many multiply-adds take the in-place path (GemmInPlace.cs, AVX-512 only):
-    /// op(A) is not packed. NOTE: measured on the 2-core EPYC with bench gemm (docs/perf/gemm-small.md);
+    /// op(A) is not packed. NOTE: chosen from bench gemm runs on the loaded 2-core EPYC (docs/perf/gemm-small.md:
+    /// at n = 512 both paths are at OpenBLAS's speed);
     /// tests lower or raise it to reach both paths.
     /// </summary>
     internal static long InPlaceMacs { get; set; } = 512L * 512 * 512;

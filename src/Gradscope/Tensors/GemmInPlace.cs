@@ -38,9 +38,9 @@ internal unsafe interface IGemmInPlaceKernel<T> where T : unmanaged
 internal static unsafe class GemmInPlace
 {
     /// <summary>
-    /// Products with fewer multiply-adds than this per part run on fewer parts. NOTE: measured with
-    /// bench gemm on the 2-core EPYC (see docs/perf/gemm-small.md): below about 2^21 multiply-adds per
-    /// part the pool's wake-up and the extra pass over A cost more than the second core returns.
+    /// Products with fewer multiply-adds than this per part run on fewer parts (2^21, about a 128^3 product).
+    /// NOTE: chosen from bench gemm runs on the 2-core EPYC while it was shared and loaded
+    /// (docs/perf/gemm-small.md), not from a sweep on an idle machine: re-measure when the host is quiet.
     /// </summary>
     internal static long MacsPerPart = 1L << 21;
 
