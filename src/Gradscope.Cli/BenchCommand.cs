@@ -22,11 +22,14 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Kernel threads (the peer gets the same).", DefaultValueFactory = _ => 2 };
         var reps = new Option<int>("--reps") { Description = "Repetitions per case (>= 1; the median is reported).", DefaultValueFactory = _ => 3 };
         var sizes = new Option<int[]>("--size") { Description = "gemm: only these n (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var shapes = new Option<string[]>("--shape") { Description = "gemm: rectangular C = op(A) op(B) cases, MxNxK with an optional :nn/nt/tn/tt suffix (op(A), op(B)), or 'training' for the MLP training shapes (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var widths = new Option<int[]>("--width") { Description = "mlp: hidden widths W of 784-W-W-10 (repeatable; the peer runs at 1 and 2 threads, the faster counts).", AllowMultipleArgumentsPerToken = true };
+        var batches = new Option<int[]>("--batch") { Description = "mlp: batch sizes (repeatable).", AllowMultipleArgumentsPerToken = true };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
         var comparePeer = new Option<bool>("--compare-peer") { Description = "Also run the PyTorch/numpy peer, interleaved, and print ours/peer." };
         var peerDir = new Option<string?>("--peer-dir") { Description = "Folder with peak.py and train_mlp.py (default: ../shared/peer from the repository root)." };
         command.Arguments.Add(workload);
-        foreach (var o in new Option[] { dtype, threads, reps, sizes, json, comparePeer, peerDir }) command.Options.Add(o);
+        foreach (var o in new Option[] { dtype, threads, reps, sizes, shapes, widths, batches, json, comparePeer, peerDir }) command.Options.Add(o);
         command.SetAction(pr =>
         {
             string name = pr.GetValue(workload)!;
@@ -37,7 +40,17 @@ internal static class BenchCommand
             if (dt is not null and not "f32" and not "f64") { Console.Error.WriteLine($"bench: --dtype must be f32 or f64, got '{dt}'."); return 2; }
             int th = pr.GetValue(threads), r = pr.GetValue(reps);
             if (th < 1 || r < 1) { Console.Error.WriteLine($"bench: --threads and --reps must be >= 1, got {th} and {r}."); return 2; }
-            var settings = new BenchSettings(dt, th, r, pr.GetValue(sizes) ?? []);
+            var shapeList = new List<GemmShape>();
+            foreach (string text in pr.GetValue(shapes) ?? [])
+            {
+                if (text.Equals("training", StringComparison.OrdinalIgnoreCase)) { shapeList.AddRange(GemmShape.Training); continue; }
+                if (!GemmShape.TryParse(text, out var shape, out string? why)) { Console.Error.WriteLine($"bench: --shape '{text}': {why}"); return 2; }
+                shapeList.Add(shape);
+            }
+            int[] ws = pr.GetValue(widths) ?? [], bs = pr.GetValue(batches) ?? [];
+            if (ws.Any(v => v < 1 || v > 16384) || bs.Any(v => v < 1 || v > 65536))
+            { Console.Error.WriteLine($"bench: --width must be in 1..16384 and --batch in 1..65536, got --width {string.Join(' ', ws)} --batch {string.Join(' ', bs)}."); return 2; }
+            var settings = new BenchSettings(dt, th, r, pr.GetValue(sizes) ?? [], shapeList.ToArray(), ws, bs);
             Parallelism.Threads = th;
 
             PeerDriver? peer = null;

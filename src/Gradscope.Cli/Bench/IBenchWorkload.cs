@@ -5,7 +5,14 @@ namespace Gradscope.Cli.Bench;
 /// <param name="Threads">Kernel threads (Parallelism.Threads; the peer gets the same count).</param>
 /// <param name="Repetitions">Repetitions per case (the median is reported).</param>
 /// <param name="Sizes">Restricts size-swept workloads (gemm) to these sizes; empty = all.</param>
-internal sealed record BenchSettings(string? Dtype, int Threads, int Repetitions, int[] Sizes);
+/// <param name="Shapes">gemm: rectangular products to run instead of (or, with Sizes, beside) the square ones; empty = none.</param>
+/// <param name="Widths">mlp: hidden widths to run (784-W-W-10); empty = the default network.</param>
+/// <param name="Batches">mlp: batch sizes to run; empty = the default batch.</param>
+internal sealed record BenchSettings(string? Dtype, int Threads, int Repetitions, int[] Sizes, GemmShape[] Shapes, int[] Widths, int[] Batches)
+{
+    /// <summary>Settings without rectangular gemm shapes or mlp widths and batches.</summary>
+    public BenchSettings(string? dtype, int threads, int repetitions, int[] sizes) : this(dtype, threads, repetitions, sizes, [], [], []) { }
+}
 
 /// <summary>One measured configuration of a workload, with the request that runs its peer twin.</summary>
 /// <param name="Label">Short label, e.g. "n=1024 f32".</param>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -11,8 +12,9 @@ namespace Gradscope.Tensors;
 /// Large products run a BLIS-style blocked algorithm (GemmBlocked.cs): op(B) is packed into
 /// KC x NC panels of NR-wide micro-panels, op(A) into MR x KC micro-panels (both transposes are
 /// absorbed by the packing), and a register-tiled micro-kernel (AVX-512, AVX2/FMA or scalar,
-/// chosen at run time) accumulates each MR x NR tile of C. Small or skinny products take a
-/// direct loop (GemmDirect.cs). Every element of C is computed by one thread in a fixed k order
+/// chosen at run time) accumulates each MR x NR tile of C. With AVX-512, products up to
+/// <see cref="InPlaceMacs"/> multiply-adds skip packing op(A) and mask their edge tiles (GemmInPlace.cs);
+/// matrix-vector products (and, without AVX-512, tiny ones) take a direct loop (GemmDirect.cs). Every element of C is computed by one thread in a fixed k order
 /// that depends only on the shape, so results are bit-identical for any thread count.
 /// </remarks>
 public static class Gemm
@@ -23,6 +25,7 @@ public static class Gemm
     /// Throws ArgumentException when a dimension is negative, a leading dimension is smaller than
     /// its row length, or a span is too short for the stated shape (the message names the operand).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -68,25 +71,40 @@ public static class Gemm
         }
     }
 
-    /// <summary>Whether the shape takes the direct (unpacked) path: tiny, or a matrix-vector product.</summary>
-    internal static bool IsDirect(int m, int n, int k) => m == 1 || n == 1 || (long)m * n * k <= 32 * 32 * 32;
+    /// <summary>
+    /// Whether the shape takes the direct (unpacked) path: a matrix-vector product, or (without AVX-512) a
+    /// tiny one.
+    /// </summary>
+    internal static bool IsDirect(int m, int n, int k, Isa isa) =>
+        m == 1 || n == 1 || (isa != Isa.Avx512 && (long)m * n * k <= 32 * 32 * 32);
 
+    /// <summary>
+    /// Products with at most this many multiply-adds take the in-place path (GemmInPlace.cs, AVX-512 only):
+    /// op(A) is not packed. NOTE: chosen from bench gemm runs on the loaded 2-core EPYC (docs/perf/gemm-small.md:
+    /// at n = 512 both paths are at OpenBLAS's speed);
+    /// tests lower or raise it to reach both paths.
+    /// </summary>
+    internal static long InPlaceMacs { get; set; } = 512L * 512 * 512;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dispatch<T>(bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (IsDirect(m, n, k))
+        var isa = ActiveIsa;
+        if (IsDirect(m, n, k, isa))
         {
             GemmDirect.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        var isa = ActiveIsa;
+        bool inPlace = isa == Isa.Avx512 && (long)m * n * k <= InPlaceMacs;
         if (typeof(T) == typeof(float))
         {
             var args = GemmArgs<float>.Create(transA, transB, m, n, k, float.CreateTruncating(alpha), lda, ldb, float.CreateTruncating(beta), ldc);
             var fa = MemoryMarshal.Cast<T, float>(a); var fb = MemoryMarshal.Cast<T, float>(b); var fc = MemoryMarshal.Cast<T, float>(c);
             switch (isa)
             {
+                case Isa.Avx512 when inPlace: GemmInPlace.Run<float, Avx512InPlaceKernelF32>(args, fa, fb, fc); break;
                 case Isa.Avx512: GemmBlocked.Run<float, Avx512KernelF32>(args, fa, fb, fc); break;
                 case Isa.Avx2: GemmBlocked.Run<float, Avx2KernelF32>(args, fa, fb, fc); break;
                 default: GemmBlocked.Run<float, ScalarKernel<float>>(args, fa, fb, fc); break;
@@ -98,6 +116,7 @@ public static class Gemm
             var da = MemoryMarshal.Cast<T, double>(a); var db = MemoryMarshal.Cast<T, double>(b); var dc = MemoryMarshal.Cast<T, double>(c);
             switch (isa)
             {
+                case Isa.Avx512 when inPlace: GemmInPlace.Run<double, Avx512InPlaceKernelF64>(args, da, db, dc); break;
                 case Isa.Avx512: GemmBlocked.Run<double, Avx512KernelF64>(args, da, db, dc); break;
                 case Isa.Avx2: GemmBlocked.Run<double, Avx2KernelF64>(args, da, db, dc); break;
                 default: GemmBlocked.Run<double, ScalarKernel<double>>(args, da, db, dc); break;

@@ -29,6 +29,7 @@ internal static unsafe class GemmBlocked
         public int BarrierCount, BarrierGeneration;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T, TKernel>(in GemmArgs<T> g, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
@@ -58,6 +59,7 @@ internal static unsafe class GemmBlocked
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Part<T, TKernel>(void* state, int part, int parts)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
@@ -172,6 +174,7 @@ internal static unsafe class GemmBlocked
     }
 
     /// <summary>A partial tile: the same kernel on a full-size scratch tile, then copy the valid mr x nr part.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EdgeTile<T, TKernel>(int kc, T* pa, T* pb, T* c, nint ldc, int mr, int nr, T* tile, T alpha, T beta, int mode)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>

@@ -15,6 +15,7 @@ internal static unsafe class GemmPacking
     /// <summary>
     /// Packs op(A)[ic..ic+mr, pc..pc+kc] as one MR x kc micro-panel: element (i, p) at dst[p*MR + i].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA<T>(in GemmArgs<T> g, T* a, int ic, int mr, int pc, int kc, T* dst, int MR)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -43,6 +44,7 @@ internal static unsafe class GemmPacking
     /// Packs op(B)[pc..pc+kc, jc..jc+nc] as ceil(nc/NR) micro-panels of kc x NR:
     /// element (p, j) of panel q at dst[q*kc*NR + p*NR + j].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB<T>(in GemmArgs<T> g, T* b, int pc, int kc, int jc, int nc, T* dst, int NR)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -97,6 +99,7 @@ internal static unsafe class GemmPacking
     /// dst[p*ldd + r] = src[r*lds + p] for r &lt; rows, p &lt; cols. float takes 8 x 8 and
     /// double 4 x 4 and 2 x 2 (a plain copy of each element, so the packed values are the same as the scalar loop's).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose<T>(T* src, nint lds, int rows, int cols, T* dst, int ldd) where T : unmanaged
     {
         int r0 = 0;

@@ -128,7 +128,15 @@ public class HostileSizeTests
     [Fact]
     public void HugeFiniteWeightsMakeTheNonFiniteMeasuresOmitted()
     {
-        var (net, data) = Net(1e308, 100); // the first layer's products overflow to Inf, the outputs to Inf - Inf = NaN
+        var (net, data) = Net(1e308, 100);
+        // the first hidden unit's weights all positive: on the first sample (inputs 100) its products overflow, so it is +Inf
+        // after the ReLU, and with every output weight of that unit positive all outputs are +Inf and the margin is
+        // Inf - Inf = NaN, whether or not the GEMM fuses its multiply-adds (a fused multiply-add does not round the
+        // product, so an Inf - Inf inside a dot product is not guaranteed)
+        var w0 = net.NamedParameters.First(p => p.Name == "0.weight").Value;
+        for (int i = 0; i < 3; i++) w0[i] = Math.Abs(w0[i]) + 1e307;
+        var w2 = net.NamedParameters.First(p => p.Name == "2.weight").Value;
+        for (int j = 0; j < 3; j++) w2[j * 4] = Math.Abs(w2[j * 4]) + 0.1;
         var report = new MeasureSuite(new MeasureOptions { FullSvd = true }).Compute(net, data);
         Assert.Contains(report.Omitted, o => o.Key == "margin.*" && o.Reason.Contains("not finite"));
         Assert.Contains(report.Omitted, o => o.Key == "layer.0.effective_rank");

@@ -12,7 +12,7 @@ public sealed class GemmCollection;
 /// several alpha/beta pairs, every kernel the machine supports, and 1 and 2 threads.
 /// </summary>
 [Collection("Gemm")]
-public sealed class GemmTests
+public sealed partial class GemmTests
 {
     private static readonly (int M, int N, int K)[] Shapes =
     [
