@@ -37,7 +37,12 @@ internal static class ReproduceCommand
                 int th = pr.GetValue(threads);
                 ulong sd = pr.GetValue(seed);
                 if (th < 1) throw new ArgumentException($"--threads must be >= 1, got {th}.");
-                selected = WithOverrides(selected, (pr.GetValue(overrides) ?? []).Select(ClaimOverride.Parse).ToList(), sc == RunScale.Full ? "full" : "quick");
+                var overrideTexts = pr.GetValue(overrides) ?? [];
+                // a claim id where an override goes: `--claims a b` instead of `--claims a,b`
+                foreach (var t in overrideTexts)
+                    if (!t.Contains('=') && ClaimRegistry.Order.Contains(t))
+                        throw new ArgumentException($"'{t}' is a claim id, not an override: give several claims comma-separated, --claims {string.Join(",", ids.Append(t))}");
+                selected = WithOverrides(selected, overrideTexts.Select(ClaimOverride.Parse).ToList(), sc == RunScale.Full ? "full" : "quick");
                 string dir = pr.GetValue(outDir) ?? Path.Combine("runs", $"reproduce-{(sc == RunScale.Full ? "full" : "quick")}-{DateTime.Now:yyyyMMdd-HHmmss}");
                 bool Given(Option o) => pr.GetResult(o) is { Implicit: false };
                 // Resuming without --scale / --seed / --threads continues with the earlier run's values (bit-identical results need them).

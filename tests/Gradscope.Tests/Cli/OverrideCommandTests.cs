@@ -147,7 +147,9 @@ public class OverrideCommandTests
                 ("min-norm-stability.quick.train.algorithm.etaa=0.1", "gradscope reproduce: override min-norm-stability.quick.train.algorithm.etaa=0.1: algorithm.etaa: unknown key 'etaa' in section algorithm for algorithm 'gd' (known: batch_size, dampening, eta, momentum, name, nesterov, weight_decay)"),
                 ("balance.quick.horizon=5", "gradscope reproduce: override balance.quick.horizon=5: 'balance' is not a selected claim (selected: min-norm-stability)"),
                 ("min-norm-stability.full.draws=5", "gradscope reproduce: override min-norm-stability.full.draws=5: it applies to scale full, but this reproduction runs scale quick"),
-                ("min-norm-stability", "gradscope reproduce: override 'min-norm-stability': expected key=value"),
+                ("min-norm-stability", "gradscope reproduce: 'min-norm-stability' is a claim id, not an override: give several claims comma-separated, --claims min-norm-stability,min-norm-stability"),
+                ("balance", "gradscope reproduce: 'balance' is a claim id, not an override: give several claims comma-separated, --claims min-norm-stability,balance"),
+                ("nosuchthing", "gradscope reproduce: override 'nosuchthing': expected key=value"),
             })
             {
                 var (code, _, err) = Run($"reproduce --claims min-norm-stability --threads 1 --out \"{dir}\" {args}");
