@@ -173,15 +173,8 @@ public static class OperatorNorm
     {
         if (!(tolerance > 0)) throw new ArgumentException($"OperatorNorm: tolerance must be positive, got {tolerance}.");
         int m = op.Rows, n = op.Cols;
-        var v = new double[n];
+        var v = SpectralNorm.StartVector(n, seed, start);
         var u = new double[m];
-        if (start is not null && start.Length == n && TensorPrimitives.Norm<double>(start) > 0) start.CopyTo(v, 0);
-        else
-        {
-            var rng = new Rng(seed);
-            for (int j = 0; j < n; j++) v[j] = rng.NextNormal();
-        }
-        Normalize(v);
         double s = 0, lastStep = double.NaN;
         int it = 0;
         while (it < maxIterations)
@@ -212,9 +205,5 @@ public static class OperatorNorm
         return r < 1 && step * r / (1 - r) <= tolerance * s;
     }
 
-    private static void Normalize(double[] x)
-    {
-        double nrm = TensorPrimitives.Norm<double>(x);
-        if (nrm > 0) TensorPrimitives.Divide(x, nrm, x);
-    }
+    private static void Normalize(double[] x) => SpectralNorm.Normalize(x);
 }

@@ -33,15 +33,8 @@ public static class SpectralNorm
     public static TopSingular PowerIteration(WeightMatrix w, double tolerance = DefaultTolerance, int maxIterations = 5000, ulong seed = 0x5EC7, double[]? start = null)
     {
         int m = w.Rows, n = w.Cols;
-        var v = new double[n];
+        var v = StartVector(n, seed, start);
         var u = new double[m];
-        if (start is not null && start.Length == n && TensorPrimitives.Norm<double>(start) > 0) start.CopyTo(v, 0);
-        else
-        {
-            var rng = new Rng(seed);
-            for (int j = 0; j < n; j++) v[j] = rng.NextNormal();
-        }
-        Normalize(v);
         double s = 0;
         int it = 0;
         while (it < maxIterations)
@@ -64,7 +57,23 @@ public static class SpectralNorm
         return new TopSingular(s, u, v, it);
     }
 
-    private static void Normalize(double[] x)
+    /// <summary>The unit start vector of a power iteration: <paramref name="start"/> (a warm start) when it has length
+    /// <paramref name="n"/> and is nonzero, else a Gaussian drawn from <paramref name="seed"/>.</summary>
+    internal static double[] StartVector(int n, ulong seed, double[]? start)
+    {
+        var v = new double[n];
+        if (start is not null && start.Length == n && TensorPrimitives.Norm<double>(start) > 0) start.CopyTo(v, 0);
+        else
+        {
+            var rng = new Rng(seed);
+            for (int j = 0; j < n; j++) v[j] = rng.NextNormal();
+        }
+        Normalize(v);
+        return v;
+    }
+
+    /// <summary>Scales <paramref name="x"/> to unit norm (a zero vector stays zero).</summary>
+    internal static void Normalize(double[] x)
     {
         double nrm = TensorPrimitives.Norm<double>(x);
         if (nrm > 0) TensorPrimitives.Divide(x, nrm, x);
