@@ -13,23 +13,32 @@ namespace Gradscope.Training;
 /// </summary>
 public static class TrainConfigYaml
 {
-    /// <summary>Reads and validates the config file at <paramref name="path"/>, with <paramref name="overrides"/> applied.</summary>
+    /// <summary>
+    /// Reads and validates the config file at <paramref name="path"/>, with <paramref name="overrides"/> applied. Relative
+    /// data file paths (<c>data.train</c>, <c>data.test</c>) are made absolute against the file's directory
+    /// (<see cref="DataConfig.ResolveFiles"/>), so the config reads the same data from any working directory.
+    /// </summary>
     public static TrainConfig Load(string path, IReadOnlyList<ConfigOverride>? overrides = null)
     {
         string text;
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new TrainConfigException($"{path}: cannot read the config: {e.Message}"); }
-        return Parse(text, path, overrides);
+        return Parse(text, path, overrides, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
     /// <summary>Parses and validates YAML text; <paramref name="source"/> names it in errors.</summary>
-    public static TrainConfig Parse(string yaml, string source = "config.yaml", IReadOnlyList<ConfigOverride>? overrides = null)
+    /// <param name="yaml">The config text.</param>
+    /// <param name="source">Names the text in errors.</param>
+    /// <param name="overrides">Command-line overrides, applied before the tree is read.</param>
+    /// <param name="baseDirectory">When given, relative data file paths are made absolute against it (the config file's directory).</param>
+    public static TrainConfig Parse(string yaml, string source = "config.yaml", IReadOnlyList<ConfigOverride>? overrides = null, string? baseDirectory = null)
     {
         var stream = YamlInput.Load(yaml, (line, what) => new TrainConfigException($"{source}:{line}: {what}"));
         if (stream.Documents.Count == 0) throw new TrainConfigException($"{source}: the config is empty.");
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new TrainConfigException($"{source}:{stream.Documents[0].RootNode.Start.Line}: the config must be a mapping of keys (seed, model, data, ...).");
-        return Read(root, new YamlOrigins(source), overrides);
+        var c = Read(root, new YamlOrigins(source), overrides);
+        return baseDirectory is null ? c : c with { Data = c.Data.ResolveFiles(baseDirectory) };
     }
 
     /// <summary>
