@@ -40,7 +40,8 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         config.Validate();
         // A relative data file path still left (a config parsed from text or built in code) means the working directory:
         // made absolute here, the run's config.yaml reads the same data from anywhere.
-        Config = config with { Data = config.Data.ResolveFiles(Environment.CurrentDirectory) };
+        var resolved = config.Data.ResolveFiles(Environment.CurrentDirectory);
+        Config = ReferenceEquals(resolved, config.Data) ? config : config with { Data = resolved };
         var master = new Rng(config.Seed);
         var dataRng = master.Fork();
         var initRng = master.Fork();
