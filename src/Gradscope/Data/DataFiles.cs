@@ -10,7 +10,8 @@ namespace Gradscope.Data;
 /// <item>a Parquet file (<see cref="ParquetDataset"/>; parameter <c>label</c>).</item>
 /// </list>
 /// The format comes from the file's first bytes (\x93NUMPY, PK, PAR1, else CSV), so a misnamed file is still read right.
-/// Paths are relative to the working directory. On the command line, parameters follow the path after colons:
+/// In a config file, a relative path is relative to the config file's directory (<see cref="Resolve"/>); on the command
+/// line (<c>--data</c>), to the working directory. On the command line, parameters follow the path after colons:
 /// <c>data.csv:label=species</c>, <c>d.npz:x=images:y=digits</c>.
 /// </summary>
 public static class DataFiles
@@ -41,6 +42,29 @@ public static class DataFiles
         return TableCsv.HasExtension(name) || ParquetDataset.HasExtension(name)
             || name.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)
             || File.Exists(name);
+    }
+
+    /// <summary>
+    /// The absolute form of a data file source written in a config file in <paramref name="baseDirectory"/>: each relative
+    /// path (both of an X.npy,y.npy pair) is taken relative to that directory; when no file is there but one is relative
+    /// to the working directory (the rule of configs and run directories written before paths were resolved), that one.
+    /// A path found in neither place is resolved against <paramref name="baseDirectory"/> (the error then names it).
+    /// Only names that are paths by their form change: a data file extension, an X.npy,y.npy pair, or a directory
+    /// separator; dataset and generator names, and absolute paths, are returned as they are.
+    /// </summary>
+    public static string Resolve(string name, string baseDirectory)
+    {
+        if (Pair(name) is var (x, y)) return $"{ResolveOne(x, baseDirectory)},{ResolveOne(y, baseDirectory)}";
+        bool isPath = TableCsv.HasExtension(name) || ParquetDataset.HasExtension(name) || name.Contains('/') || name.Contains('\\')
+            || name.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
+        return isPath ? ResolveOne(name, baseDirectory) : name;
+    }
+
+    private static string ResolveOne(string path, string baseDirectory)
+    {
+        if (path.Length == 0 || Path.IsPathRooted(path)) return path;
+        string there = Path.GetFullPath(Path.Combine(baseDirectory, path));
+        return !File.Exists(there) && File.Exists(path) ? Path.GetFullPath(path) : there;
     }
 
     /// <summary>The (X, y) paths of a source "X.npy,y.npy", or null.</summary>

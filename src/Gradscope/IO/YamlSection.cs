@@ -188,6 +188,9 @@ public sealed class YamlSection
     /// <summary>A list of integers.</summary>
     public int[]? IntList(string key) => Items(key, "integers", s => (TryLong(s, out long v) && v is >= int.MinValue and <= int.MaxValue, (int)v));
 
+    /// <summary>A list of 64-bit integers.</summary>
+    public long[]? LongList(string key) => Items(key, "integers", s => (TryLong(s, out long v), v));
+
     /// <summary>A list of reals.</summary>
     public double[]? DoubleList(string key) => Items(key, "numbers", s => (TryDouble(s, out double d), d));
 

@@ -93,7 +93,7 @@ public sealed record RunInputs(string Directory, TrainConfig Config, Sequential<
         var all = SafeTensors.Read(path, out var meta);
         if (meta.TryGetValue("format", out var f) && f != Checkpoint.Format)
             throw new InvalidDataException($"'{path}': metadata format is '{f}', expected '{Checkpoint.Format}'.");
-        if (meta.TryGetValue("config_hash", out var h) && h != TrainConfigWriter.Hash(config))
+        if (meta.TryGetValue("config_hash", out var h) && !TrainConfigWriter.Hashes(config).Contains(h))
             throw new InvalidDataException($"'{path}' was written by a different configuration (config_hash {h[..Math.Min(12, h.Length)]}...) than '{Path.Combine(dir, "config.yaml")}' ({TrainConfigWriter.Hash(config)[..12]}...).");
         return (path, all.Where(t => t.Name.StartsWith("model.", StringComparison.Ordinal)).Select(t => t with { Name = t.Name["model.".Length..] }).ToList());
     }

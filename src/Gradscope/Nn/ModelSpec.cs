@@ -110,37 +110,58 @@ public sealed class ModelSpec
             var s = r.Item("layers", i, node);
             RejectDuplicateKeys(s);
             string type = s.String("type") ?? throw s.Missing("type", $"(one of {string.Join(", ", Allowed.Keys)})");
-            if (!Allowed.TryGetValue(type, out var allowed))
+            if (!Allowed.ContainsKey(type))
                 throw s.Error("type", $"unknown layer type '{type}' (known: {string.Join(", ", Allowed.Keys)})");
             string lkey = s.String("key") ?? i.ToString(CultureInfo.InvariantCulture);
             if (lkey.Length == 0) throw s.Error("key", "must not be empty");
             if (keys.TryGetValue(lkey, out int other)) throw s.Error("key", $"state_dict key '{lkey}' is already used by layer {other}");
             keys[lkey] = i;
-            // Only the keys of this layer type are read, so RejectUnknown names any other key with the allowed ones.
-            var required = new List<string>();
-            int? Int(string k, bool isRequired)
-            {
-                if (!allowed.Contains(k)) return null;
-                int? v = s.Int(k, min: k == "padding" ? 0 : 1);
-                if (v is null && isRequired) required.Add(k);
-                return v;
-            }
-            double? Real(string k)
-            {
-                if (!allowed.Contains(k)) return null;
-                double? v = s.Double(k);
-                return v is double d && !(d >= 0 && double.IsFinite(d)) ? throw s.Error(k, $"must be a non-negative number, got {d.ToString("R", CultureInfo.InvariantCulture)}") : v;
-            }
-            bool conv = type is "conv2d" or "locally_connected2d";
-            var spec = new LayerSpec(type, lkey, (int)node.Start.Line,
-                Out: Int("out", type == "dense"), Bias: allowed.Contains("bias") && (s.Bool("bias") ?? false),
-                OutChannels: Int("out_channels", conv), Kernel: Int("kernel", conv || type is "avgpool2d" or "maxpool2d"),
-                Stride: Int("stride", false), Padding: Int("padding", false), Momentum: Real("momentum"), Eps: Real("eps"), P: Real("p"));
-            s.RejectUnknown(); // before the missing keys, so that a misspelt key is named as such
-            if (required.Count > 0) throw s.Missing(required[0]);
+            var spec = ReadLayer(s, type, lkey, (int)node.Start.Line);
             layers.Add(spec);
         }
         return new ModelSpec(source, name, input, layers);
+    }
+
+    /// <summary>The layer types of the format, each with the keys it takes besides <c>type</c> and <c>key</c>.</summary>
+    public static IReadOnlyDictionary<string, string[]> LayerKeys => Allowed;
+
+    /// <summary>
+    /// Reads the parameters of one layer of type <paramref name="type"/> (a key of <see cref="LayerKeys"/>) from its mapping:
+    /// the one layer reader of model description files and of inline layer lists in training configs
+    /// (<c>model.layers</c>), so both accept the same keys with the same errors ("cfg.yaml:9: model.layers[2].kernel: must
+    /// be an integer, got 'x'"). Keys of the mapping read before (<c>type</c>, <c>key</c>) count as known; any other key
+    /// is refused naming the keys of the type, then a missing size.
+    /// </summary>
+    /// <param name="s">The layer's mapping.</param>
+    /// <param name="type">The layer type.</param>
+    /// <param name="key">The state_dict prefix of its parameters.</param>
+    /// <param name="line">Line of the layer (for errors of <see cref="Build{T}"/>).</param>
+    public static LayerSpec ReadLayer(YamlSection s, string type, string key, int line)
+    {
+        var allowed = Allowed[type];
+        // Only the keys of this layer type are read, so RejectUnknown names any other key with the allowed ones.
+        var required = new List<string>();
+        int? Int(string k, bool isRequired)
+        {
+            if (!allowed.Contains(k)) return null;
+            int? v = s.Int(k, min: k == "padding" ? 0 : 1);
+            if (v is null && isRequired) required.Add(k);
+            return v;
+        }
+        double? Real(string k)
+        {
+            if (!allowed.Contains(k)) return null;
+            double? v = s.Double(k);
+            return v is double d && !(d >= 0 && double.IsFinite(d)) ? throw s.Error(k, $"must be a non-negative number, got {d.ToString("R", CultureInfo.InvariantCulture)}") : v;
+        }
+        bool conv = type is "conv2d" or "locally_connected2d";
+        var spec = new LayerSpec(type, key, line,
+            Out: Int("out", type == "dense"), Bias: allowed.Contains("bias") && (s.Bool("bias") ?? false),
+            OutChannels: Int("out_channels", conv), Kernel: Int("kernel", conv || type is "avgpool2d" or "maxpool2d"),
+            Stride: Int("stride", false), Padding: Int("padding", false), Momentum: Real("momentum"), Eps: Real("eps"), P: Real("p"));
+        s.RejectUnknown(); // before the missing keys, so that a misspelt key is named as such
+        if (required.Count > 0) throw s.Missing(required[0]);
+        return spec;
     }
 
     private static int[]? ReadInput(YamlSection r)
@@ -177,22 +198,7 @@ public sealed class ModelSpec
             Layer<T> layer;
             try
             {
-                layer = l.Type switch
-                {
-                    "dense" => new Dense<T>(shape.Aggregate(1, (a, b) => checked(a * b)), l.Out!.Value, l.Bias),
-                    "relu" => new Relu<T>(),
-                    "identity" => new Identity<T>(),
-                    "flatten" => new Flatten<T>(),
-                    "conv2d" => new Conv2d<T>(Channels(shape, l), l.OutChannels!.Value, l.Kernel!.Value, l.Stride ?? 1, l.Padding ?? 0, l.Bias),
-                    "locally_connected2d" => new LocallyConnected2d<T>(shape, l.OutChannels!.Value, l.Kernel!.Value, l.Stride ?? 1, l.Padding ?? 0, l.Bias),
-                    "avgpool2d" => new AvgPool2d<T>(l.Kernel!.Value, l.Stride, l.Padding ?? 0),
-                    "maxpool2d" => new MaxPool2d<T>(l.Kernel!.Value, l.Stride, l.Padding ?? 0),
-                    "global_avgpool2d" => new GlobalAvgPool2d<T>(),
-                    "batchnorm" => new BatchNorm<T>(shape[0], l.Momentum ?? 0.1, l.Eps ?? 1e-5),
-                    "scale_batchnorm" => new ScaleBatchNorm<T>(shape[0], l.Momentum ?? 0.1, l.Eps ?? 0),
-                    "dropout" => new Dropout<T>(l.P ?? 0.5),
-                    _ => throw new NotSupportedException($"layer type '{l.Type}' is not available in this build of Gradscope."),
-                };
+                layer = BuildLayer<T>(l, shape);
                 shape = layer.OutputShape(shape);
             }
             catch (Exception e) when (e is ArgumentException or NotSupportedException or OverflowException)
@@ -203,6 +209,29 @@ public sealed class ModelSpec
         }
         return new Sequential<T>(Input, built.ToArray());
     }
+
+    /// <summary>
+    /// Builds (zero-initialized) the layer <paramref name="l"/> on per-sample input shape <paramref name="shape"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shape does not fit the layer.</exception>
+    /// <exception cref="NotSupportedException">This build cannot construct the type.</exception>
+    /// <exception cref="OverflowException">A size overflows.</exception>
+    public static Layer<T> BuildLayer<T>(LayerSpec l, int[] shape) where T : unmanaged, IFloatingPointIeee754<T> => l.Type switch
+    {
+        "dense" => new Dense<T>(shape.Aggregate(1, (a, b) => checked(a * b)), l.Out!.Value, l.Bias),
+        "relu" => new Relu<T>(),
+        "identity" => new Identity<T>(),
+        "flatten" => new Flatten<T>(),
+        "conv2d" => new Conv2d<T>(Channels(shape, l), l.OutChannels!.Value, l.Kernel!.Value, l.Stride ?? 1, l.Padding ?? 0, l.Bias),
+        "locally_connected2d" => new LocallyConnected2d<T>(shape, l.OutChannels!.Value, l.Kernel!.Value, l.Stride ?? 1, l.Padding ?? 0, l.Bias),
+        "avgpool2d" => new AvgPool2d<T>(l.Kernel!.Value, l.Stride, l.Padding ?? 0),
+        "maxpool2d" => new MaxPool2d<T>(l.Kernel!.Value, l.Stride, l.Padding ?? 0),
+        "global_avgpool2d" => new GlobalAvgPool2d<T>(),
+        "batchnorm" => new BatchNorm<T>(shape[0], l.Momentum ?? 0.1, l.Eps ?? 1e-5),
+        "scale_batchnorm" => new ScaleBatchNorm<T>(shape[0], l.Momentum ?? 0.1, l.Eps ?? 0),
+        "dropout" => new Dropout<T>(l.P ?? 0.5),
+        _ => throw new NotSupportedException($"layer type '{l.Type}' is not available in this build of Gradscope."),
+    };
 
     private static int Channels(int[] shape, LayerSpec l) => shape.Length == 3 ? shape[0]
         : throw new ArgumentException($"{l.Type} needs a (C, H, W) input, got ({string.Join(", ", shape)}).");

@@ -17,7 +17,14 @@ public enum RandomDistribution
 }
 
 /// <summary>One random-search axis: dotted key, distribution and its parameters.</summary>
-public sealed record RandomAxis(string Key, RandomDistribution Dist, double Low, double High, IReadOnlyList<YamlNode> Values, int Line);
+public sealed record RandomAxis(string Key, RandomDistribution Dist, double Low, double High, IReadOnlyList<YamlNode> Values, int Line)
+{
+    /// <summary>The distributions by their sweep-file name (<c>dist:</c>).</summary>
+    public static readonly IReadOnlyDictionary<string, RandomDistribution> Distributions = new Dictionary<string, RandomDistribution>
+    {
+        ["uniform"] = RandomDistribution.Uniform, ["loguniform"] = RandomDistribution.LogUniform, ["choice"] = RandomDistribution.Choice,
+    };
+}
 
 /// <summary>Slurm resources for one array task (any may be null = the cluster default).</summary>
 public sealed record SlurmResources(int? Cpus, string? Mem, string? Time, string? Partition);

@@ -34,11 +34,10 @@ public sealed class SweepFile
     /// <summary>Points per Slurm array task.</summary>
     public int Chunk { get; init; } = 1;
 
-    static readonly string[] TopKeys = ["base", "grid", "random", "seeds", "replicates", "resources", "chunk"];
-
     /// <summary>Reads and validates a sweep file.</summary>
     /// <exception cref="SweepException">Missing file, unknown key, empty or non-list axis, a key absent from the base
-    /// config (message: sweep file, line and key), bad distribution parameters.</exception>
+    /// config, bad distribution parameters: every message in the one config-error format of <see cref="IO.YamlSection"/>,
+    /// <c>sweep.yaml:LINE: dotted.key: message</c> (an unknown key lists the known ones).</exception>
     /// <param name="path">The sweep file.</param>
     /// <param name="overrides">Command-line overrides of the base config (<c>algorithm.eta=0.1</c>), applied before the axes
     /// are checked and hashed with the file; the base with them must be a valid training config.</param>
@@ -49,105 +48,35 @@ public sealed class SweepFile
         var text = File.ReadAllText(path);
         var root = YamlTree.LoadMapping(text, path);
         var hash = new StringBuilder(text);
-        string Where(YamlNode n) => $"{path}:{n.Start.Line}";
+        var r = new IO.YamlSection(new IO.YamlOrigins(path), "", root, m => new SweepException(m));
 
-        foreach (var (k, v) in root.Children)
-        {
-            var name = ((YamlScalarNode)k).Value ?? "";
-            if (!TopKeys.Contains(name))
-                throw new SweepException($"{Where(k)}: unknown sweep key '{name}' (expected one of {string.Join(", ", TopKeys)})");
-        }
-
-        YamlNode? Get(string key) => root.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : null;
-
-        var baseNode = Get("base") ?? throw new SweepException($"{path}: missing 'base' (a train config path or an inline mapping)");
-        YamlMappingNode baseConfig;
-        if (baseNode is YamlScalarNode bs)
-        {
-            var basePath = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, bs.Value ?? ""));
-            if (!File.Exists(basePath)) throw new SweepException($"{Where(bs)}: base config '{basePath}' not found");
-            var baseText = File.ReadAllText(basePath);
-            hash.Append('\0').Append(baseText);
-            baseConfig = YamlTree.LoadMapping(baseText, basePath);
-        }
-        else if (baseNode is YamlMappingNode bm) baseConfig = (YamlMappingNode)YamlTree.Clone(bm);
-        else throw new SweepException($"{Where(baseNode)}: 'base' must be a path or a mapping");
-        if (overrides is { Count: > 0 }) ApplyOverrides(baseConfig, baseNode is YamlScalarNode b ? b.Value ?? path : path, overrides, hash);
-
-        var grid = new List<GridAxis>();
-        if (Get("grid") is { } g)
-        {
-            if (g is not YamlMappingNode gm) throw new SweepException($"{Where(g)}: 'grid' must map dotted keys to lists");
-            foreach (var (k, v) in gm.Children)
-            {
-                var key = ((YamlScalarNode)k).Value ?? "";
-                CheckKey(baseConfig, key, Where(k));
-                if (v is not YamlSequenceNode seq) throw new SweepException($"{Where(k)}: grid axis '{key}' must be a list of values, got {v.NodeType}");
-                if (seq.Children.Count == 0) throw new SweepException($"{Where(k)}: grid axis '{key}' is empty");
-                grid.Add(new GridAxis(key, seq.Children.ToList(), (int)k.Start.Line));
-            }
-        }
-
-        var random = new List<RandomAxis>();
-        int samples = 1; ulong randomSeed = 0;
-        if (Get("random") is { } r)
-        {
-            if (r is not YamlMappingNode rm) throw new SweepException($"{Where(r)}: 'random' must be a mapping");
-            bool hasSamples = false;
-            foreach (var (k, v) in rm.Children)
-            {
-                var key = ((YamlScalarNode)k).Value ?? "";
-                if (key == "samples") { samples = Int(v, Where(v), "random.samples"); hasSamples = true; continue; }
-                if (key == "seed") { randomSeed = (ulong)Int(v, Where(v), "random.seed"); continue; }
-                CheckKey(baseConfig, key, Where(k));
-                random.Add(ParseRandom(key, v, Where(k), (int)k.Start.Line));
-            }
-            if (!hasSamples) throw new SweepException($"{Where(r)}: 'random' needs 'samples: N'");
-            if (samples < 1) throw new SweepException($"{Where(r)}: random.samples must be >= 1, got {samples}");
-            if (random.Count == 0) throw new SweepException($"{Where(r)}: 'random' declares no axis");
-        }
-
+        var (baseConfig, baseSource) = ReadBase(r, path, hash);
+        if (overrides is { Count: > 0 }) ApplyOverrides(baseConfig, baseSource, overrides, hash);
+        var grid = ReadGrid(r, baseConfig);
+        var (random, samples, randomSeed) = ReadRandom(r, baseConfig);
         var seeds = new List<long>();
-        if (Get("seeds") is { } sd)
+        if (r.LongList("seeds") is { } listed)
         {
-            if (sd is not YamlSequenceNode sq) throw new SweepException($"{Where(sd)}: 'seeds' must be a list of integers");
-            if (sq.Children.Count == 0) throw new SweepException($"{Where(sd)}: 'seeds' is empty");
-            seeds.AddRange(sq.Children.Select(c => (long)Int(c, Where(c), "seeds")));
+            if (listed.Length == 0) throw r.Error("seeds", "must list at least one seed (or leave it out to keep the base config's seed)");
+            seeds.AddRange(listed);
         }
-        CheckPointCount(grid, samples, Math.Max(1, seeds.Count), path);
-        if (Get("replicates") is { } rep)
+        if (r.Int("replicates", min: 1) is int n)
         {
-            if (seeds.Count > 0) throw new SweepException($"{Where(rep)}: give either 'seeds' or 'replicates', not both");
-            int n = Int(rep, Where(rep), "replicates");
-            if (n < 1) throw new SweepException($"{Where(rep)}: replicates must be >= 1, got {n}");
-            CheckPointCount(grid, samples, n, Where(rep));
+            if (seeds.Count > 0) throw r.Error("replicates", "give either 'seeds' or 'replicates', not both");
+            CheckPointCount(r, "replicates", grid, samples, n);
             long baseSeed = baseConfig.Children.TryGetValue(new YamlScalarNode("seed"), out var bsd) && bsd is YamlScalarNode bss
                 && long.TryParse(bss.Value, CultureInfo.InvariantCulture, out var b) ? b : 0;
             for (int i = 0; i < n; i++) seeds.Add(baseSeed + i);
         }
-
+        else CheckPointCount(r, seeds.Count > 0 ? "seeds" : grid.Count > 0 ? "grid" : "random", grid, samples, Math.Max(1, seeds.Count));
         var resources = new SlurmResources(null, null, null, null);
-        if (Get("resources") is { } res)
+        if (r.Map("resources") is { } res)
         {
-            if (res is not YamlMappingNode resm) throw new SweepException($"{Where(res)}: 'resources' must be a mapping");
-            int? cpus = null; string? mem = null, time = null, partition = null;
-            foreach (var (k, v) in resm.Children)
-            {
-                var key = ((YamlScalarNode)k).Value;
-                var val = (v as YamlScalarNode)?.Value ?? throw new SweepException($"{Where(v)}: resources.{key} must be a scalar");
-                switch (key)
-                {
-                    case "cpus": cpus = Int(v, Where(v), "resources.cpus"); break;
-                    case "mem": mem = val; break;
-                    case "time": time = val; break;
-                    case "partition": partition = val; break;
-                    default: throw new SweepException($"{Where(k)}: unknown resource '{key}' (expected cpus, mem, time, partition)");
-                }
-            }
-            resources = new SlurmResources(cpus, mem, time, partition);
+            resources = new SlurmResources(res.Int("cpus"), res.String("mem"), res.String("time"), res.String("partition"));
+            res.RejectUnknown();
         }
-        int chunk = Get("chunk") is { } ch ? Int(ch, Where(ch), "chunk") : 1;
-        if (chunk < 1) throw new SweepException($"{path}: chunk must be >= 1, got {chunk}");
+        int chunk = r.Int("chunk", min: 1) ?? 1;
+        r.RejectUnknown();
 
         return new SweepFile
         {
@@ -158,16 +87,97 @@ public sealed class SweepFile
         };
     }
 
+    // base: a path relative to the sweep file (its text is hashed with the sweep's) or an inline mapping (copied).
+    private static (YamlMappingNode Config, string Source) ReadBase(IO.YamlSection r, string path, StringBuilder hash)
+    {
+        var node = r.Node("base") ?? throw r.Missing("base", "(a train config path relative to the sweep file, or the config inline as a mapping)");
+        if (node is YamlMappingNode inline) return ((YamlMappingNode)YamlTree.Clone(inline), path);
+        if (node is not YamlScalarNode { Value: { Length: > 0 } relative }) throw r.Type("base", node, "a train config path or an inline mapping");
+        var basePath = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, relative));
+        if (!File.Exists(basePath)) throw r.Error("base", $"base config '{basePath}' not found");
+        var baseText = File.ReadAllText(basePath);
+        hash.Append('\0').Append(baseText);
+        return (YamlTree.LoadMapping(baseText, basePath), relative);
+    }
+
+    // grid: dotted key of the base config -> non-empty list of values.
+    private static List<GridAxis> ReadGrid(IO.YamlSection r, YamlMappingNode baseConfig)
+    {
+        var grid = new List<GridAxis>();
+        if (r.Node("grid") is not { } node) return grid;
+        if (node is not YamlMappingNode) throw r.Type("grid", node, "a mapping of dotted config keys to lists of values");
+        var g = r.Map("grid")!;
+        foreach (var (k, v) in g.Mapping.Children)
+        {
+            string key = ((YamlScalarNode)k).Value ?? "";
+            CheckKey(g, k, key, baseConfig);
+            if (v is not YamlSequenceNode seq || IO.YamlSection.IsNull(v))
+                throw g.ErrorAt(k, g.Key(key), $"must be a list of values (one per point), got {(IO.YamlSection.IsNull(v) ? "nothing" : IO.YamlSection.Describe(v))}");
+            if (seq.Children.Count == 0) throw g.ErrorAt(k, g.Key(key), "must be a non-empty list of values, got an empty list");
+            grid.Add(new GridAxis(key, seq.Children.ToList(), (int)k.Start.Line));
+        }
+        return grid;
+    }
+
+    // random: samples (required), seed, and dotted key -> distribution.
+    private static (List<RandomAxis> Axes, int Samples, ulong Seed) ReadRandom(IO.YamlSection r, YamlMappingNode baseConfig)
+    {
+        var axes = new List<RandomAxis>();
+        if (r.Node("random") is not { } node) return (axes, 1, 0);
+        if (node is not YamlMappingNode) throw r.Type("random", node, "a mapping: samples, seed and dotted config keys -> distributions");
+        var rs = r.Map("random")!;
+        int samples = rs.Int("samples", min: 1) ?? throw rs.Missing("samples", "(random draws per grid point, e.g. samples: 4)");
+        ulong seed = rs.ULong("seed") ?? 0;
+        foreach (var key in rs.UnusedKeys())
+        {
+            var k = rs.Mapping.Children.Keys.First(n => ((YamlScalarNode)n).Value == key);
+            CheckKey(rs, k, key, baseConfig);
+            axes.Add(ReadRandomAxis(rs, key, (int)k.Start.Line));
+        }
+        if (axes.Count == 0) throw rs.ErrorAt(rs.Mapping, "random", "declares no axis (add a dotted config key with a distribution, e.g. algorithm.eta: {dist: loguniform, low: 0.01, high: 1})");
+        return (axes, samples, seed);
+    }
+
+    private static RandomAxis ReadRandomAxis(IO.YamlSection rs, string key, int line)
+    {
+        const string shape = "a mapping {dist: uniform|loguniform, low, high} or {dist: choice, values: [...]}";
+        var node = rs.Node(key);
+        if (node is not YamlMappingNode) throw node is null ? rs.Error(key, $"must be {shape}, got nothing") : rs.Type(key, node, shape);
+        var a = rs.Map(key)!;
+        var dist = RandomAxis.Distributions[a.Enum("dist", RandomAxis.Distributions.Keys.ToList()) ?? throw a.Missing("dist", $"(one of {string.Join(", ", RandomAxis.Distributions.Keys)})")];
+        RandomAxis axis;
+        if (dist == RandomDistribution.Choice)
+        {
+            var values = a.List("values", "a list of values") ?? throw a.Missing("values", "(the list to choose from)");
+            if (values.Children.Count == 0) throw a.Error("values", "must be a non-empty list, got an empty list");
+            axis = new RandomAxis(key, dist, 0, 0, values.Children.ToList(), line);
+        }
+        else
+        {
+            double? lo = a.Double("low"), hi = a.Double("high");
+            a.RejectUnknown(); // before the missing keys, so that a misspelt key is named as such
+            double low = lo ?? throw a.Missing("low"), high = hi ?? throw a.Missing("high");
+            if (!double.IsFinite(low) || !double.IsFinite(high)) throw a.Error(double.IsFinite(low) ? "high" : "low", "must be a finite number");
+            if (!(low < high)) throw a.Error("high", $"must be greater than low, got low={Fmt(low)}, high={Fmt(high)}");
+            if (dist == RandomDistribution.LogUniform && low <= 0) throw a.Error("low", $"loguniform needs low > 0, got {Fmt(low)}");
+            axis = new RandomAxis(key, dist, low, high, [], line);
+        }
+        a.RejectUnknown();
+        return axis;
+    }
+
+    private static string Fmt(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+
     /// <summary>The most points one sweep may expand to: a million run directories is past any use, and a count such as
     /// <c>replicates: 1000000000</c> would otherwise be expanded in memory before anything could refuse it.</summary>
     public const long MaxPoints = 1_000_000;
 
     // Refuses a sweep whose grid x random samples x seeds product exceeds MaxPoints (checked before any expansion).
-    private static void CheckPointCount(List<GridAxis> grid, int samples, long seeds, string where)
+    private static void CheckPointCount(IO.YamlSection r, string key, List<GridAxis> grid, int samples, long seeds)
     {
         double points = grid.Aggregate(1.0, (p, a) => p * a.Values.Count) * samples * seeds;
         if (points > MaxPoints)
-            throw new SweepException($"{where}: the sweep would have {points:0} points (grid {string.Join(" x ", grid.Select(a => a.Values.Count).DefaultIfEmpty(1))} x random samples {samples} x seeds {seeds}); at most {MaxPoints:N0} are allowed");
+            throw r.Error(key, $"the sweep would have {points:0} points (grid {string.Join(" x ", grid.Select(a => a.Values.Count).DefaultIfEmpty(1))} x random samples {samples} x seeds {seeds}); at most {MaxPoints:N0} are allowed");
     }
 
     // The overrides change the base tree; a copy with them is read as a training config, so that an unknown key or a
@@ -185,39 +195,10 @@ public sealed class SweepFile
         foreach (var o in overrides) hash.Append('\0').Append("override ").Append(o.Text);
     }
 
-    static void CheckKey(YamlMappingNode baseConfig, string key, string where)
+    // An axis must name an existing entry of the base config: a typo would otherwise silently sweep nothing.
+    private static void CheckKey(IO.YamlSection section, YamlNode keyNode, string key, YamlMappingNode baseConfig)
     {
-        if (!YamlTree.Contains(baseConfig, key))
-            throw new SweepException($"{where}: key '{key}' does not exist in the base config");
+        if (YamlTree.Absent(baseConfig, key) is { } why)
+            throw section.ErrorAt(keyNode, section.Key(key), $"key '{key}' does not exist in the base config ({why})");
     }
-
-    static RandomAxis ParseRandom(string key, YamlNode v, string where, int line)
-    {
-        if (v is not YamlMappingNode m) throw new SweepException($"{where}: random axis '{key}' must be a mapping {{dist, low, high}} or {{dist: choice, values}}");
-        string? Scalar(string k) => m.Children.TryGetValue(new YamlScalarNode(k), out var n) ? (n as YamlScalarNode)?.Value : null;
-        var dist = Scalar("dist") switch
-        {
-            "uniform" => RandomDistribution.Uniform,
-            "loguniform" => RandomDistribution.LogUniform,
-            "choice" => RandomDistribution.Choice,
-            var d => throw new SweepException($"{where}: random axis '{key}': dist must be uniform, loguniform or choice, got '{d}'"),
-        };
-        if (dist == RandomDistribution.Choice)
-        {
-            if (!m.Children.TryGetValue(new YamlScalarNode("values"), out var vals) || vals is not YamlSequenceNode vs)
-                throw new SweepException($"{where}: random axis '{key}': choice needs 'values' as a list");
-            if (vs.Children.Count == 0) throw new SweepException($"{where}: random axis '{key}': 'values' is empty");
-            return new RandomAxis(key, dist, 0, 0, vs.Children.ToList(), line);
-        }
-        double Num(string k) => double.TryParse(Scalar(k), NumberStyles.Float, CultureInfo.InvariantCulture, out var x)
-            ? x : throw new SweepException($"{where}: random axis '{key}': '{k}' must be a number, got '{Scalar(k)}'");
-        double low = Num("low"), high = Num("high");
-        if (!(low < high)) throw new SweepException($"{where}: random axis '{key}': need low < high, got low={low}, high={high}");
-        if (dist == RandomDistribution.LogUniform && low <= 0) throw new SweepException($"{where}: random axis '{key}': loguniform needs low > 0, got {low}");
-        return new RandomAxis(key, dist, low, high, [], line);
-    }
-
-    static int Int(YamlNode n, string where, string what) =>
-        n is YamlScalarNode s && int.TryParse(s.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var i)
-            ? i : throw new SweepException($"{where}: {what} must be an integer, got '{(n as YamlScalarNode)?.Value ?? n.NodeType.ToString()}'");
 }

@@ -37,34 +37,59 @@ public static class YamlTree
         return copy;
     }
 
-    /// <summary>Whether the dotted key (e.g. "model.width") names an existing entry of <paramref name="root"/>.</summary>
-    public static bool Contains(YamlMappingNode root, string dottedKey) => TryFindParent(root, dottedKey, out _, out _);
+    /// <summary>Whether the dotted key (e.g. "model.width", "model.layers.0.out") names an existing entry of <paramref name="root"/>.</summary>
+    public static bool Contains(YamlMappingNode root, string dottedKey) => Absent(root, dottedKey) is null;
 
-    /// <summary>Replaces the value at an existing dotted key by <paramref name="value"/> (copied).</summary>
+    /// <summary>
+    /// Null when the dotted key names an existing entry of <paramref name="root"/>; otherwise why not, naming what is
+    /// there instead ("section algorithm has: eta, name"). Path segments follow the command-line overrides
+    /// (<see cref="ConfigOverride"/>): a name selects a mapping key, a number an item of a list.
+    /// </summary>
+    public static string? Absent(YamlMappingNode root, string dottedKey)
+    {
+        var parts = dottedKey.Split('.');
+        if (parts.Any(p => p.Length == 0)) return $"'{dottedKey}' has an empty part (write a.b.c)";
+        YamlNode current = root;
+        for (int i = 0; i < parts.Length; i++)
+        {
+            string at = i == 0 ? "the top level" : $"'{string.Join('.', parts.Take(i))}'";
+            switch (current)
+            {
+                case YamlMappingNode m:
+                    if (!m.Children.TryGetValue(new YamlScalarNode(parts[i]), out var child))
+                        return m.Children.Count == 0 ? $"{at} has no keys"
+                            : $"{at} has: {string.Join(", ", m.Children.Keys.Select(k => ((YamlScalarNode)k).Value).Order(StringComparer.Ordinal))}";
+                    current = child;
+                    break;
+                case YamlSequenceNode q:
+                    if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+                        return $"{at} is a list; index it by a number ({string.Join('.', parts.Take(i))}.0)";
+                    if (index >= q.Children.Count) return $"{at} is a list of {q.Children.Count} items";
+                    current = q.Children[index];
+                    break;
+                default:
+                    return $"{at} is the value {YamlSection.Describe(current)}, which has no key '{parts[i]}'";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Replaces the value at an existing dotted key (a number indexes a list) by <paramref name="value"/> (copied).</summary>
     /// <exception cref="SweepException">The key does not exist in the tree.</exception>
     public static void Set(YamlMappingNode root, string dottedKey, YamlNode value)
     {
-        if (!TryFindParent(root, dottedKey, out var parent, out var leaf))
-            throw new SweepException($"key '{dottedKey}' does not exist in the config");
-        parent.Children[new YamlScalarNode(leaf)] = Clone(value);
+        if (Absent(root, dottedKey) is { } why) throw new SweepException($"key '{dottedKey}' does not exist in the config ({why})");
+        var parts = dottedKey.Split('.');
+        YamlNode parent = root;
+        foreach (var p in parts[..^1])
+            parent = parent is YamlMappingNode m ? m.Children[new YamlScalarNode(p)] : ((YamlSequenceNode)parent).Children[int.Parse(p, CultureInfo.InvariantCulture)];
+        if (parent is YamlMappingNode pm) pm.Children[new YamlScalarNode(parts[^1])] = Clone(value);
+        else ((YamlSequenceNode)parent).Children[int.Parse(parts[^1], CultureInfo.InvariantCulture)] = Clone(value);
     }
 
     /// <summary>Sets a top-level key, adding it when absent (used for <c>seed</c>).</summary>
     public static void SetTopLevel(YamlMappingNode root, string key, YamlNode value) =>
         root.Children[new YamlScalarNode(key)] = Clone(value);
-
-    static bool TryFindParent(YamlMappingNode root, string dottedKey, out YamlMappingNode parent, out string leaf)
-    {
-        var parts = dottedKey.Split('.');
-        parent = root; leaf = parts[^1];
-        for (int i = 0; i < parts.Length - 1; i++)
-        {
-            if (!parent.Children.TryGetValue(new YamlScalarNode(parts[i]), out var child) || child is not YamlMappingNode m)
-                return false;
-            parent = m;
-        }
-        return parts.All(p => p.Length > 0) && parent.Children.ContainsKey(new YamlScalarNode(leaf));
-    }
 
     /// <summary>YAML text of a mapping (no anchors).</summary>
     public static string ToYaml(YamlMappingNode root)

@@ -109,8 +109,15 @@ public static class Checkpoint
     /// config hash equal to <paramref name="configHash"/>, file hash, and every counter. Throws
     /// <see cref="InvalidDataException"/> with a clear message otherwise; changes nothing on disk.
     /// </summary>
-    public static TrainerState Load(string runDir, string configHash)
+    public static TrainerState Load(string runDir, string configHash) => Load(runDir, [configHash]);
+
+    /// <summary>
+    /// Reads and verifies the latest checkpoint like <see cref="Load(string, string)"/>, accepting any of
+    /// <paramref name="configHashes"/> (<see cref="TrainConfigWriter.Hashes"/>: the config as read and as written).
+    /// </summary>
+    public static TrainerState Load(string runDir, IReadOnlyList<string> configHashes)
     {
+        string configHash = configHashes[0];
         string latest = Path.Combine(runDir, "checkpoints", "latest.json");
         if (!File.Exists(latest)) throw new InvalidDataException($"'{runDir}' has no checkpoint (checkpoints/latest.json is missing); is it a Gradscope run directory?");
         JsonObject j;
@@ -121,7 +128,7 @@ public static class Checkpoint
         int version = j["version"] is JsonValue v && v.TryGetValue<int>(out int vv) ? vv : throw new InvalidDataException($"'{latest}' has no integer 'version'.");
         if (version != Version) throw new InvalidDataException($"'{latest}' is checkpoint format version {version}; this Gradscope reads version {Version}.");
         string hash = Str(j, "config_hash", latest);
-        if (hash != configHash)
+        if (!configHashes.Contains(hash))
             throw new InvalidDataException($"'{latest}' was written by a run with a different configuration (config hash {hash[..Math.Min(12, hash.Length)]}..., this config {configHash[..12]}...); resume needs the run's own config.yaml, threads and seed.");
         string file = Str(j, "file", latest);
         if (file.Contains('/') || file.Contains('\\') || file.Contains("..")) throw new InvalidDataException($"'{latest}' names an invalid file '{file}'.");
@@ -132,7 +139,7 @@ public static class Checkpoint
         if (sha != Str(j, "sha256", latest)) throw new InvalidDataException($"'{path}' does not match the SHA-256 recorded in latest.json (truncated or modified).");
         var tensors = SafeTensors.Parse(bytes, path, out var meta);
         string M(string key) => meta.TryGetValue(key, out var s) ? s : throw new InvalidDataException($"'{path}': metadata '{key}' is missing.");
-        if (M("format") != Format || M("version") != Version.ToString(CultureInfo.InvariantCulture) || M("config_hash") != configHash)
+        if (M("format") != Format || M("version") != Version.ToString(CultureInfo.InvariantCulture) || M("config_hash") != hash)
             throw new InvalidDataException($"'{path}': metadata does not match latest.json (format, version or config hash).");
         long step = Long(M("step"), "step", path);
         if (step != (j["step"] is JsonValue sv && sv.TryGetValue<long>(out long js) ? js : -1)) throw new InvalidDataException($"'{path}': step {step} differs from latest.json.");

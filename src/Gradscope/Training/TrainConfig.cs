@@ -101,11 +101,20 @@ public sealed record InitConfig
     public double Std { get; init; } = 1.0;
 }
 
-/// <summary>A dataset: a registered name ("digits", "optdigits-train", ...) or a synthetic generator with parameters.</summary>
+/// <summary>A dataset: a registered name ("digits", "optdigits-train", ...), a synthetic generator with parameters, or a data file.</summary>
 public sealed record DataSource(string Name, IReadOnlyDictionary<string, string> Params)
 {
     /// <summary>A named dataset without parameters.</summary>
     public DataSource(string name) : this(name, new Dictionary<string, string>()) { }
+
+    /// <summary>The name as the config wrote it, when it was a relative data file path that <see cref="ResolveFile"/> made
+    /// absolute (null otherwise): the hash of the config as written still identifies the checkpoints of runs made before.</summary>
+    public string? AsWritten { get; init; }
+
+    /// <summary>This source with a relative data file path made absolute against <paramref name="baseDirectory"/>
+    /// (<see cref="Data.DataFiles.Resolve"/>); other names unchanged.</summary>
+    public DataSource ResolveFile(string baseDirectory) =>
+        Data.DataFiles.Resolve(Name, baseDirectory) is var resolved && resolved != Name ? this with { Name = resolved, AsWritten = AsWritten ?? Name } : this;
 }
 
 /// <summary>Training and test data and their transforms.</summary>
@@ -127,6 +136,13 @@ public sealed record DataConfig
     public int? BinarySplit { get; init; }
     /// <summary>Disjoint train/validation/test parts of the one source <see cref="Train"/> (then <see cref="Test"/> must be null), or null.</summary>
     public SplitConfig? Split { get; init; }
+
+    /// <summary>These data with relative data file paths made absolute against <paramref name="baseDirectory"/> (<see cref="DataSource.ResolveFile"/>).</summary>
+    public DataConfig ResolveFiles(string baseDirectory)
+    {
+        var (train, test) = (Train.ResolveFile(baseDirectory), Test?.ResolveFile(baseDirectory));
+        return ReferenceEquals(train, Train) && ReferenceEquals(test, Test) ? this : this with { Train = train, Test = test };
+    }
 }
 
 /// <summary>

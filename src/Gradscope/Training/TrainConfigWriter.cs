@@ -80,6 +80,18 @@ public static class TrainConfigWriter
     /// <summary>SHA-256 (hex) of the canonical YAML: two configs that train identically have equal hashes.</summary>
     public static string Hash(TrainConfig c) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ToYaml(c))));
 
+    /// <summary>
+    /// The hashes that identify <paramref name="c"/>'s runs: <see cref="Hash"/>, and, when a relative data file path was
+    /// made absolute at load (<see cref="DataSource.AsWritten"/>), the hash of the config with the paths as written, which
+    /// the checkpoints of a run made before paths were resolved carry.
+    /// </summary>
+    public static IReadOnlyList<string> Hashes(TrainConfig c)
+    {
+        static DataSource Written(DataSource s) => s.AsWritten is { } w ? s with { Name = w, AsWritten = null } : s;
+        string hash = Hash(c), written = Hash(c with { Data = c.Data with { Train = Written(c.Data.Train), Test = c.Data.Test is { } t ? Written(t) : null } });
+        return written == hash ? [hash] : [hash, written];
+    }
+
     /// <summary>The config name of a schedule kind.</summary>
     public static string ScheduleName(ScheduleKind k) => ScheduleConfig.Kinds.First(p => p.Value == k).Key;
 

@@ -1,4 +1,5 @@
 using Gradscope.IO;
+using Gradscope.Nn;
 using YamlDotNet.RepresentationModel;
 
 namespace Gradscope.Training;
@@ -12,23 +13,32 @@ namespace Gradscope.Training;
 /// </summary>
 public static class TrainConfigYaml
 {
-    /// <summary>Reads and validates the config file at <paramref name="path"/>, with <paramref name="overrides"/> applied.</summary>
+    /// <summary>
+    /// Reads and validates the config file at <paramref name="path"/>, with <paramref name="overrides"/> applied. Relative
+    /// data file paths (<c>data.train</c>, <c>data.test</c>) are made absolute against the file's directory
+    /// (<see cref="DataConfig.ResolveFiles"/>), so the config reads the same data from any working directory.
+    /// </summary>
     public static TrainConfig Load(string path, IReadOnlyList<ConfigOverride>? overrides = null)
     {
         string text;
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new TrainConfigException($"{path}: cannot read the config: {e.Message}"); }
-        return Parse(text, path, overrides);
+        return Parse(text, path, overrides, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
     /// <summary>Parses and validates YAML text; <paramref name="source"/> names it in errors.</summary>
-    public static TrainConfig Parse(string yaml, string source = "config.yaml", IReadOnlyList<ConfigOverride>? overrides = null)
+    /// <param name="yaml">The config text.</param>
+    /// <param name="source">Names the text in errors.</param>
+    /// <param name="overrides">Command-line overrides, applied before the tree is read.</param>
+    /// <param name="baseDirectory">When given, relative data file paths are made absolute against it (the config file's directory).</param>
+    public static TrainConfig Parse(string yaml, string source = "config.yaml", IReadOnlyList<ConfigOverride>? overrides = null, string? baseDirectory = null)
     {
         var stream = YamlInput.Load(yaml, (line, what) => new TrainConfigException($"{source}:{line}: {what}"));
         if (stream.Documents.Count == 0) throw new TrainConfigException($"{source}: the config is empty.");
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new TrainConfigException($"{source}:{stream.Documents[0].RootNode.Start.Line}: the config must be a mapping of keys (seed, model, data, ...).");
-        return Read(root, new YamlOrigins(source), overrides);
+        var c = Read(root, new YamlOrigins(source), overrides);
+        return baseDirectory is null ? c : c with { Data = c.Data.ResolveFiles(baseDirectory) };
     }
 
     /// <summary>
@@ -96,28 +106,48 @@ public static class TrainConfigYaml
         return new ModelConfig { Mlp = mlp, Layers = layers, Input = input, Init = init };
     }
 
-    // A layer is "relu", {dense: {out: 10}} or {type: dense, out: 10}; its parameters are checked by the layer factory.
+    // A layer is "relu", {dense: {out: 10}} or {type: dense, out: 10}. The kinds of the model description format are read
+    // here by its one layer reader (ModelSpec.ReadLayer), so a bad value is named at its line as model.layers[i].key;
+    // dense/relu/identity and kinds registered by a library are checked when the model is built (TrainerModels).
     private static LayerConfig ReadLayer(YamlSection model, int index, YamlNode node)
     {
         string key = $"layers[{index}]";
         model.Locations[model.Key(key)] = model.Origins.Of(node);
-        if (node is YamlScalarNode sc) return new LayerConfig(sc.Value ?? "");
+        if (node is YamlScalarNode sc)
+        {
+            string name = sc.Value ?? "";
+            if (TrainerModels.IsSpecKind(name)) ModelSpec.ReadLayer(model.Item("layers", index, Located(new YamlMappingNode(), node, model.Origins)), name, "", (int)node.Start.Line);
+            return new LayerConfig(name);
+        }
         if (node is not YamlMappingNode map) throw model.Type(key, node, "a layer name or mapping");
         var ps = new Dictionary<string, string>();
         string? kind = null;
-        var layer = model.Item("layers", index, map);
+        YamlSection? parameters = null; // the mapping holding the layer's parameters, for its reader
         if (map.Children.Count == 1 && map.Children.First().Value is YamlMappingNode or YamlScalarNode { Value: null or "" } && ((YamlScalarNode)map.Children.First().Key).Value != "type")
         {
             var (k, v) = map.Children.First();
             kind = ((YamlScalarNode)k).Value;
-            if (v is YamlMappingNode inner) Scalars(model.Item("layers", index, inner), ps);
+            var inner = v as YamlMappingNode ?? Located(new YamlMappingNode(), node, model.Origins);
+            if (v is YamlMappingNode) Scalars(model.Item("layers", index, inner), ps);
+            parameters = model.Item("layers", index, inner);
         }
         else
         {
-            Scalars(layer, ps);
+            Scalars(model.Item("layers", index, map), ps);
             if (!ps.Remove("type", out kind)) throw model.Error(key, "needs 'type' (e.g. {type: dense, out: 10}) or the form {dense: {out: 10}}");
+            parameters = model.Item("layers", index, map);
+            parameters.Node("type");
         }
+        if (ps.ContainsKey("key")) throw parameters.Error("key", "is not supported in run configs (parameters are named by layer index)");
+        if (TrainerModels.IsSpecKind(kind ?? "")) ModelSpec.ReadLayer(parameters, kind!, "", (int)node.Start.Line);
         return new LayerConfig(kind ?? "", ps);
+    }
+
+    // An empty mapping standing for a layer written without parameters, located at the layer.
+    private static YamlMappingNode Located(YamlMappingNode empty, YamlNode at, YamlOrigins origins)
+    {
+        origins.MarkOne(empty, origins.Of(at));
+        return empty;
     }
 
     // The keys of a mapping whose reader comes later (layer, generator and algorithm parameters), as strings with their locations.

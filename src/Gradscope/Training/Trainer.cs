@@ -38,7 +38,10 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Trainer(TrainConfig config)
     {
         config.Validate();
-        Config = config;
+        // A relative data file path still left (a config parsed from text or built in code) means the working directory:
+        // made absolute here, the run's config.yaml reads the same data from anywhere.
+        var resolved = config.Data.ResolveFiles(Environment.CurrentDirectory);
+        Config = ReferenceEquals(resolved, config.Data) ? config : config with { Data = resolved };
         var master = new Rng(config.Seed);
         var dataRng = master.Fork();
         var initRng = master.Fork();
@@ -127,7 +130,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (options.Resume)
         {
             if (dir is null) throw new ArgumentException("Resume needs a run directory.");
-            var state = Checkpoint.Load(dir, hash);
+            var state = Checkpoint.Load(dir, TrainConfigWriter.Hashes(Config));
             Restore(state, dir);
             metrics = new TrainerMetrics(dir, header, state.MetricsLengths);
             Checkpoint.CleanOrphans(dir, state.Step, Config.Probes.KeepCheckpoints);

@@ -103,17 +103,37 @@ public static class TrainerModels
     /// <summary>Layer kinds built through the model description format (Nn.ModelSpec).</summary>
     public static IReadOnlyList<string> SpecKinds { get; } = ["flatten", "conv2d", "locally_connected2d", "avgpool2d", "maxpool2d", "global_avgpool2d", "batchnorm", "scale_batchnorm", "dropout"];
 
-    // Builds one layer through ModelSpec so that inline lists accept every kind (and key) the model description format does.
+    /// <summary>Whether inline layers of <paramref name="kind"/> are read and built by the model description format's
+    /// layer reader (<see cref="ModelSpec.ReadLayer"/>): a kind of <see cref="SpecKinds"/> no library has registered.</summary>
+    public static bool IsSpecKind(string kind)
+    {
+        lock (Extra) if (Extra.ContainsKey(kind)) return false;
+        return SpecKinds.Contains(kind);
+    }
+
+    // Builds one layer by the model description format's layer reader, so that inline lists accept every kind (and key)
+    // that format does, with errors "where: model.layers[i].key: message" (the parameters as mapping nodes located where
+    // the config wrote them; a config built in code is named by its source).
     private static Layer<T> FromModelSpec<T>(TrainConfig c, int i, string kind, TrainerOptions o, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        string path = $"model.layers[{i}]";
         var layer = c.Model.Layers![i];
         if (layer.Params.ContainsKey("key")) throw o.Error("key", "is not supported in run configs (parameters are named by layer index)");
-        var text = new System.Text.StringBuilder();
-        text.Append($"input: [{string.Join(", ", shape)}]\nlayers:\n  - {{type: {kind}");
-        foreach (var (k, v) in layer.Params) { o.String(k); text.Append($", {k}: {v}"); }
-        text.Append("}\n");
-        try { return ModelSpec.Parse(text.ToString(), $"model.layers[{i}]").Build<T>().Layers[0]; }
-        catch (InvalidDataException e) { throw c.Error($"model.layers[{i}]", $"({kind}): {e.Message}"); }
+        foreach (var k in layer.Params.Keys) o.String(k); // read (and checked) by ModelSpec.ReadLayer
+        var origins = new IO.YamlOrigins(c.Source ?? "config");
+        string at = c.Locations.TryGetValue(path, out var w) ? w : origins.Source;
+        var map = new YamlDotNet.RepresentationModel.YamlMappingNode();
+        foreach (var (k, v) in layer.Params)
+        {
+            var (kn, vn) = (new YamlDotNet.RepresentationModel.YamlScalarNode(k), new YamlDotNet.RepresentationModel.YamlScalarNode(v));
+            string where = c.Locations.TryGetValue($"{path}.{k}", out var kw) ? kw : at;
+            origins.Mark(kn, where); origins.Mark(vn, where);
+            map.Add(kn, vn);
+        }
+        origins.Mark(map, at);
+        var spec = ModelSpec.ReadLayer(new IO.YamlSection(origins, path, map, m => new TrainConfigException(m)), kind, i.ToString(System.Globalization.CultureInfo.InvariantCulture), 0);
+        try { return ModelSpec.BuildLayer<T>(spec, shape); }
+        catch (Exception e) when (e is NotSupportedException or OverflowException) { throw c.Error(path, $"({kind}): {e.Message}"); }
     }
 
     private static Layer<T> CreateLayer<T>(TrainConfig c, int i, string kind, TrainerOptions o, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>

@@ -11,7 +11,7 @@ public class SweepBadInputTests
 {
     [Theory]
     [InlineData("grid:\n  model.width: [4]\n  algorithm.steps: [1, 2]\n", "key 'algorithm.steps' does not exist in the base config", ":4")]
-    [InlineData("grid:\n  model.width: []\n", "grid axis 'model.width' is empty", ":3")]
+    [InlineData("grid:\n  model.width: []\n", "grid.model.width: must be a non-empty list of values, got an empty list", ":3")]
     public void ABadAxisIsAnErrorNamingItAndWritesNothing(string body, string expected, string line)
     {
         using var t = new SweepTestFiles();
