@@ -43,7 +43,7 @@ public sealed class ConvBound : IClaimRule
             double minMargin = margins.Min();
             // the margin bound needs a positive minimum margin; without one the train_fit hypothesis fails and no bound is judged
             var bound = minMargin > 0 ? ConvKernelNormBound.Of(trainer.Model, maxNorm, train.N, minMargin) : null;
-            return new Net(train.N, margins.Count(m => m > 0) / (double)train.N, 1 - result.Final["test_acc"], minMargin, bound, atInit,
+            return new Net(train.N, margins.Count(m => m > 0) / (double)train.N, result.Final["test_error"], minMargin, bound, atInit,
                 result.Steps, result.Reason ?? "", trainer.Model.IsHomogeneous, result.Final["train_loss"]);
         }).ToList();
 

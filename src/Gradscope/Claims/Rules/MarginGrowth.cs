@@ -86,10 +86,10 @@ public sealed class MarginGrowth : IClaimRule
         var rows = result.Rows;
         var steps = rows.Select(r => r["step"]).ToList();
         var smoothed = rows.Select(r => r["smoothed_margin"]).ToList();
-        var gamma = rows.Select(r => r["gamma"]).ToList();
-        var qmin = rows.Select(r => r["min_margin"]).ToList();
+        var gamma = rows.Select(r => r["gamma_min"]).ToList();
+        var qmin = rows.Select(r => r["margin.min"]).ToList();
         // separation (Lyu & Li (A4)): the sum loss n L below l(0) = 1, i.e. log L < -log n
-        int sep = rows.ToList().FindIndex(r => r["loss"] * n < 1);
+        int sep = rows.ToList().FindIndex(r => r["train_loss"] * n < 1);
         double separatedAt = sep < 0 ? double.PositiveInfinity : steps[sep];
         return (new RunData(steps, smoothed, gamma, qmin, vs, separatedAt, result.Steps, depth), Homogeneity.Error(trainer.Model, trainer.Train));
     }

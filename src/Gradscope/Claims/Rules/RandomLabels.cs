@@ -98,6 +98,6 @@ public sealed class RandomLabels : IClaimRule
         double r = SpectralComplexity.Of(weights);
         double rho = Rho.Of(weights);
         return new Fit(label, raw, Margins.SpectrallyNormalized(raw, r, Margins.InputFrobenius(train)), r, rho, result.Final["train_loss"],
-            result.Final["train_acc"], result.Final["test_acc"], result.Steps, result.Reason ?? "", train.Y.ToArray(), train.X.ToArray());
+            result.TrainAccuracy, result.TestAccuracy!.Value, result.Steps, result.Reason ?? "", train.Y.ToArray(), train.X.ToArray());
     }
 }

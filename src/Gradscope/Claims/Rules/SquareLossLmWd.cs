@@ -59,10 +59,10 @@ public sealed class SquareLossLmWd : IClaimRule
             ctx.Progress(name);
             var result = ctx.Run(trainer, name);
             var (stepList, rho) = Rows.Series(result.Rows, "rho");
-            var (_, loss) = Rows.Series(result.Rows, "loss");
+            var (_, loss) = Rows.Series(result.Rows, "train_loss");
             int half = Enumerable.Range(0, stepList.Count).MinBy(i => Math.Abs(stepList[i] - result.Steps / 2.0));
             int n = trainer.Train.N;
-            double errors = Math.Round((1 - result.Final["train_acc"]) * n);
+            double errors = Math.Round(result.Final["train_error"] * n);
             // the fixed-point identity at the final weights
             var z = ModelEval.Outputs(trainer.Model, trainer.Train);
             int c = z.Length / n;
