@@ -66,7 +66,7 @@ public sealed class ProbeEvaluation<T> where T : unmanaged, IFloatingPointIeee75
     public ReadOnlySpan<double> LayerFrobenius => _fro;
     /// <summary>Per weight layer: whether it is a conv or locally connected layer, whose operator T_k is not its kernel matrix.</summary>
     public IReadOnlyList<bool> IsOperator { get; }
-    /// <summary>rho = prod_k ||T_k||_F at the last run.</summary>
+    /// <summary>rho = prod_k ||T_k||_F at the last run (<see cref="Measures.Rho.Product"/>, the one place rho is formed).</summary>
     public double Rho { get; private set; }
     /// <summary>gamma = min_i m_i / rho of the last run.</summary>
     public double Gamma => MinMargin / Rho;
@@ -82,13 +82,9 @@ public sealed class ProbeEvaluation<T> where T : unmanaged, IFloatingPointIeee75
         Accuracy = (double)Objective<T>.CountCorrect(z.Value, Data.Y) / Data.N;
         MinMargin = MinimumMargin(z.Value, Data.Y);
         if (_kernels is not null) WeightMatrix.Of(Model, _kernels);
-        double rho = 1;
         for (int k = 0; k < _weights.Length; k++)
-        {
             _fro[k] = _operators is not null && IsOperator[k] ? _operators[k].Frobenius() : Frobenius(_weights[k].Value.Span);
-            rho *= _fro[k];
-        }
-        Rho = rho;
+        Rho = Measures.Rho.Product(_fro);
     }
 
     /// <summary>min_i m_i with m_i = y_i f(x_i) (binary, y in {-1, +1}) or z_y - max_{j != y} z_j (multiclass).</summary>

@@ -82,7 +82,9 @@ public class TrainerStoppingTests
         Assert.Equal(F(0), last["layer.0.frobenius"], 12);
         Assert.Equal(F(1), last["layer.1.frobenius"], 12);
         double rho = F(0) * F(1);
-        Assert.Equal(rho, last["rho"], 12);
+        // bit for bit: the probe's rho is the product of the same double-accumulated norms, formed in layer order (Rho.Product)
+        Assert.Equal(rho, last["rho"]);
+        Assert.Equal(Gradscope.Measures.Rho.Product([last["layer.0.frobenius"], last["layer.1.frobenius"]]), last["rho"]);
         // min margin recomputed from Sequential.Predict
         var x = new Gradscope.Tensors.Tensor<double>([t.Train.N, t.Train.D]);
         t.Train.X.CopyTo(x.Span);
