@@ -83,8 +83,8 @@ public sealed class LowRankBias : IClaimRule
         {
             string label = Label(x, n);
             outcome.Numbers.Add(Evidence.Info($"{label}: numerical rank (tol {tol:G3})", x.Rank));
-            outcome.Numbers.Add(Evidence.Info($"{label}: effective rank", x.Effective));
-            outcome.Numbers.Add(Evidence.Info($"{label}: stable rank", x.Stable));
+            outcome.Numbers.Add(Evidence.Info($"{label}: effective rank", x.Effective) with { Key = $"layer.{layer}.effective_rank" });
+            outcome.Numbers.Add(Evidence.Info($"{label}: stable rank", x.Stable) with { Key = $"layer.{layer}.stable_rank" });
             outcome.Numbers.Add(Evidence.Info($"{label}: training accuracy", x.Acc));
             if (x.TestAcc is { } t) outcome.Numbers.Add(Evidence.Info($"{label}: test accuracy", t));
         }

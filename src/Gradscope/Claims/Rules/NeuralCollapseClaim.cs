@@ -104,7 +104,7 @@ public sealed class NeuralCollapseClaim : IClaimRule
             outcome.Numbers.Add(Evidence.Info($"{label}: share of the run in the terminal phase", r.TerminalShare));
             foreach (var (key, q, _) in Quantities)
             {
-                outcome.Numbers.Add(Evidence.Info($"{label}: {q} at T", r.Metrics[key][^1]));
+                outcome.Numbers.Add(Evidence.Info($"{label}: {q} at T", r.Metrics[key][^1]) with { Key = key });
                 outcome.Numbers.Add(Evidence.Info($"{label}: slope of {q} against log10 t over the terminal phase", r.Slopes[key]));
             }
             outcome.Numbers.Add(Evidence.Info($"{label}: square loss at T", r.Loss));

@@ -35,7 +35,7 @@ public sealed class NoOverfittingWithWidth : IClaimRule
             testError.Add(d.TestError); trainAcc.Add(d.TrainAcc); trainLoss.Add(d.TrainLoss);
             rhoBound.Add(d.RhoBound); spectral.Add(d.Spectral); gammas.Add(d.Gamma); vc.Add(d.Vc);
             outcome.Numbers.Add(Evidence.Info($"width {w}: test error", testError[^1],
-                $"training loss {ClaimContext.Fmt(trainLoss[^1])}, training accuracy {ClaimContext.Fmt(trainAcc[^1])} after {d.Steps} steps ({d.Reason}); gamma_min = {ClaimContext.Fmt(gammas[^1])}"));
+                $"training loss {ClaimContext.Fmt(trainLoss[^1])}, training accuracy {ClaimContext.Fmt(trainAcc[^1])} after {d.Steps} steps ({d.Reason}); gamma_min = {ClaimContext.Fmt(gammas[^1])}") with { Key = "test_error" });
         }
         outcome.Hypotheses.Add(ctx.Hypothesis("interpolation", trainAcc.Min()));
         outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", trainLoss.Max()));

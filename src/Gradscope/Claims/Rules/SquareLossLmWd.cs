@@ -100,7 +100,7 @@ public sealed class SquareLossLmWd : IClaimRule
         foreach (var r in cache.Values.OrderBy(r => r.Lambda).ThenBy(r => r.Scale))
         {
             string label = Label(r);
-            outcome.Numbers.Add(Evidence.Info($"{label}: rho(T)", r.RhoT));
+            outcome.Numbers.Add(Evidence.Info($"{label}: rho(T)", r.RhoT) with { Key = "rho" });
             outcome.Numbers.Add(Evidence.Info($"{label}: |rho(T) - rho(T/2)| / rho(T)", r.Settle));
             outcome.Numbers.Add(Evidence.Info($"{label}: square loss at T", r.Loss[^1]));
             outcome.Numbers.Add(Evidence.Info($"{label}: training errors at T", r.Errors));
