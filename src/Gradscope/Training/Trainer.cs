@@ -129,13 +129,13 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             if (dir is null) throw new ArgumentException("Resume needs a run directory.");
             var state = Checkpoint.Load(dir, hash);
             Restore(state, dir);
-            metrics = new TrainerMetrics(dir, header, state.MetricsLengths);
-            if (metrics.ContinuesOldNames && _trainEval.IsOperator.Any(x => x))
+            // checked before the metrics files are opened (and cut back to the checkpoint): a refused resume changes nothing
+            if (_trainEval.IsOperator.Any(x => x) && TrainerMetrics.HasOldNames(dir, header))
             {
-                metrics.Dispose();
                 throw new InvalidDataException($"'{dir}': metrics.csv was written with the old column names, whose fro[NAME] of a conv or locally connected layer held the kernel norm ||w_k||_F; "
                     + "this version records the operator's ||T_k||_F (layer.{k}.frobenius), so the run cannot continue in the same columns; start a new run (the old one stays readable).");
             }
+            metrics = new TrainerMetrics(dir, header, state.MetricsLengths);
             Checkpoint.CleanOrphans(dir, state.Step, Config.Probes.KeepCheckpoints);
             probedAt = state.LastProbeStep;
             finishedBy = state.StopReason;

@@ -98,6 +98,13 @@ public sealed class TrainerMetrics : IDisposable
     /// <summary>Whether the files continue a run written with the old names (see the class remarks).</summary>
     public bool ContinuesOldNames => _old is not null;
 
+    /// <summary>Whether <paramref name="dir"/>'s metrics.csv has the old-name header of <paramref name="header"/> (read only; false without the file).</summary>
+    public static bool HasOldNames(string dir, IReadOnlyList<string> header)
+    {
+        string csv = Path.Combine(dir, "metrics.csv");
+        return File.Exists(csv) && OldNames(csv, header.ToArray()) is not null;
+    }
+
     /// <summary>The CSV header keys.</summary>
     public IReadOnlyList<string> Header => _header;
 

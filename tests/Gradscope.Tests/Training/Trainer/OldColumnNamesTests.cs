@@ -162,4 +162,23 @@ public class OldColumnNamesTests
         Assert.Equal(t.FrobeniusNorm() * fd, last["rho"], 1e-12 * last["rho"]);
         Assert.Equal(last["margin.min"] / last["rho"], last["gamma_min"], 15);
     }
+
+    [Fact]
+    public void ResumeOfAnOldNamedConvRunIsRefusedAndChangesNothing()
+    {
+        var cfg = TrainConfigYaml.Parse(ConvConfig.Replace("stop: {steps: 5}", "stop: {steps: 8}"));
+        string dir = TrainerTestConfigs.TempDir();
+        try
+        {
+            TrainerRunner.Start(cfg, new TrainerRunOptions { RunDirectory = dir, StopAfterSteps = 4 });
+            string csv = Path.Combine(dir, "metrics.csv");
+            File.WriteAllText(csv, OldCsv(File.ReadAllText(csv)) + "a row after the checkpoint\n");
+            byte[] before = File.ReadAllBytes(csv);
+            var e = Assert.Throws<InvalidDataException>(() => TrainerRunner.Resume(dir, new TrainerRunOptions()));
+            Assert.Contains("kernel norm", e.Message);
+            Assert.Contains(dir, e.Message);
+            Assert.Equal(before, File.ReadAllBytes(csv));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
