@@ -18,5 +18,5 @@ var cfg = TrainConfigYaml.Parse("""
 var trainer = new Trainer<double>(cfg);
 var result = trainer.Run(new TrainerRunOptions { RunDirectory = "demo-run" });
 var m = new MeasureSuite().Compute(trainer.Model, trainer.Train, trainer.Test);
-Console.WriteLine($"test acc {result.Final["test_acc"]:F3}, rho {m.Values["rho"]:G4}, gamma_min {m.Values["gamma_min"]:G3}");
+Console.WriteLine($"test error {result.Final["test_error"]:F3}, rho {m.Values["rho"]:G4}, gamma_min {m.Values["gamma_min"]:G3}");
 File.WriteAllText("demo.html", PlotPage.Render("demo", [new PlotRun("demo", RunMetrics.Read("demo-run"))], []));

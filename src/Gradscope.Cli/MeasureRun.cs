@@ -12,8 +12,9 @@ namespace Gradscope.Cli;
 
 /// <summary>
 /// <c>gradscope measure --run DIR [--step K | --all-checkpoints]</c>: measures a run of <c>gradscope train</c> with its own
-/// model, exact data rows and final weights or kept checkpoints (<see cref="RunInputs"/>). Adds run.train_acc, run.test_acc
-/// and run.train_loss, evaluated exactly as the run evaluates them, and compares them with final.json.
+/// model, exact data rows and final weights or kept checkpoints (<see cref="RunInputs"/>). Adds run.train_error, run.test_error
+/// and run.train_loss, evaluated exactly as the run evaluates them, and compares them with final.json's train_error,
+/// test_error and train_loss (a final.json with the old train_acc/test_acc reads through MeasureAliases).
 /// </summary>
 internal static class MeasureRun
 {
@@ -49,13 +50,13 @@ internal static class MeasureRun
             throw new ArgumentException($"--penultimate must be a layer index of the run's model in [0, {run.Net.Layers.Count - 1}], got {p}.");
         var initialNet = TrainerModels.Build<double>(run.Config, run.Train, new Rng(run.Config.Seed));
         run.Initial.CopyTo(initialNet.Flat, 0);
-        var preset = new Dictionary<string, double> { ["run.train_acc"] = run.TrainAccuracy, ["run.train_loss"] = run.TrainLoss };
-        if (run.TestAccuracy is double t) preset["run.test_acc"] = t;
+        var preset = new Dictionary<string, double> { ["run.train_error"] = 1 - run.TrainAccuracy, ["run.train_loss"] = run.TrainLoss };
+        if (run.TestAccuracy is double t) preset["run.test_error"] = 1 - t;
         var source = new MeasureSource(Path.Combine(run.Directory, "config.yaml"), run.WeightsFile, n => n, i => run.Net.Layers[i].Kind, run);
         return MeasureCommand.Measure(a, run.Net, run.Train, run.Test, initialNet, run.Initial, source, preset);
     }
 
-    // The run's own accuracies beside what final.json recorded (for the final weights).
+    // The run's own errors and loss beside what final.json recorded (for the final weights).
     private static void PrintRun(RunInputs run, string dir)
     {
         Console.WriteLine($"run '{dir}', {(run.Step is long s ? $"checkpoint step {s}" : "final weights")} ({Path.GetFileName(run.WeightsFile)}, {run.Config.DType}): {run.DataNote}.");
@@ -68,8 +69,8 @@ internal static class MeasureRun
                 text += v == f ? $" (final.json: {Num(f)}, reproduced exactly)" : $" (final.json: {Num(f)}, DIFFERS by {Num(v - f)})";
             Console.WriteLine(text);
         }
-        Line("train_acc", run.TrainAccuracy);
-        Line("test_acc", run.TestAccuracy);
+        Line("train_error", 1 - run.TrainAccuracy);
+        Line("test_error", 1 - run.TestAccuracy);
         Line("train_loss", run.TrainLoss);
     }
 
@@ -83,7 +84,7 @@ internal static class MeasureRun
             var d = new Dictionary<string, double>();
             if (o is null) return null;
             foreach (var (k, v) in o) if (v is JsonValue jv && jv.TryGetValue<double>(out double x)) d[k] = x;
-            return d;
+            return Gradscope.Measures.Registry.MeasureAliases.Canonical(d);
         }
         catch (JsonException) { return null; }
     }
@@ -98,7 +99,7 @@ internal static class MeasureRun
         {
             var r = Measure(a, RunInputs.Load(dir, step));
             rows.Add((step, r.Values));
-            Console.WriteLine($"step {step}: train_acc {Num(r.Values["run.train_acc"])}" + (r.Values.TryGetValue("run.test_acc", out double t) ? $", test_acc {Num(t)}" : "")
+            Console.WriteLine($"step {step}: train_error {Num(r.Values["run.train_error"])}" + (r.Values.TryGetValue("run.test_error", out double t) ? $", test_error {Num(t)}" : "")
                 + $", {r.Values.Count} measures");
             if (step == steps[^1]) Console.WriteLine($"data: {r.Source.Run!.DataNote}.");
         }

@@ -101,8 +101,8 @@ internal static class TrainCommand
                 return InterruptedExitCode;
             default:
                 var f = result.Final;
-                string test = f.TryGetValue("test_acc", out double ta) ? $", test_acc {ta:0.####}" : "";
-                Console.WriteLine($"done: {result.Steps} steps (stop rule: {result.Reason}), t = {result.Time:G6}, loss {f["train_loss"]:G6}, log loss {f["train_log_loss"]:G6}, train_acc {f["train_acc"]:0.####}{test}, {result.WallSeconds:0.0} s");
+                string test = f.TryGetValue("test_error", out double te) ? $", test_error {te:0.####}" : "";
+                Console.WriteLine($"done: {result.Steps} steps (stop rule: {result.Reason}), t = {result.Time:G6}, loss {f["train_loss"]:G6}, log loss {f["train_log_loss"]:G6}, train_error {f["train_error"]:0.####}{test}, {result.WallSeconds:0.0} s");
                 Console.WriteLine($"run directory: {dir}");
                 return 0;
         }

@@ -164,7 +164,7 @@ internal sealed class RunScanner(string root)
             o["rows"] = m.Rows.Count;
             int step = m.IndexOf("step");
             o["last_step"] = m.Rows.Count > 0 && step >= 0 ? m.Rows[^1][step] : null;
-            int loss = m.IndexOf("loss");
+            int loss = m.IndexOf("train_loss");
             o["loss"] = m.Rows.Count > 0 && loss >= 0 && double.IsFinite(m.Rows[^1][loss]) ? m.Rows[^1][loss] : null;
             o["finished"] = m.Finished;
             o["modified"] = File.GetLastWriteTimeUtc(Path.Combine(dir, "metrics.csv")).ToString("O");

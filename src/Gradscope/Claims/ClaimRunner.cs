@@ -62,6 +62,7 @@ public static class ClaimRunner
                 var missing = outcome.Missing(def);
                 if (missing.Count > 0)
                     throw new InvalidOperationException($"{def.Source}: the rule's outcome is incomplete: {string.Join("; ", missing)}.");
+                CheckKeys(def, outcome);
                 if (def.Notes is not null) outcome.Notes.Insert(0, def.Notes);
                 result = new ClaimResult
                 {
@@ -148,5 +149,14 @@ public static class ClaimRunner
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
         return $"{cpu}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}";
+    }
+
+    // Every registry key a reported number carries must name a registry quantity (summary.json's keys are the registry's).
+    private static void CheckKeys(ClaimDefinition def, ClaimOutcome outcome)
+    {
+        var numbers = outcome.Numbers.Concat(outcome.Controls.SelectMany(c => c.Checks));
+        foreach (var e in numbers)
+            if (e.Key is string k && Measures.Registry.MeasureRegistry.Find(k) is null)
+                throw new InvalidOperationException($"{def.Source}: the number '{e.Name}' carries key '{k}', which is not a registry key (`gradscope measures` lists them).");
     }
 }

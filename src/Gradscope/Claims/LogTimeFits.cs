@@ -2,18 +2,18 @@ namespace Gradscope.Claims;
 
 /// <summary>
 /// Pieces of a probed training curve the verdict rules share: where the terminal phase of training begins
-/// (100% training accuracy from that probe on) and a metric's least-squares slope against log10 t over a phase.
+/// (training error 0 from that probe on) and a metric's least-squares slope against log10 t over a phase.
 /// </summary>
 public static class LogTimeFits
 {
     /// <summary>
-    /// The index of the first probe from which every later probe has training accuracy 1 (the terminal phase of
-    /// training, Papyan et al. 2020), or <c>accuracy.Count</c> when the last probe is below 1.
+    /// The index of the first probe from which every later probe has training error 0 (100% training accuracy: the
+    /// terminal phase of training, Papyan et al. 2020), or <c>trainError.Count</c> when the last probe has an error.
     /// </summary>
-    public static int TerminalPhaseStart(IReadOnlyList<double> accuracy)
+    public static int TerminalPhaseStart(IReadOnlyList<double> trainError)
     {
-        int start = accuracy.Count;
-        while (start > 0 && accuracy[start - 1] >= 1) start--;
+        int start = trainError.Count;
+        while (start > 0 && trainError[start - 1] <= 0) start--;
         return start;
     }
 

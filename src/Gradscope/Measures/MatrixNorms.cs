@@ -27,7 +27,7 @@ public static class Rho
     public static double OfOperators(IReadOnlyList<LayerOperator> operators) => Product(operators.Select(op => op.Frobenius()).ToArray());
 
     /// <summary>The product of given per-layer Frobenius norms, in layer order (the one place rho is formed; the registry's
-    /// "rho" and "rho_kernel" and the claims all come here).</summary>
+    /// "rho" and "rho_kernel", the training probe's rho and the claims all come here).</summary>
     public static double Product(ReadOnlySpan<double> frobeniusNorms)
     {
         double p = 1;

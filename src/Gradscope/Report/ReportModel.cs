@@ -110,6 +110,12 @@ public sealed record Evidence
     public string? CheckId { get; init; }
     /// <summary>The literature statement the check operationalizes (paper, theorem); null for a plain number.</summary>
     public string? Source { get; init; }
+    /// <summary>
+    /// The registry key of the quantity (<c>gradscope measures</c>, docs/measure.md; e.g. "rho", "test_error",
+    /// "layer.1.stable_rank") when the number is exactly one, so summary.json names it as every other file does; null
+    /// otherwise. The report shows <see cref="Name"/>. The claim runner refuses a key that is not in the registry.
+    /// </summary>
+    public string? Key { get; init; }
 
     /// <summary>The one-sided comparison operators <see cref="Check"/> accepts (a bracket uses <see cref="CheckIn"/>).</summary>
     public static IReadOnlyList<string> Comparisons { get; } = ["<=", ">=", "<", ">", "="];

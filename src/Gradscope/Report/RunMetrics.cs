@@ -1,10 +1,12 @@
 using System.Globalization;
+using Gradscope.Measures.Registry;
 
 namespace Gradscope.Report;
 
 /// <summary>
 /// The probe rows of one training run directory (its metrics.csv) as columns of numbers, plus whether the
-/// run has finished (final.json present). Read-only: a run still training can be read at any time; a row
+/// run has finished (final.json present). Columns are registry keys; a run written with the old names reads through
+/// <see cref="MeasureAliases"/>. Read-only: a run still training can be read at any time; a row
 /// being written (no trailing newline yet) is left for the next read.
 /// </summary>
 public sealed class RunMetrics
@@ -98,7 +100,22 @@ public sealed class RunMetrics
                 row[c] = double.TryParse(cells[c], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : double.NaN;
             rows.Add(row);
         }
+        Canonicalize(columns, rows);
         return new RunMetrics(runDir, columns, rows, File.Exists(Path.Combine(runDir, "final.json")));
+    }
+
+    // A run written before the registry keys (fro[NAME], min_margin, gamma, loss, train_acc, ...) reads under the
+    // registry keys, its values converted (MeasureAliases); an old column whose key the file also holds keeps its name.
+    private static void Canonicalize(string[] columns, List<double[]> rows)
+    {
+        var aliases = MeasureAliases.Columns(columns);
+        var present = columns.Where((_, c) => aliases[c] is null).ToHashSet(StringComparer.Ordinal);
+        for (int c = 0; c < columns.Length; c++)
+        {
+            if (aliases[c] is not { } a || !present.Add(a.Key)) continue;
+            columns[c] = a.Key;
+            foreach (var row in rows) row[c] = a.Convert(row[c]);
+        }
     }
 
     private static string Truncate(string s) => s.Length <= 60 ? s : s[..60] + "...";

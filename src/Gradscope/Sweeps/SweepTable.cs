@@ -37,7 +37,7 @@ public static class SweepTable
         foreach (var p in points)
         {
             var hp = Parse(p.Hyperparameters, $"{indexPath}: point {p.Index} hyperparameters");
-            var m = p.Metrics is null ? [] : Parse(p.Metrics, $"{indexPath}: point {p.Index} final metrics");
+            var m = p.Metrics is null ? [] : Canonical(Parse(p.Metrics, $"{indexPath}: point {p.Index} final metrics"));
             foreach (var k in hp.Keys) if (!hpKeys.Contains(k)) hpKeys.Add(k);
             foreach (var k in m.Keys) if (!metricKeys.Contains(k)) metricKeys.Add(k);
             hparams.Add(hp); metrics.Add(m);
@@ -166,6 +166,26 @@ public static class SweepTable
             return d;
         }
         catch (JsonException e) { throw new SweepException($"{what}: not valid JSON: {e.Message}"); }
+    }
+
+    // Final metrics of a run written before the registry keys (train_acc, test_acc, fro[NAME], ...) under the registry
+    // keys (MeasureAliases), in file order; an old key whose registry key is also present keeps its name.
+    static Dictionary<string, string> Canonical(Dictionary<string, string> metrics)
+    {
+        var keys = metrics.Keys.ToList();
+        var aliases = Measures.Registry.MeasureAliases.Columns(keys);
+        var d = new Dictionary<string, string>();
+        for (int i = 0; i < keys.Count; i++)
+        {
+            string k = keys[i], v = metrics[k];
+            if (aliases[i] is { } a && !metrics.ContainsKey(a.Key))
+            {
+                k = a.Key;
+                if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x)) v = Number(a.Convert(x));
+            }
+            d[k] = v;
+        }
+        return d;
     }
 
     static string Quote(string s) =>

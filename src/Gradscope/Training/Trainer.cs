@@ -62,7 +62,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             if (Test.Classes != Train.Classes) throw config.Error("data.test", $"has {Test.Classes} classes but the training set has {Train.Classes}");
             _testEval = new ProbeEvaluation<T>(Model, Test, loss, config.Loss.TargetScale);
         }
-        Probes.Add(new CoreProbe<T>(Model.Weights.Select(w => w.Name), Test is not null));
+        Probes.Add(new CoreProbe<T>(Model.Weights.Count, Test is not null));
         BatchSize = config.Algorithm.BatchSize > 0 ? Math.Min(config.Algorithm.BatchSize, Train.N) : 0;
         if (BatchSize > 0) { _order = Enumerable.Range(0, Train.N).ToArray(); _cursor = Train.N; }
     }
@@ -132,6 +132,12 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             if (dir is null) throw new ArgumentException("Resume needs a run directory.");
             var state = Checkpoint.Load(dir, TrainConfigWriter.Hashes(Config));
             Restore(state, dir);
+            // checked before the metrics files are opened (and cut back to the checkpoint): a refused resume changes nothing
+            if (_trainEval.IsOperator.Any(x => x) && TrainerMetrics.HasOldNames(dir, header))
+            {
+                throw new InvalidDataException($"'{dir}': metrics.csv was written with the old column names, whose fro[NAME] of a conv or locally connected layer held the kernel norm ||w_k||_F; "
+                    + "this version records the operator's ||T_k||_F (layer.{k}.frobenius), so the run cannot continue in the same columns; start a new run (the old one stays readable).");
+            }
             metrics = new TrainerMetrics(dir, header, state.MetricsLengths);
             Checkpoint.CleanOrphans(dir, state.Step, Config.Probes.KeepCheckpoints);
             probedAt = state.LastProbeStep;
@@ -305,14 +311,18 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         foreach (var k in last.Keys) final[k] = last.Get(k)!.Value;
         final["train_loss"] = _trainEval.L;
         final["train_log_loss"] = _trainEval.LogL;
-        final["train_acc"] = _trainEval.Accuracy;
-        if (_testEval is not null) final["test_acc"] = _testEval.Accuracy;
+        final["train_error"] = 1 - _trainEval.Accuracy;
+        if (_testEval is not null) final["test_error"] = 1 - _testEval.Accuracy;
         final["steps"] = _step;
         final["time"] = _time;
         final["wall_s"] = wall;
         if (!double.IsNaN(_lastStepFraction)) final["last_step_fraction"] = _lastStepFraction;
         Algorithm.AddDiagnostics(final);
-        return new TrainerResult { Status = status, Reason = reason, Steps = _step, Time = _time, WallSeconds = wall, Final = final, Rows = rows };
+        return new TrainerResult
+        {
+            Status = status, Reason = reason, Steps = _step, Time = _time, WallSeconds = wall, Final = final, Rows = rows,
+            TrainAccuracy = _trainEval.Accuracy, TestAccuracy = _testEval?.Accuracy,
+        };
     }
 
     private static void WriteFinal(string dir, TrainerResult result)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Gradscope.Measures.Registry;
 
 namespace Gradscope.Training;
 
@@ -10,12 +11,17 @@ namespace Gradscope.Training;
 /// declared at start appear only in metrics.jsonl) and metrics.jsonl (one JSON object per row with
 /// every key set in that row; non-finite values as null). Files are flushed after every row, and a
 /// resume truncates them to the lengths recorded in the checkpoint, so rows are never duplicated.
+/// A resumed run whose files were written with the old names of registry quantities (fro[NAME], min_margin, gamma,
+/// loss, train_acc, ...; <see cref="MeasureAliases"/>) continues in its own columns, values converted back, so each
+/// file keeps one vocabulary; readers map the old names.
 /// </summary>
 public sealed class TrainerMetrics : IDisposable
 {
     private readonly string[] _header;
     private readonly FileStream _csv, _jsonl;
     private readonly StringBuilder _line = new();
+    // Continuing an old run: the name each key is written under and its conversion (null: the keys themselves).
+    private readonly Dictionary<string, MeasureAliases.Alias>? _old;
 
     /// <summary>Opens the files in <paramref name="dir"/>: new files with a header, or (resume) existing files cut to the recorded lengths.</summary>
     public TrainerMetrics(string dir, IReadOnlyList<string> header, (long Csv, long Jsonl)? resumeAt)
@@ -26,6 +32,7 @@ public sealed class TrainerMetrics : IDisposable
         {
             if (!File.Exists(csv) || new FileInfo(csv).Length < at.Csv || !File.Exists(jsonl) || new FileInfo(jsonl).Length < at.Jsonl)
                 throw new InvalidDataException($"'{dir}': metrics.csv/metrics.jsonl are shorter than the checkpoint recorded ({at.Csv}/{at.Jsonl} bytes); the run directory was altered.");
+            _old = OldNames(csv, _header);
             CheckResumePoint(dir, csv, jsonl, at);
             _csv = new FileStream(csv, FileMode.Open, FileAccess.Write, FileShare.Read);
             _csv.SetLength(at.Csv); _csv.Position = at.Csv;
@@ -67,7 +74,36 @@ public sealed class TrainerMetrics : IDisposable
         return b;
     }
 
-    private string HeaderLine() => string.Join(",", _header.Select(Csv)) + "\n";
+    private string HeaderLine() => string.Join(",", _header.Select(Name).Select(Csv)) + "\n";
+
+    private string Name(string key) => _old is not null && _old.TryGetValue(key, out var a) ? a.Old : key;
+
+    private double Value(string key, double v) => _old is not null && _old.TryGetValue(key, out var a) ? a.Convert(v) : v;
+
+    // The old names of a metrics.csv header that reads, through the aliases, as exactly <paramref name="header"/>
+    // (keyed by registry key), or null when the header is not an old one (then the resume check compares it as it is).
+    private static Dictionary<string, MeasureAliases.Alias>? OldNames(string csv, string[] header)
+    {
+        string first;
+        using (var reader = new StreamReader(new FileStream(csv, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)))
+            first = reader.ReadLine() ?? "";
+        var columns = first.Split(',');
+        var aliases = MeasureAliases.Columns(columns);
+        if (!aliases.Any(a => a is not null) || columns.Length != header.Length) return null;
+        for (int i = 0; i < columns.Length; i++)
+            if ((aliases[i]?.Key ?? columns[i]) != header[i]) return null;
+        return aliases.Where(a => a is not null).ToDictionary(a => a!.Key, a => a!, StringComparer.Ordinal);
+    }
+
+    /// <summary>Whether the files continue a run written with the old names (see the class remarks).</summary>
+    public bool ContinuesOldNames => _old is not null;
+
+    /// <summary>Whether <paramref name="dir"/>'s metrics.csv has the old-name header of <paramref name="header"/> (read only; false without the file).</summary>
+    public static bool HasOldNames(string dir, IReadOnlyList<string> header)
+    {
+        string csv = Path.Combine(dir, "metrics.csv");
+        return File.Exists(csv) && OldNames(csv, header.ToArray()) is not null;
+    }
 
     /// <summary>The CSV header keys.</summary>
     public IReadOnlyList<string> Header => _header;
@@ -82,7 +118,7 @@ public sealed class TrainerMetrics : IDisposable
         for (int i = 0; i < _header.Length; i++)
         {
             if (i > 0) _line.Append(',');
-            if (row.Get(_header[i]) is double v) _line.Append(Number(v));
+            if (row.Get(_header[i]) is double v) _line.Append(Number(Value(_header[i], v)));
         }
         _line.Append('\n');
         Write(_csv, _line.ToString());
@@ -92,8 +128,8 @@ public sealed class TrainerMetrics : IDisposable
         {
             if (!first) _line.Append(',');
             first = false;
-            double v = row.Get(k)!.Value;
-            _line.Append(JsonSerializer.Serialize(k)).Append(':').Append(double.IsFinite(v) ? Number(v) : "null");
+            double v = Value(k, row.Get(k)!.Value);
+            _line.Append(JsonSerializer.Serialize(Name(k))).Append(':').Append(double.IsFinite(v) ? Number(v) : "null");
         }
         _line.Append("}\n");
         Write(_jsonl, _line.ToString());

@@ -48,8 +48,12 @@ public sealed record TrainerResult
     public double Time { get; init; }
     /// <summary>Wall-clock seconds (summed over sessions).</summary>
     public double WallSeconds { get; init; }
-    /// <summary>The final metrics (final.json): train_loss, train_log_loss, train_acc, test_acc, steps, time, wall_s and every last-probe metric.</summary>
+    /// <summary>The final metrics (final.json) under registry keys: train_loss, train_log_loss, train_error, test_error, steps, time, wall_s and every last-probe metric.</summary>
     public IReadOnlyDictionary<string, double> Final { get; init; } = new Dictionary<string, double>();
+    /// <summary>Accuracy on the training set at the final weights (correct / n; final.json records the registry's train_error = 1 - it).</summary>
+    public double TrainAccuracy { get; init; }
+    /// <summary>Accuracy on the test set at the final weights (final.json: test_error = 1 - it), or null without a test set.</summary>
+    public double? TestAccuracy { get; init; }
     /// <summary>Every probe row of this session, in order.</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Rows { get; init; } = [];
 }

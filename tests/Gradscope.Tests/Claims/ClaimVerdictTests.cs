@@ -114,6 +114,38 @@ public class ClaimVerdictTests
     }
 
     [Fact]
+    public void ReportedNumbersCarryRegistryKeysAndTheRunnerRefusesAnUnknownKey()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"gs-verdict-{Guid.NewGuid():N}");
+        try
+        {
+            var keyed = new Rule(ctx =>
+            {
+                var o = Outcome(ctx, 0.7, 0.1, 1.0, 0.9);
+                o.Numbers.Add(Evidence.Info("rho = prod ||W_k||_F", 12.5) with { Key = "rho" });
+                o.Numbers.Add(Evidence.Info("stable rank of weight 1", 3.25) with { Key = "layer.1.stable_rank" });
+                o.Numbers.Add(Evidence.Info("training accuracy", 1));   // no registry quantity: no key
+                return o;
+            });
+            var wrong = new Rule(ctx => { var o = Outcome(ctx, 0.7, 0.1, 1.0, 0.9); o.Numbers.Add(Evidence.Info("accuracy", 1) with { Key = "train_acc" }); return o; });
+            var summary = ClaimRunner.Run([(Def, keyed), (Def, wrong)], RunScale.Quick, 1, 1, dir);
+            Assert.Equal([Verdict.Reproduced, Verdict.Error], summary.Claims.Select(c => c.Verdict));
+            Assert.Contains("'train_acc', which is not a registry key", summary.Claims[1].Error);
+            // summary.json keeps each key beside its prose label; every key given is a registry key
+            var read = SummaryFile.Read(Path.Combine(dir, "summary.json"));
+            var numbers = read.Claims[0].Numbers;
+            Assert.Equal("rho", numbers.Single(e => e.Name.StartsWith("rho", StringComparison.Ordinal)).Key);
+            Assert.Equal("layer.1.stable_rank", numbers.Single(e => e.Name.StartsWith("stable", StringComparison.Ordinal)).Key);
+            Assert.Null(numbers.Single(e => e.Name == "training accuracy").Key);
+            Assert.All(read.Claims.SelectMany(c => c.Numbers).Where(e => e.Key is not null),
+                e => Assert.NotNull(Gradscope.Measures.Registry.MeasureRegistry.Find(e.Key!)));
+            // the report shows the label
+            Assert.Contains("stable rank of weight 1", File.ReadAllText(Path.Combine(dir, "report.html")));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void TheRunnerRefusesAnIncompleteOutcomeAndRecordsHypothesesAndControls()
     {
         string dir = Path.Combine(Path.GetTempPath(), $"gs-verdict-{Guid.NewGuid():N}");

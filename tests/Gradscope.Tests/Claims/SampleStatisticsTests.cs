@@ -71,9 +71,10 @@ public class LogTimeFitsTests
     [Fact]
     public void TerminalPhaseStartsAtTheFirstProbeFromWhichEveryProbeIsAtFullAccuracy()
     {
-        Assert.Equal(3, LogTimeFits.TerminalPhaseStart([0.1, 1, 0.99, 1, 1, 1]));   // a dip at probe 2 restarts the phase
-        Assert.Equal(0, LogTimeFits.TerminalPhaseStart([1.0, 1, 1]));
-        Assert.Equal(3, LogTimeFits.TerminalPhaseStart([1.0, 1, 0.5]));            // not in the phase at the end
+        // training errors per probe: the phase is the final run of zeros
+        Assert.Equal(3, LogTimeFits.TerminalPhaseStart([0.9, 0, 0.01, 0, 0, 0]));   // a miss at probe 2 restarts the phase
+        Assert.Equal(0, LogTimeFits.TerminalPhaseStart([0.0, 0, 0]));
+        Assert.Equal(3, LogTimeFits.TerminalPhaseStart([0.0, 0, 0.5]));             // not in the phase at the end
     }
 
     [Fact]

@@ -70,9 +70,9 @@ public class MeasureRunTests
             Assert.True(code == 0, err);
             var final = Final(dir);
             var m = Measures(Path.Combine(dir, "measures.json"));
-            Assert.Equal(final["train_acc"], m["run.train_acc"]);
-            Assert.Equal(final["test_acc"], m["run.test_acc"]);
-            Assert.Equal(final["loss"], m["run.train_loss"]);
+            Assert.Equal(final["train_error"], m["run.train_error"]);
+            Assert.Equal(final["test_error"], m["run.test_error"]);
+            Assert.Equal(final["train_loss"], m["run.train_loss"]);
             Assert.Contains("reproduced exactly", output);
             Assert.DoesNotContain("DIFFERS", output);
             Assert.Contains("rows checked against data_indices.json", output);
@@ -82,8 +82,8 @@ public class MeasureRunTests
             if (which == "b")
             {
                 // f64: the suite's own float64 forward pass (a second route) agrees with the run's accuracy; split test part = 30% of 3s and 8s.
-                Assert.Equal(1 - final["train_acc"], m["train_error"], 15);
-                Assert.Equal(1 - final["test_acc"], m["test_error"], 15);
+                Assert.Equal(final["train_error"], m["train_error"], 15);
+                Assert.Equal(final["test_error"], m["test_error"], 15);
                 Assert.Equal("binary", doc.GetProperty("task").GetString());
             }
             // --outputs: per-row margins in data-row order; a sample is right iff its margin is positive.
@@ -92,7 +92,7 @@ public class MeasureRunTests
             Assert.Equal([which == "a" ? 200 : 150], margins.Shape);
             Assert.Equal(which == "a" ? [200, 10] : [150, 1], Gradscope.Data.Npy.Read(Path.Combine(dir, arrays.GetProperty("train.outputs").GetString()!)).Shape);
             Assert.Equal(m["margin.mean"], margins.Data.Average(), 12);
-            if (which == "b") Assert.Equal(final["train_acc"], margins.Data.Count(v => v > 0) / (double)margins.Data.Length);
+            if (which == "b") Assert.Equal(final["train_error"], 1 - margins.Data.Count(v => v > 0) / (double)margins.Data.Length);
             if (which == "b")
             {
                 // --hessian exact with the run's own loss: all P = 64*16 + 16 eigenvalues, their sum is the trace, the loss is the run's.
@@ -100,7 +100,7 @@ public class MeasureRunTests
                 Assert.Equal(64 * 16 + 16, eig.Length);
                 Assert.Equal(m["hessian.trace"], eig.Sum(), 1e-9 * eig.Sum(Math.Abs));
                 Assert.Equal(eig[0], m["hessian.lambda_min"]);
-                Assert.Equal(final["loss"], m["hessian.loss"], 12);
+                Assert.Equal(final["train_loss"], m["hessian.loss"], 12);
                 Assert.False(doc.GetProperty("omitted").TryGetProperty("hessian.*", out _));
             }
             // --spectra: sum of squared singular values = ||W||_F^2, the largest = ||W||_2.
@@ -123,19 +123,19 @@ public class MeasureRunTests
         {
             string dir = Train(root, "a", ConfigA);
             var metrics = File.ReadAllLines(Path.Combine(dir, "metrics.csv"));
-            int accCol = Array.IndexOf(metrics[0].Split(','), "train_acc");
+            int accCol = Array.IndexOf(metrics[0].Split(','), "train_error");
             var accAt = metrics.Skip(1).Select(l => l.Split(',')).ToDictionary(c => long.Parse(c[0], CultureInfo.InvariantCulture), c => double.Parse(c[accCol], CultureInfo.InvariantCulture));
 
             // One kept checkpoint: its accuracy is the probe row of that step in metrics.csv.
             var (code, _, err) = Run($"measure --run \"{dir}\" --step 20");
             Assert.True(code == 0, err);
-            Assert.Equal(accAt[20], Measures(Path.Combine(dir, "measures-step-20.json"))["run.train_acc"]);
+            Assert.Equal(accAt[20], Measures(Path.Combine(dir, "measures-step-20.json"))["run.train_error"]);
 
             // Every kept checkpoint: the table over steps has the rows 0, 20, 40, 60 with metrics.csv's accuracies.
             (code, _, err) = Run($"measure --run \"{dir}\" --all-checkpoints");
             Assert.True(code == 0, err);
             var csv = File.ReadAllLines(Path.Combine(dir, "measures-over-steps.csv"));
-            int col = Array.IndexOf(csv[0].Split(','), "run.train_acc");
+            int col = Array.IndexOf(csv[0].Split(','), "run.train_error");
             Assert.Equal(["0", "20", "40", "60"], csv.Skip(1).Select(l => l.Split(',')[0]));
             foreach (var row in csv.Skip(1).Select(l => l.Split(',')))
                 Assert.Equal(accAt[long.Parse(row[0], CultureInfo.InvariantCulture)], double.Parse(row[col], CultureInfo.InvariantCulture));
@@ -170,7 +170,7 @@ public class MeasureRunTests
             (code, string output, err) = Run($"measure --run \"{other}\"");
             Assert.True(code == 0, err);
             Assert.Contains("data_indices.json is absent", output);
-            Assert.Equal(Final(other)["train_acc"], Measures(Path.Combine(other, "measures.json"))["run.train_acc"]);
+            Assert.Equal(Final(other)["train_error"], Measures(Path.Combine(other, "measures.json"))["run.train_error"]);
 
             // No config.yaml; --step without --run.
             (code, _, err) = Run($"measure --run \"{root}\"");

@@ -25,7 +25,7 @@ public class TrainCommandTests
             foreach (var f in new[] { "config.yaml", "metrics.csv", "metrics.jsonl", "log.txt", "model.safetensors", "final.json", "checkpoints/latest.json" })
                 Assert.True(File.Exists(Path.Combine(run, f)), f);
             Assert.Contains("\"status\": \"completed\"", File.ReadAllText(Path.Combine(run, "final.json")));
-            Assert.StartsWith("step,t,wall_s,loss,log_loss,train_acc", File.ReadAllLines(Path.Combine(run, "metrics.csv"))[0]);
+            Assert.StartsWith("step,t,wall_s,train_loss,train_log_loss,train_error", File.ReadAllLines(Path.Combine(run, "metrics.csv"))[0]);
             Assert.Equal(["0", "20", "40", "60"], File.ReadAllLines(Path.Combine(run, "metrics.csv")).Skip(1).Select(l => l.Split(',')[0]));
         }
         finally { Directory.Delete(root, true); }

@@ -133,7 +133,7 @@ public class DashboardBrowserTests(ChromiumFixture f, ITestOutputHelper output) 
             await WaitRows("() => window.gradscopeRows >= 1");
             int first = await page.EvaluateAsync<int>("() => window.gradscopeRows");
             await WaitRows($"() => window.gradscopeRows > {first}");
-            int drawn = await page.Locator("#chart-loss g.mark-symbol.role-mark path").CountAsync();
+            int drawn = await page.Locator("#chart-train_loss g.mark-symbol.role-mark path").CountAsync();
             Assert.True(drawn > first, $"{drawn} loss points drawn after {first} rows");
             // the index lists the run and links to its page
             await page.GotoAsync(url.AbsoluteUri);

@@ -17,12 +17,12 @@ public class PlotAndTableTests
         return d;
     }
 
-    /// <summary>A run directory whose metrics.csv holds loss = 10 exp(-step/1000) and acc = step/(step+100) at the given steps.</summary>
+    /// <summary>A run directory whose metrics.csv holds train_loss = 10 exp(-step/1000) and (a made-up curve) train_error = step/(step+100) at the given steps.</summary>
     internal static string FakeRun(string parent, string name, IEnumerable<long> steps, bool finished = true, string tail = "")
     {
         string dir = Path.Combine(parent, name);
         Directory.CreateDirectory(dir);
-        var sb = new StringBuilder("step,t,wall_s,loss,train_acc\n");
+        var sb = new StringBuilder("step,t,wall_s,train_loss,train_error\n");
         foreach (long s in steps)
             sb.Append(CultureInfo.InvariantCulture, $"{s},{s * 0.1},{s * 0.001},{10 * Math.Exp(-s / 1000.0):R},{s / (s + 100.0):R}\n");
         sb.Append(tail);
@@ -39,9 +39,9 @@ public class PlotAndTableTests
         {
             string run = FakeRun(root, "r", [0, 10, 20], finished: false, tail: "30,3,0.03,1.2");
             var m = RunMetrics.Read(run);
-            Assert.Equal(["step", "t", "wall_s", "loss", "train_acc"], m.Columns);
+            Assert.Equal(["step", "t", "wall_s", "train_loss", "train_error"], m.Columns);
             Assert.Equal([0.0, 10, 20], m.Column("step"));
-            Assert.Equal(10 * Math.Exp(-0.02), m.Column("loss")[2]);
+            Assert.Equal(10 * Math.Exp(-0.02), m.Column("train_loss")[2]);
             Assert.False(m.Finished);
             Assert.Throws<KeyNotFoundException>(() => m.Column("nope"));
             File.AppendAllText(Path.Combine(run, "metrics.csv"), "\n40,4,0.04,1,0.5\n");
@@ -79,15 +79,15 @@ public class PlotAndTableTests
         try
         {
             var runs = new[] { new PlotRun("a", RunMetrics.Read(FakeRun(root, "a", Enumerable.Range(0, 50).Select(i => (long)i * 200)))) };
-            var loss = PlotPage.MetricChart(runs, "loss", "step").VegaLite.ToJsonString();
-            var acc = PlotPage.MetricChart(runs, "train_acc", "step").VegaLite.ToJsonString();
+            var loss = PlotPage.MetricChart(runs, "train_loss", "step").VegaLite.ToJsonString();
+            var acc = PlotPage.MetricChart(runs, "train_error", "step").VegaLite.ToJsonString();
             Assert.Contains("\"log\"", loss);   // 10 exp(-step/1000) falls from 10 to 5.5e-4 over steps 0..9800
             Assert.DoesNotContain("\"log\"", acc);  // acc spans 0.67..0.99 and the positive steps 200..9800 less than two decades
             var wide = new[] { new PlotRun("w", RunMetrics.Read(FakeRun(root, "w", [0, 1, 10, 100, 1000, 10000]))) };
-            var accWide = PlotPage.MetricChart(wide, "train_acc", "step");
+            var accWide = PlotPage.MetricChart(wide, "train_error", "step");
             Assert.Equal("log", (string?)accWide.VegaLite["encoding"]!["x"]!["scale"]!["type"]);   // steps 1..10^4
             Assert.Null(accWide.VegaLite["encoding"]!["y"]!["scale"]!["type"]);                    // acc = 0 at step 0: not positive
-            Assert.Equal(["loss", "train_acc"], PlotPage.MetricColumns(runs));
+            Assert.Equal(["train_loss", "train_error"], PlotPage.MetricColumns(runs));
         }
         finally { Directory.Delete(root, true); }
     }
@@ -160,12 +160,13 @@ public class PlotAndTableTests
             var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal(4, lines.Length);
             var header = SweepTable.SplitCsv(lines[0]);
-            Assert.Equal(["point", "status", "seed", "wall_s", "directory", "algorithm.eta", "model.mlp.widths", "train_acc", "test_acc", "loss", "bound.bft", "rho"], header);
+            Assert.Equal(["point", "status", "seed", "wall_s", "directory", "algorithm.eta", "model.mlp.widths", "train_error", "test_error", "train_loss", "bound.bft", "rho"], header);
             var rows = lines.Skip(1).Select(SweepTable.SplitCsv).ToList();
             Assert.All(rows, r => Assert.Equal(header.Count, r.Count));
             string Cell(int row, string col) => rows[row][header.IndexOf(col)];
-            Assert.Equal(("done", "0.1", "1.0", "12.5", "30000"), (Cell(0, "status"), Cell(0, "algorithm.eta"), Cell(0, "train_acc"), Cell(0, "rho"), Cell(0, "bound.bft")));
-            Assert.Equal(("failed", "", ""), (Cell(1, "status"), Cell(1, "train_acc"), Cell(1, "rho")));
+            // the point's final metrics were stored with the old names (train_acc, test_acc, loss): read under the registry keys, 1 - 1.0 = 0
+            Assert.Equal(("done", "0.1", "0", "12.5", "30000"), (Cell(0, "status"), Cell(0, "algorithm.eta"), Cell(0, "train_error"), Cell(0, "rho"), Cell(0, "bound.bft")));
+            Assert.Equal(("failed", "", ""), (Cell(1, "status"), Cell(1, "train_error"), Cell(1, "rho")));
             Assert.Equal(("pending", "1, or more"), (Cell(2, "status"), Cell(2, "algorithm.eta")));   // a comma inside a value is quoted
             Assert.Contains("\"1, or more\"", lines[3]);
             // not a sweep: a clear error

@@ -79,17 +79,22 @@ public class MeasureProbeTests
             Assert.True(r.ContainsKey("layer.0.spectral") && r.ContainsKey("layer.1.spectral") && r.ContainsKey("rho") && r.ContainsKey("margin.min"));
             Assert.Equal((long)r["step"] % 20 == 0 || (long)r["step"] == 30, r.ContainsKey("nc1"));
         }
-        // The final row against the final weights: MathNet SVD of each layer, and the probe's own rho.
+        // The final row against the final weights: MathNet SVD and Frobenius norm of each layer; rho (a key both the
+        // built-in probe and the selection write, once) against their product; the built-in values unchanged by the selection.
         var last = rows[^1];
         var ws = trainer.Model.Weights;
+        double rhoCheck = 1;
         for (int k = 0; k < ws.Count; k++)
         {
             var w = ws[k].Value;
             var m = Matrix<double>.Build.Dense(w.Shape[0], w.Shape[1], (i, j) => w[i, j]);
             Assert.Equal(m.Svd(false).S[0], last[$"layer.{k}.spectral"], 9);
+            Assert.Equal(m.FrobeniusNorm(), last[$"layer.{k}.frobenius"], 12);
+            rhoCheck *= m.FrobeniusNorm();
         }
-        Assert.Equal(baseRows[^1]["rho"], last["rho"], 12);
-        Assert.Equal(baseRows[^1]["min_margin"], last["margin.min"], 12);
+        Assert.Equal(rhoCheck, last["rho"], 12);
+        Assert.Equal(baseRows[^1]["rho"], last["rho"]);
+        Assert.Equal(baseRows[^1]["margin.min"], last["margin.min"]);
     }
 
     private static (IReadOnlyList<IReadOnlyDictionary<string, double>> Rows, long BetweenProbes) Run(TrainConfig config, bool withMeasures, out Trainer<double> trainer)

@@ -31,7 +31,7 @@ public class SweepEndToEndTests
                 Assert.Equal(PointStatus.Done, p.Status);
                 var final = JsonDocument.Parse(p.Metrics!).RootElement;
                 Assert.Equal(20, final.GetProperty("steps").GetDouble());
-                Assert.InRange(final.GetProperty("test_acc").GetDouble(), 0, 1);
+                Assert.InRange(final.GetProperty("test_error").GetDouble(), 0, 1);
                 var runDir = SweepWorker.RunDirectory(Path.Combine(dir, p.Directory));
                 Assert.True(File.Exists(Path.Combine(runDir, "checkpoints", "latest.json")));
                 // The run's config is the point's config: the swept width is in it.
@@ -60,8 +60,8 @@ public class SweepEndToEndTests
                 var final = JsonDocument.Parse(p.Metrics!).RootElement;
                 var m = ranked.Single(r => r.Index == p.Index);
                 Assert.Equal(final.GetProperty("rho").GetDouble(), m.Measures["rho"], 1e-9 * final.GetProperty("rho").GetDouble());
-                Assert.Equal(final.GetProperty("min_margin").GetDouble(), m.Measures["margin.min"], 1e-9);
-                Assert.Equal(final.GetProperty("train_acc").GetDouble() - final.GetProperty("test_acc").GetDouble(), m.Gap, 15);
+                Assert.Equal(final.GetProperty("margin.min").GetDouble(), m.Measures["margin.min"], 1e-9);
+                Assert.Equal(final.GetProperty("test_error").GetDouble() - final.GetProperty("train_error").GetDouble(), m.Gap, 15);
                 Assert.DoesNotContain("generalization_gap", m.Measures.Keys);
             }
 

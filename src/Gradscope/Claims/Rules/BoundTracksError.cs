@@ -56,7 +56,7 @@ public sealed class BoundTracksError : IClaimRule
                 double gq = margins.Quantile(q);
                 int maxWidth = weights.Max(w => Math.Max(w.Rows, w.Cols));
                 double violation = margins.Sorted.Count(m => m < gq) / (double)n;
-                nets.Add(new Net(p, s, 1 - result.Final["test_acc"], result.Final["train_acc"], result.Final["train_loss"], r, rho, gq,
+                nets.Add(new Net(p, s, result.Final["test_error"], result.TrainAccuracy, result.Final["train_loss"], r, rho, gq,
                     gq > 0 ? r * xf / (n * gq) : double.NaN,
                     gq > 0 ? BftBound.Theorem11(violation, spectral, norms21, xf, gq, n, maxWidth) : double.NaN,
                     VcBound.Of(parameters, weights.Count, n), result.Steps, result.Reason ?? ""));

@@ -56,7 +56,7 @@ public sealed class CompositionalSparsity : IClaimRule
             {
                 ctx.Progress($"{name}: training (step-size selection)");
                 var result = ctx.Run(trainer, name);
-                return (Parameters: trainer.Model.ParameterCount, Validation: Error(trainer, validation[job.Net]), Test: (double?)(1 - result.Final["test_acc"]), Failure: (string?)null);
+                return (Parameters: trainer.Model.ParameterCount, Validation: Error(trainer, validation[job.Net]), Test: (double?)result.Final["test_error"], Failure: (string?)null);
             }
             catch (InvalidOperationException e)
             {
@@ -90,7 +90,7 @@ public sealed class CompositionalSparsity : IClaimRule
                 majority = Math.Min(ones, 1 - ones);
                 linear = LinearBaseline.Error(LinearBaseline.Fit(trainer.Train), test);
             }
-            return (Error: 1 - result.Final["test_acc"], Majority: majority, Linear: linear);
+            return (Error: result.Final["test_error"], Majority: majority, Linear: linear);
         });
         var at = sweep.Zip(swept).ToDictionary(x => x.First, x => x.Second);
         foreach (string net in NetKeys)

@@ -43,7 +43,7 @@ public sealed class ConvBound : IClaimRule
             double minMargin = margins.Min();
             // the margin bound needs a positive minimum margin; without one the train_fit hypothesis fails and no bound is judged
             var bound = minMargin > 0 ? ConvKernelNormBound.Of(trainer.Model, maxNorm, train.N, minMargin) : null;
-            return new Net(train.N, margins.Count(m => m > 0) / (double)train.N, 1 - result.Final["test_acc"], minMargin, bound, atInit,
+            return new Net(train.N, margins.Count(m => m > 0) / (double)train.N, result.Final["test_error"], minMargin, bound, atInit,
                 result.Steps, result.Reason ?? "", trainer.Model.IsHomogeneous, result.Final["train_loss"]);
         }).ToList();
 
@@ -53,7 +53,7 @@ public sealed class ConvBound : IClaimRule
         outcome.Hypotheses.Add(ctx.Hypothesis("bias_free", nets.All(x => x.Homogeneous) ? 1 : 0));
         outcome.Hypotheses.Add(ctx.Hypothesis("nets", nets.Count));
         foreach (var x in nets)
-            outcome.Numbers.Add(Evidence.Info($"n = {x.N}: test error", x.TestError, $"training cross-entropy {ClaimContext.Fmt(x.TrainLoss)}, training accuracy {ClaimContext.Fmt(x.TrainAcc)}, min margin {ClaimContext.Fmt(x.MinMargin)} after {x.Steps} steps ({x.Reason})"));
+            outcome.Numbers.Add(Evidence.Info($"n = {x.N}: test error", x.TestError, $"training cross-entropy {ClaimContext.Fmt(x.TrainLoss)}, training accuracy {ClaimContext.Fmt(x.TrainAcc)}, min margin {ClaimContext.Fmt(x.MinMargin)} after {x.Steps} steps ({x.Reason})") with { Key = "test_error" });
         if (outcome.Hypotheses.Any(h => !h.Holds) || nets.Any(x => x.Bound is null)) return outcome;
 
         var err = nets.Select(x => x.TestError).ToList();
@@ -72,7 +72,7 @@ public sealed class ConvBound : IClaimRule
             string l = $"n = {x.N}";
             outcome.Numbers.Add(Evidence.Info($"{l}: kernel-norm bound", x.Bound!.KernelNorm));
             outcome.Numbers.Add(Evidence.Info($"{l}: dense-equivalent bound", x.Bound!.DenseEquivalent));
-            outcome.Numbers.Add(Evidence.Info($"{l}: prod_k ||w_k||_F (kernel rho)", x.Bound!.KernelRho));
+            outcome.Numbers.Add(Evidence.Info($"{l}: prod_k ||w_k||_F (kernel rho)", x.Bound!.KernelRho) with { Key = "rho_kernel" });
             outcome.Numbers.Add(Evidence.Info($"{l}: kernel / dense-equivalent bound after training", 1 / x.Bound!.Ratio,
                 $"at init {ClaimContext.Fmt(1 / x.AtInit.Ratio)}: set by the architecture (valid positions per tap), an identity, not a finding"));
         }

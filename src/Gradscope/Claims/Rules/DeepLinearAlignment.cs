@@ -117,8 +117,8 @@ public sealed class DeepLinearAlignment : IClaimRule
         }));
         ctx.Progress($"{name}: training");
         var result = ctx.Run(trainer, name);
-        var (accSteps, acc) = Rows.Series(result.Rows, "train_acc");
-        int first = acc.FindIndex(a => a >= 1.0);
+        var (accSteps, error) = Rows.Series(result.Rows, "train_error");
+        int first = error.FindIndex(e => e <= 0);
         double sep = first < 0 ? double.PositiveInfinity : accSteps[first];
         return new RunData(steps, f2, s2, align, sr, angle, layers, sep, result.Steps, Homogeneity.Error(trainer.Model, trainer.Train));
     }

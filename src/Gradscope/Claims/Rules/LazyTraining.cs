@@ -119,7 +119,7 @@ public sealed class LazyTraining : IClaimRule
             var kt = EmpiricalNtk.Compute(model, train);
             s.Change.Add(EmpiricalNtk.RelativeWeightChange(w0, model.Flat));
             s.Distance.Add(EmpiricalNtk.KernelDistance(k0, kt));
-            s.Progress.Add(result.Rows[^1]["loss"] / result.Rows[0]["loss"]);
+            s.Progress.Add(result.Rows[^1]["train_loss"] / result.Rows[0]["train_loss"]);
             s.Steps.Add(result.Steps);
         }
         return s;

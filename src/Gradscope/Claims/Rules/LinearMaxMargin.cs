@@ -101,8 +101,8 @@ public sealed class LinearMaxMargin : IClaimRule
         var (steps, angle) = Rows.Series(result.Rows, "angle_svm");
         var (_, cf) = Rows.Series(result.Rows, "angle_closed_form");
         var (_, res) = Rows.Series(result.Rows, "residual");
-        var (accSteps, acc) = Rows.Series(result.Rows, "train_acc");
-        int first = acc.FindIndex(a => a >= 1.0);
+        var (accSteps, error) = Rows.Series(result.Rows, "train_error");
+        int first = error.FindIndex(e => e <= 0);
         double separatedAt = first < 0 ? double.PositiveInfinity : accSteps[first];
         return new InitRun(scale, trainer.Model.Weights[0].Value.Span.ToArray(), steps, angle, cf, res, separatedAt, result.Steps);
     }

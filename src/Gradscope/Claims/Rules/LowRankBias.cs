@@ -60,9 +60,8 @@ public sealed class LowRankBias : IClaimRule
             var result = ctx.Run(trainer, name);
             var w = WeightMatrix.Of(trainer.Model)[layer];
             var s = SingularSpectrum.Of(w);
-            double? test = result.Final.TryGetValue("test_acc", out double ta) ? ta : null;
             return new Point(j.B == 0 ? n : j.B, j.Eta, j.Lambda, steps, s, NumericalRank.FromSpectrum(s, tol), EffectiveRank.FromSpectrum(s),
-                StableRank.From(FrobeniusNorm.Of(w), s[0]), result.Final["train_acc"], test);
+                StableRank.From(FrobeniusNorm.Of(w), s[0]), result.TrainAccuracy, result.TestAccuracy);
         });
         var at = jobs.Zip(results).ToDictionary(x => x.First, x => x.Second);
         var decayRuns = at.Where(x => x.Key.Lambda > 0).Select(x => x.Value).ToList();
@@ -84,8 +83,8 @@ public sealed class LowRankBias : IClaimRule
         {
             string label = Label(x, n);
             outcome.Numbers.Add(Evidence.Info($"{label}: numerical rank (tol {tol:G3})", x.Rank));
-            outcome.Numbers.Add(Evidence.Info($"{label}: effective rank", x.Effective));
-            outcome.Numbers.Add(Evidence.Info($"{label}: stable rank", x.Stable));
+            outcome.Numbers.Add(Evidence.Info($"{label}: effective rank", x.Effective) with { Key = $"layer.{layer}.effective_rank" });
+            outcome.Numbers.Add(Evidence.Info($"{label}: stable rank", x.Stable) with { Key = $"layer.{layer}.stable_rank" });
             outcome.Numbers.Add(Evidence.Info($"{label}: training accuracy", x.Acc));
             if (x.TestAcc is { } t) outcome.Numbers.Add(Evidence.Info($"{label}: test accuracy", t));
         }

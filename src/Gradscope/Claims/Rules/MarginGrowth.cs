@@ -45,8 +45,8 @@ public sealed class MarginGrowth : IClaimRule
         o.Numbers.Add(Evidence.Info("first probe step with n L < 1 (separation)", run.SeparatedAt));
         o.Numbers.Add(Evidence.Info("fitted slope of q_min - (2 - 2/L) log q_min against log t", c.Slope));
         o.Numbers.Add(Evidence.Info("plain slope of q_min against log t over the same probes (includes the log log t term)", c.PlainSlope));
-        o.Numbers.Add(Evidence.Info("gamma(T)", run.Gamma[^1]));
-        o.Numbers.Add(Evidence.Info("q_min(T)", run.QMin[^1]));
+        o.Numbers.Add(Evidence.Info("gamma(T)", run.Gamma[^1]) with { Key = "gamma_min" });
+        o.Numbers.Add(Evidence.Info("q_min(T)", run.QMin[^1]) with { Key = "margin.min" });
         o.Numbers.Add(Evidence.Info("smoothed margin at T", run.Smoothed[^1]));
         o.Numbers.Add(Evidence.Info("square-loss control: q_min(T)", square.QMin[^1]));
         o.Numbers.Add(Evidence.Info("square-loss control: fitted slope", s.Slope));
@@ -86,10 +86,10 @@ public sealed class MarginGrowth : IClaimRule
         var rows = result.Rows;
         var steps = rows.Select(r => r["step"]).ToList();
         var smoothed = rows.Select(r => r["smoothed_margin"]).ToList();
-        var gamma = rows.Select(r => r["gamma"]).ToList();
-        var qmin = rows.Select(r => r["min_margin"]).ToList();
+        var gamma = rows.Select(r => r["gamma_min"]).ToList();
+        var qmin = rows.Select(r => r["margin.min"]).ToList();
         // separation (Lyu & Li (A4)): the sum loss n L below l(0) = 1, i.e. log L < -log n
-        int sep = rows.ToList().FindIndex(r => r["loss"] * n < 1);
+        int sep = rows.ToList().FindIndex(r => r["train_loss"] * n < 1);
         double separatedAt = sep < 0 ? double.PositiveInfinity : steps[sep];
         return (new RunData(steps, smoothed, gamma, qmin, vs, separatedAt, result.Steps, depth), Homogeneity.Error(trainer.Model, trainer.Train));
     }

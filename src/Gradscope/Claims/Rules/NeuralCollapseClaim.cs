@@ -81,9 +81,9 @@ public sealed class NeuralCollapseClaim : IClaimRule
         }));
         ctx.Progress(name);
         var result = ctx.Run(trainer, name);
-        var (steps, acc) = Rows.Series(result.Rows, "train_acc");
+        var (steps, error) = Rows.Series(result.Rows, "train_error");
         // the terminal phase starts at the first probe from which every later probe has 100% training accuracy
-        int start = LogTimeFits.TerminalPhaseStart(acc);
+        int start = LogTimeFits.TerminalPhaseStart(error);
         double share = start < steps.Count ? (result.Steps - steps[start]) / result.Steps : 0;
         var metrics = new Dictionary<string, List<double>>();
         var slopes = new Dictionary<string, double>();
@@ -93,8 +93,7 @@ public sealed class NeuralCollapseClaim : IClaimRule
             metrics[key] = v;
             slopes[key] = start < steps.Count ? LogTimeFits.SlopeAgainstLogTime(s, v, steps[start]) : double.NaN;
         }
-        double? test = result.Final.TryGetValue("test_acc", out double ta) ? ta : null;
-        return new NcRun(width, lambda, steps, metrics, share, slopes, result.Final["train_acc"], result.Final["train_loss"], test);
+        return new NcRun(width, lambda, steps, metrics, share, slopes, result.TrainAccuracy, result.Final["train_loss"], result.TestAccuracy);
     }
 
     private static void Context(ClaimOutcome outcome, ClaimContext ctx, List<NcRun> decay, List<NcRun> control, double lambda, int n)
@@ -105,7 +104,7 @@ public sealed class NeuralCollapseClaim : IClaimRule
             outcome.Numbers.Add(Evidence.Info($"{label}: share of the run in the terminal phase", r.TerminalShare));
             foreach (var (key, q, _) in Quantities)
             {
-                outcome.Numbers.Add(Evidence.Info($"{label}: {q} at T", r.Metrics[key][^1]));
+                outcome.Numbers.Add(Evidence.Info($"{label}: {q} at T", r.Metrics[key][^1]) with { Key = key });
                 outcome.Numbers.Add(Evidence.Info($"{label}: slope of {q} against log10 t over the terminal phase", r.Slopes[key]));
             }
             outcome.Numbers.Add(Evidence.Info($"{label}: square loss at T", r.Loss));

@@ -35,7 +35,7 @@ public sealed class NoOverfittingWithWidth : IClaimRule
             testError.Add(d.TestError); trainAcc.Add(d.TrainAcc); trainLoss.Add(d.TrainLoss);
             rhoBound.Add(d.RhoBound); spectral.Add(d.Spectral); gammas.Add(d.Gamma); vc.Add(d.Vc);
             outcome.Numbers.Add(Evidence.Info($"width {w}: test error", testError[^1],
-                $"training loss {ClaimContext.Fmt(trainLoss[^1])}, training accuracy {ClaimContext.Fmt(trainAcc[^1])} after {d.Steps} steps ({d.Reason}); gamma_min = {ClaimContext.Fmt(gammas[^1])}"));
+                $"training loss {ClaimContext.Fmt(trainLoss[^1])}, training accuracy {ClaimContext.Fmt(trainAcc[^1])} after {d.Steps} steps ({d.Reason}); gamma_min = {ClaimContext.Fmt(gammas[^1])}") with { Key = "test_error" });
         }
         outcome.Hypotheses.Add(ctx.Hypothesis("interpolation", trainAcc.Min()));
         outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", trainLoss.Max()));
@@ -88,7 +88,7 @@ public sealed class NoOverfittingWithWidth : IClaimRule
         double minMargin = raw.Min();
         var weights = WeightMatrix.Of(trainer.Model);
         double rho = Rho.Of(weights);
-        return new PerWidth(1 - result.Final["test_acc"], raw.Count(m => m > 0) / (double)train.N, result.Final["train_loss"],
+        return new PerWidth(result.Final["test_error"], raw.Count(m => m > 0) / (double)train.N, result.Final["train_loss"],
             minMargin > 0 ? FrobeniusProductBound.Of(Margins.MaxInputNorm(train), weights.Count, rho, train.N, minMargin) : double.NaN,
             minMargin > 0 ? SpectralComplexity.Of(weights) * Margins.InputFrobenius(train) / (train.N * minMargin) : double.NaN,
             minMargin / rho, VcBound.Of(trainer.Model.ParameterCount, weights.Count, train.N), result.Steps, result.Reason, nTest);

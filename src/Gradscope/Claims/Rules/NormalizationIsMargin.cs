@@ -165,8 +165,8 @@ public sealed class NormalizationIsMargin : IClaimRule
         var rows = result.Rows;
         int n = trainer.Train.N;
         var steps = rows.Select(r => r["step"]).ToList();
-        int sep = rows.ToList().FindIndex(r => r["loss"] * n < 1);
-        var gamma = rows.Select(r => r[folded ? "folded_gamma" : "gamma"]).ToList();
+        int sep = rows.ToList().FindIndex(r => r["train_loss"] * n < 1);
+        var gamma = rows.Select(r => r[folded ? "folded_gamma" : "gamma_min"]).ToList();
         var rhoSeries = rows.Select(r => r[folded ? "folded_rho" : "rho"]).ToList();
         double homogeneity = folded ? double.NaN : Homogeneity.Error(trainer.Model, trainer.Train);
         var kktSeries = rows.Select(r => folded ? double.NaN : r["kkt"]).ToList();

@@ -66,8 +66,8 @@ public sealed class RandomLabels : IClaimRule
             outcome.Numbers.Add(Evidence.Info($"{f.Label}: final training cross-entropy", f.TrainLoss, $"after {f.Steps} steps ({f.Reason})"));
             outcome.Numbers.Add(Evidence.Info($"{f.Label}: training accuracy", f.TrainAcc));
             outcome.Numbers.Add(Evidence.Info($"{f.Label}: test accuracy (true test labels)", f.TestAcc));
-            outcome.Numbers.Add(Evidence.Info($"{f.Label}: spectral complexity R", f.R));
-            outcome.Numbers.Add(Evidence.Info($"{f.Label}: rho = prod ||W_k||_F", f.Rho));
+            outcome.Numbers.Add(Evidence.Info($"{f.Label}: spectral complexity R", f.R) with { Key = "spectral_complexity" });
+            outcome.Numbers.Add(Evidence.Info($"{f.Label}: rho = prod ||W_k||_F", f.Rho) with { Key = "rho" });
             outcome.Numbers.Add(Evidence.Info($"{f.Label}: median raw margin", new MarginDistribution(f.Raw).Quantile(0.5)));
             outcome.Numbers.Add(Evidence.Info($"{f.Label}: median normalized margin", new MarginDistribution(f.Normalized).Quantile(0.5)));
         }
@@ -98,6 +98,6 @@ public sealed class RandomLabels : IClaimRule
         double r = SpectralComplexity.Of(weights);
         double rho = Rho.Of(weights);
         return new Fit(label, raw, Margins.SpectrallyNormalized(raw, r, Margins.InputFrobenius(train)), r, rho, result.Final["train_loss"],
-            result.Final["train_acc"], result.Final["test_acc"], result.Steps, result.Reason ?? "", train.Y.ToArray(), train.X.ToArray());
+            result.TrainAccuracy, result.TestAccuracy!.Value, result.Steps, result.Reason ?? "", train.Y.ToArray(), train.X.ToArray());
     }
 }

@@ -108,7 +108,7 @@ public sealed class SgdNoise : IClaimRule
         ctx.Progress($"{name}: training");
         var result = ctx.Run(trainer, name);
         if (atWindow.Length == 0) throw new InvalidOperationException($"run '{name}' has no probe at step {windowStart} (the start of the stationarity window).");
-        return new RunResult(curve, atWindow, trainer.Model.Flat.ToArray(), result.Final["train_acc"], result.Steps);
+        return new RunResult(curve, atWindow, trainer.Model.Flat.ToArray(), result.TrainAccuracy, result.Steps);
     }
 
     private static double Sq(double v) => v * v;

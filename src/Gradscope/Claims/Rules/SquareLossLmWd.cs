@@ -59,10 +59,10 @@ public sealed class SquareLossLmWd : IClaimRule
             ctx.Progress(name);
             var result = ctx.Run(trainer, name);
             var (stepList, rho) = Rows.Series(result.Rows, "rho");
-            var (_, loss) = Rows.Series(result.Rows, "loss");
+            var (_, loss) = Rows.Series(result.Rows, "train_loss");
             int half = Enumerable.Range(0, stepList.Count).MinBy(i => Math.Abs(stepList[i] - result.Steps / 2.0));
             int n = trainer.Train.N;
-            double errors = Math.Round((1 - result.Final["train_acc"]) * n);
+            double errors = Math.Round(result.Final["train_error"] * n);
             // the fixed-point identity at the final weights
             var z = ModelEval.Outputs(trainer.Model, trainer.Train);
             int c = z.Length / n;
@@ -100,7 +100,7 @@ public sealed class SquareLossLmWd : IClaimRule
         foreach (var r in cache.Values.OrderBy(r => r.Lambda).ThenBy(r => r.Scale))
         {
             string label = Label(r);
-            outcome.Numbers.Add(Evidence.Info($"{label}: rho(T)", r.RhoT));
+            outcome.Numbers.Add(Evidence.Info($"{label}: rho(T)", r.RhoT) with { Key = "rho" });
             outcome.Numbers.Add(Evidence.Info($"{label}: |rho(T) - rho(T/2)| / rho(T)", r.Settle));
             outcome.Numbers.Add(Evidence.Info($"{label}: square loss at T", r.Loss[^1]));
             outcome.Numbers.Add(Evidence.Info($"{label}: training errors at T", r.Errors));

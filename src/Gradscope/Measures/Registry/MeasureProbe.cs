@@ -87,7 +87,8 @@ public sealed class MeasureProbe<T> : IProbe<T> where T : unmanaged, IFloatingPo
         if (due.Count == 0) return;
         var ctx = new MeasureContext<T>(context.Model, _trainer.Train, _trainer.Test, _options, _cache, _initial);
         var report = MeasureRegistry.Compute(ctx, due, k => MeasureRegistry.Selects(_patterns, k));
-        foreach (var (k, v) in report.Values) row.Set(k, v);
+        // a key the built-in probe already wrote this row (rho, layer.{k}.frobenius, margin.min, ...) keeps its value
+        foreach (var (k, v) in report.Values) if (row.Get(k) is null) row.Set(k, v);
     }
 }
 

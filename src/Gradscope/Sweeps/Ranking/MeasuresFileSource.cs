@@ -42,5 +42,5 @@ public sealed class MeasuresFileSource : IMeasureSource
         return MeasureAliases.Canonical(flat);
     }
 
-    static readonly HashSet<string> NotMeasures = ["step", "steps", "t", "time", "wall_s", "loss", "log_loss", "train_loss", "train_log_loss", "train_acc", "eta"];
+    static readonly HashSet<string> NotMeasures = ["step", "steps", "t", "time", "wall_s", "loss", "log_loss", "train_loss", "train_log_loss", "train_acc", "train_error", "eta"];
 }

@@ -86,7 +86,7 @@ public class LossTargetLandingTests
         var r = new Trainer<double>(cfg).Run();
         Assert.Equal("loss", r.Reason);
         Assert.True(r.Final["train_loss"] >= 1e-3 * Math.Exp(-2e-4) && r.Final["train_loss"] <= 1e-3);
-        Assert.All(r.Rows, row => Assert.True(row["loss"] >= r.Final["train_loss"] * (1 - 1e-12)));
+        Assert.All(r.Rows, row => Assert.True(row["train_loss"] >= r.Final["train_loss"] * (1 - 1e-12)));
         Assert.Equal(r.Steps, (long)r.Rows[^1]["step"]);
         // the same run without probes lands at the same point
         var quiet = new Trainer<double>(Linear("loss_scaled_gd", 0.5, 1e-3)).Run();

@@ -53,7 +53,7 @@ public class TrainerProbeProviderTests
         {
             TrainerRunner.Start(TrainerTestConfigs.Tiny(steps: 10, dtype: "f32"), new TrainerRunOptions { RunDirectory = dir, ProbeProviders = [new Provider()] });
             var lines = File.ReadAllLines(Path.Combine(dir, "metrics.csv"));
-            Assert.EndsWith(",gamma,params", lines[0]);
+            Assert.EndsWith(",gamma_min,params", lines[0]);
             Assert.EndsWith(",48", lines[^1]);   // P = 5 * 8 + 8 * 1
         }
         finally { Directory.Delete(dir, true); }

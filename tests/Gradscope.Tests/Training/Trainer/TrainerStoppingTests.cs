@@ -63,10 +63,10 @@ public class TrainerStoppingTests
         var cfg = TrainerTestConfigs.Tiny(eta: 0.5) with { Stop = new StoppingRules { Steps = 5000, Gamma = 1e-3 } };
         var g = new Trainer<double>(cfg).Run();
         Assert.Equal("gamma", g.Reason);
-        Assert.True(g.Final["gamma"] >= 1e-3);
+        Assert.True(g.Final["gamma_min"] >= 1e-3);
         // one step fewer has not reached it (margins checked after every step)
         var before = new Trainer<double>(cfg with { Stop = new StoppingRules { Steps = g.Steps - 1 } }).Run();
-        Assert.True(before.Final["gamma"] < 1e-3);
+        Assert.True(before.Final["gamma_min"] < 1e-3);
     }
 
     [Fact]
@@ -75,15 +75,28 @@ public class TrainerStoppingTests
         var t = new Trainer<double>(TrainerTestConfigs.Tiny(steps: 20));
         var r = t.Run();
         var last = r.Rows[^1];
-        double rho = last["fro[0.weight]"] * last["fro[2.weight]"];
-        Assert.Equal(rho, last["rho"], 12);
+        // ||W_k||_F from the weights themselves, each against its column layer.{k}.frobenius
+        var ws = t.Model.Weights;
+        double F(int k) { double s = 0; foreach (double v in ws[k].Value.Span) s += v * v; return Math.Sqrt(s); }
+        Assert.Equal(2, ws.Count);
+        Assert.Equal(F(0), last["layer.0.frobenius"], 12);
+        Assert.Equal(F(1), last["layer.1.frobenius"], 12);
+        double rho = F(0) * F(1);
+        // bit for bit: the probe's rho is the product of the same double-accumulated norms, formed in layer order (Rho.Product)
+        Assert.Equal(rho, last["rho"]);
+        Assert.Equal(Gradscope.Measures.Rho.Product([last["layer.0.frobenius"], last["layer.1.frobenius"]]), last["rho"]);
         // min margin recomputed from Sequential.Predict
         var x = new Gradscope.Tensors.Tensor<double>([t.Train.N, t.Train.D]);
         t.Train.X.CopyTo(x.Span);
         var z = t.Model.Predict(x).Span;
         double min = double.PositiveInfinity;
         for (int i = 0; i < t.Train.N; i++) min = Math.Min(min, (t.Train.Y[i] == 1 ? 1 : -1) * z[i]);
-        Assert.Equal(min, last["min_margin"], 12);
-        Assert.Equal(min / rho, last["gamma"], 12);
+        Assert.Equal(min, last["margin.min"], 12);
+        Assert.Equal(min / rho, last["gamma_min"], 12);
+        // the error: the misclassified share counted from the same outputs
+        int wrong = 0;
+        for (int i = 0; i < t.Train.N; i++) if ((z[i] > 0 ? 1 : 0) != t.Train.Y[i]) wrong++;
+        Assert.Equal(wrong / (double)t.Train.N, last["train_error"], 15);
+        Assert.Equal(last["train_error"], r.Final["train_error"]);
     }
 }
