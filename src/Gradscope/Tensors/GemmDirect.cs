@@ -9,7 +9,7 @@ namespace Gradscope.Tensors;
 /// <summary>
 /// The direct path of <see cref="Gemm"/> for tiny and matrix-vector shapes, where packing
 /// would cost as much as the product: C = alpha op(A) op(B) + beta C without copies, one row of
-/// C at a time (single-threaded, except for large matrix-vector products). Each element is sum_p A(i,p) B(p,j) in increasing p order
+/// C at a time (single-threaded). Each element is sum_p A(i,p) B(p,j) in increasing p order
 /// (dot form when both operands are contiguous along k, else axpy form into a row accumulator).
 /// </summary>
 internal static class GemmDirect
@@ -56,81 +56,36 @@ internal static class GemmDirect
     /// m = 1 or n = 1: the vector operand is made contiguous (copied into a scratch row when strided), then
     /// each element of C is a dot product with a contiguous row of the matrix operand, or C accumulates
     /// vector element times contiguous matrix row (axpy) in increasing p. Both are vectorized with
-    /// Vector512 (emulated where not accelerated) in an order that depends only on the shape. Products of at
-    /// least <see cref="MatVecParallelMacs"/> multiply-adds split the elements of C into chunks of whole
-    /// 64-element blocks (<see cref="Parallelism.ForEachChunk"/>); every element is computed the same way in
-    /// any chunk (NOTE: a vector lane's fused multiply-add rounds like the scalar one, so an element in the
-    /// scalar tail of one chunk equals the same element in a vector lane of another).
+    /// Vector512 (emulated where not accelerated) in an order that depends only on the shape.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MatrixVector<T>(bool transA, bool transB, int m, int n, int k, T alpha,
+    private static void MatrixVector<T>(bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         // as m = 1: c[j*cs] = sum_p x[p] M(p, j), x = op(A) row 0 (or op(B)^T column 0 when n = 1, with C^T)
         bool rowVector = m == 1;
         int len = rowVector ? n : m;
+        nint cs = rowVector ? 1 : ldc;
         var x = RowBuffer<T>.Get(k + len);
         var vec = x[..k];
+        var acc = x.Slice(k, len);
         if (rowVector) { if (transA) for (int p = 0; p < k; p++) vec[p] = a[p * lda]; else a[..k].CopyTo(vec); }
         else { if (!transB) for (int p = 0; p < k; p++) vec[p] = b[p * ldb]; else b[..k].CopyTo(vec); }
         // the matrix operand M(p, j): contiguous along p (dot form) or along j (axpy form)
         ReadOnlySpan<T> mat = rowVector ? b : a;
-        fixed (T* px = x) fixed (T* pm = mat) fixed (T* pc = c)
-        {
-            var job = new MatVecJob<T>
-            {
-                Vec = px, Acc = px + k, Mat = pm, C = pc, Ldm = rowVector ? ldb : lda, Cs = rowVector ? 1 : ldc, K = k, Len = len,
-                Alpha = alpha, Beta = beta, DotForm = rowVector ? transB : !transA, Blocks = (len + 63) / 64,
-            };
-            int parts = (long)len * k >= MatVecParallelMacs ? Parallelism.Threads : 1;
-            job.Chunks = Math.Min(job.Blocks, 4 * parts);
-            if (parts <= 1 || job.Chunks <= 1) MatVecRange(ref job, 0, len);
-            else Parallelism.ForEachChunk(job.Chunks, parts, &MatVecChunk<T>, &job);
-        }
-    }
-
-    /// <summary>
-    /// Matrix-vector products with at least this many multiply-adds use more than one thread.
-    /// NOTE: a first guess (a 512 x 512 matrix, about 10 us on one core here); see docs/perf/gemm-small.md.
-    /// </summary>
-    internal static long MatVecParallelMacs = 1L << 18;
-
-    private unsafe struct MatVecJob<T> where T : unmanaged
-    {
-        public T* Vec, Acc, Mat, C;
-        public nint Ldm, Cs;
-        public int K, Len, Blocks, Chunks;
-        public T Alpha, Beta;
-        public bool DotForm;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MatVecChunk<T>(void* state, int chunk) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ref var job = ref Unsafe.AsRef<MatVecJob<T>>(state);
-        var (b0, b1) = Parallelism.Range(job.Blocks, chunk, job.Chunks);
-        if (b0 < b1) MatVecRange(ref job, b0 * 64, Math.Min(job.Len, b1 * 64));
-    }
-
-    /// <summary>Elements j0..j1-1 of C (see <see cref="MatrixVector"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MatVecRange<T>(ref MatVecJob<T> job, int j0, int j1) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int k = job.K, w = j1 - j0;
-        var vec = new ReadOnlySpan<T>(job.Vec, k);
-        var acc = new Span<T>(job.Acc + j0, w);
-        if (job.DotForm)
-            for (int j = 0; j < w; j++) acc[j] = Dot(vec, new ReadOnlySpan<T>(job.Mat + (j0 + j) * job.Ldm, k));
+        int ldm = rowVector ? ldb : lda;
+        bool dotForm = rowVector ? transB : !transA;
+        if (dotForm)
+            for (int j = 0; j < len; j++) acc[j] = Dot(vec, mat.Slice(j * ldm, k));
         else
         {
             acc.Clear();
-            for (int p = 0; p < k; p++) Axpy(vec[p], new ReadOnlySpan<T>(job.Mat + p * job.Ldm + j0, w), acc);
+            for (int p = 0; p < k; p++) Axpy(vec[p], mat.Slice(p * ldm, len), acc);
         }
-        T alpha = job.Alpha, beta = job.Beta;
-        for (int j = 0; j < w; j++)
+        for (int j = 0; j < len; j++)
         {
-            ref T cj = ref job.C[(j0 + j) * job.Cs];
+            ref T cj = ref c[(int)(j * cs)];
             cj = beta == T.Zero ? alpha * acc[j] : alpha * acc[j] + beta * cj;
         }
     }

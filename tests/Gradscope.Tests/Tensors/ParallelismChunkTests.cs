@@ -137,38 +137,4 @@ public sealed partial class GemmTests
             GemmInPlace.MacsPerPart = savedPerPart; Parallelism.WorkerSpinMicroseconds = savedSpin;
         }
     }
-
-    [Fact]
-    public void MatrixVectorBitIdenticalAcrossThreads()
-    {
-        var rng = new Rng(17);
-        int saved = Parallelism.Threads, savedSpin = Parallelism.WorkerSpinMicroseconds;
-        long savedMacs = GemmDirect.MatVecParallelMacs;
-        try
-        {
-            GemmDirect.MatVecParallelMacs = 1;
-            // m = 1 and n = 1, every transpose pair (dot and axpy forms), lengths that leave partial 64-element blocks and vector tails
-            foreach (var (m, n, k) in new[] { (1, 700, 301), (1, 129, 64), (555, 1, 203), (70, 1, 1000) })
-                foreach (bool ta in new[] { false, true })
-                    foreach (bool tb in new[] { false, true })
-                    {
-                        var p = Problem.Random(rng, m, n, k, ta, tb, pad: 3);
-                        var expected = p.Reference(0.75, -0.5);
-                        Parallelism.Threads = 1;
-                        var one = p.Run<float>(0.75, -0.5);
-                        var oneD = p.Run<double>(0.75, -0.5);
-                        p.AssertClose(one, expected, 2 * (k + 2) * 6e-8, $"f32 {m}x{n}x{k} ta={ta} tb={tb}");
-                        p.AssertClose(oneD, expected, 2 * (k + 2) * 1.2e-16, $"f64 {m}x{n}x{k} ta={ta} tb={tb}");
-                        foreach (int threads in new[] { 2, 3 })
-                            foreach (int spinUs in new[] { 0, 100 })
-                            {
-                                Parallelism.Threads = threads;
-                                Parallelism.WorkerSpinMicroseconds = spinUs;
-                                Assert.Equal(one, p.Run<float>(0.75, -0.5));
-                                Assert.Equal(oneD, p.Run<double>(0.75, -0.5));
-                            }
-                    }
-        }
-        finally { GemmDirect.MatVecParallelMacs = savedMacs; Parallelism.Threads = saved; Parallelism.WorkerSpinMicroseconds = savedSpin; }
-    }
 }
