@@ -39,11 +39,13 @@ internal unsafe interface IGemmInPlaceKernel<T> where T : unmanaged
 internal static unsafe class GemmInPlace
 {
     /// <summary>
-    /// Products with fewer multiply-adds than this per part run on fewer parts (2^21, about a 128^3 product).
-    /// NOTE: chosen from bench gemm runs on the 2-core EPYC while it was shared and loaded
-    /// (docs/perf/gemm-small.md), not from a sweep on an idle machine: re-measure when the host is quiet.
+    /// Products with fewer multiply-adds than this per part run on fewer parts (2^19: n = 128 splits, n = 96 does not).
+    /// NOTE: from a sweep on the 2-core EPYC (best of 0.2 s, median of 5 interleaved rounds, f32, docs/perf/gemm-small.md)
+    /// while other jobs kept the load at 15-22: when the second core was free a split n = 112-128 ran at 307-365 GFLOP/s
+    /// against 177-222 on one thread, while at n = 64-80 a split (2^17) lost 8-10%. A late or busy worker costs little
+    /// (ForEachChunk dismisses it), so the threshold only weighs the hand-over against half the product.
     /// </summary>
-    internal static long MacsPerPart = 1L << 21;
+    internal static long MacsPerPart = 1L << 19;
 
     /// <summary>Chunks per thread of a split product (more chunks balance a late thread better, fewer reread op(A) less).</summary>
     internal static int ChunksPerPart = 4;
