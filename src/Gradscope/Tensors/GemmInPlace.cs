@@ -31,25 +31,31 @@ internal unsafe interface IGemmInPlaceKernel<T> where T : unmanaged
 /// row and column stride), and partial tiles are masked. Loop order pc -> jc -> ic -> jr, so the MR
 /// rows of A under the kernel stay in L1 across a block of B. Each element of C gets
 /// sum_p A(i,p) B(p,j) by fused multiply-adds in increasing p, in KC-deep blocks, so the result does not
-/// depend on the thread count. Threads split C into contiguous ranges of whole NR-column panels (each
-/// part packs only its own columns of B and reads all of A), or of MR-row tiles when there are
-/// fewer column panels than parts.
+/// depend on the thread count. Threads split C into chunks of whole NR-column panels (each
+/// chunk packs only its own columns of B and reads all of A), or of MR-row tiles when there are
+/// fewer column panels than parts; the chunks are fixed by the shape and claimed one at a time
+/// (<see cref="Parallelism.ForEachChunk"/>), so which thread computes a chunk never changes its result.
 /// </summary>
 internal static unsafe class GemmInPlace
 {
     /// <summary>
-    /// Products with fewer multiply-adds than this per part run on fewer parts (2^21, about a 128^3 product).
-    /// NOTE: chosen from bench gemm runs on the 2-core EPYC while it was shared and loaded
-    /// (docs/perf/gemm-small.md), not from a sweep on an idle machine: re-measure when the host is quiet.
+    /// Products with fewer multiply-adds than this per part run on fewer parts (2^19: n = 128 splits, n = 96 does not).
+    /// NOTE: from a sweep on the 2-core EPYC (best of 0.2 s, median of 5 interleaved rounds, f32, docs/perf/gemm-small.md)
+    /// while other jobs kept the load at 15-22: when the second core was free a split n = 112-128 ran at 307-365 GFLOP/s
+    /// against 177-222 on one thread, while at n = 64-80 a split (2^17) lost 8-10%. A late or busy worker costs little
+    /// (ForEachChunk dismisses it), so the threshold only weighs the hand-over against half the product.
     /// </summary>
-    internal static long MacsPerPart = 1L << 21;
+    internal static long MacsPerPart = 1L << 19;
+
+    /// <summary>Chunks per thread of a split product (more chunks balance a late thread better, fewer reread op(A) less).</summary>
+    internal static int ChunksPerPart = 4;
 
     private struct Job<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public GemmArgs<T> Args;
         public T* A, B, C;
         public bool SplitN;
-        public int Units;
+        public int Units, Chunks;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -63,18 +69,27 @@ internal static unsafe class GemmInPlace
             long macs = (long)g.M * g.N * g.K;
             int want = (int)Math.Clamp(macs / MacsPerPart, 1, Math.Max(1, Parallelism.Threads));
             bool splitN = colPanels >= want || colPanels >= rowTiles;
-            var job = new Job<T> { Args = g, A = pa, B = pb, C = pc, SplitN = splitN, Units = splitN ? colPanels : rowTiles };
-            Parallelism.For(Math.Min(want, job.Units), &Part<T, TKernel>, &job);
+            int units = splitN ? colPanels : rowTiles;
+            if (want <= 1)
+            {
+                var whole = new Job<T> { Args = g, A = pa, B = pb, C = pc, SplitN = splitN, Units = units, Chunks = 1 };
+                Chunk<T, TKernel>(&whole, 0);
+                return;
+            }
+            // ChunksPerPart chunks per thread, claimed one at a time: a thread that starts late (a worker waking up, or
+            // one whose core is busy) takes fewer chunks instead of holding up the caller
+            var job = new Job<T> { Args = g, A = pa, B = pb, C = pc, SplitN = splitN, Units = units, Chunks = Math.Min(units, ChunksPerPart * want) };
+            Parallelism.ForEachChunk(job.Chunks, want, &Chunk<T, TKernel>, &job);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Part<T, TKernel>(void* state, int part, int parts)
+    private static void Chunk<T, TKernel>(void* state, int chunk)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmInPlaceKernel<T>
     {
         ref var job = ref Unsafe.AsRef<Job<T>>(state);
-        var (u0, u1) = Parallelism.Range(job.Units, part, parts);
+        var (u0, u1) = Parallelism.Range(job.Units, chunk, job.Chunks);
         if (u0 >= u1) return;
         var g = job.Args;
         if (job.SplitN) Compute<T, TKernel>(ref job, 0, g.M, u0 * TKernel.NR, Math.Min(g.N, u1 * TKernel.NR));

@@ -1,20 +1,20 @@
-using System.Runtime.ExceptionServices;
-
 namespace Gradscope.Tensors;
 
 /// <summary>
 /// The number of threads Gradscope's kernels use, and a persistent worker pool that runs
-/// their parts. Work is split into fixed contiguous ranges that depend only on the problem
-/// size and this count, and each output element is computed by exactly one thread in a fixed
-/// order, so results are bit-identical for a given seed and thread count.
+/// their parts. Work is split into fixed contiguous ranges (or fixed chunks) that depend only on
+/// the problem size, and each output element is computed by exactly one thread by the same sequence
+/// of operations, so results are bit-identical for a given seed and thread count.
 /// </summary>
 /// <remarks>
 /// The pool starts Threads - 1 background workers on first use and reuses them; a call
 /// allocates nothing in steady state. A call made while the pool is busy (from a worker, or
 /// from a second user thread at the same time) runs its parts one after another on the
-/// calling thread: the split, and so the result, is the same.
+/// calling thread: the split, and so the result, is the same. Between jobs a worker spins for a
+/// bounded time (<see cref="WorkerSpinMicroseconds"/>, yielding its core to any other runnable
+/// thread) before it blocks, so back-to-back small kernels do not pay a wake-up each.
 /// </remarks>
-public static unsafe class Parallelism
+public static unsafe partial class Parallelism
 {
     private static int _threads = Math.Max(1, Environment.ProcessorCount);
 
@@ -35,7 +35,7 @@ public static unsafe class Parallelism
         ArgumentNullException.ThrowIfNull(body);
         int parts = Math.Min(_threads, maxParts);
         if (parts <= 1) { body(0, 1); return; }
-        WorkerPool.Run(parts, body, null, null);
+        WorkerPool.Run(parts, body, null, null, revocable: false);
     }
 
     /// <summary>
@@ -49,8 +49,56 @@ public static unsafe class Parallelism
         if (body == null) throw new ArgumentNullException(nameof(body));
         int parts = Math.Min(_threads, maxParts);
         if (parts <= 1) { body(state, 0, 1); return; }
-        WorkerPool.Run(parts, null, body, state);
+        WorkerPool.Run(parts, null, body, state, revocable: false);
     }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(state, chunk) once for every chunk = 0..chunks-1 on up to
+    /// min(Threads, maxParts) threads, which claim the chunks one at a time in increasing order; the
+    /// calling thread takes part and returns once every chunk is done. Which thread runs a chunk
+    /// depends on timing, so a chunk must compute its outputs the same way on any thread and must
+    /// not wait for another chunk. A worker that has not started by the time the caller runs out of
+    /// chunks is dismissed rather than waited for, so a sleeping or descheduled worker costs no
+    /// wake-up latency: with two threads such a call is never much slower than with one.
+    /// Exceptions are rethrown on the calling thread after every started chunk has finished.
+    /// </summary>
+    public static unsafe void ForEachChunk(int chunks, int maxParts, delegate*<void*, int, void> body, void* state)
+    {
+        if (body == null) throw new ArgumentNullException(nameof(body));
+        ArgumentOutOfRangeException.ThrowIfNegative(chunks);
+        int parts = Math.Min(Math.Min(_threads, maxParts), chunks);
+        if (parts <= 1)
+        {
+            for (int c = 0; c < chunks; c++) body(state, c);
+            return;
+        }
+        var job = new ChunkJob { Body = body, State = state, Chunks = chunks, Next = 0 };
+        WorkerPool.Run(parts, null, &ClaimChunks, &job, revocable: true);
+    }
+
+    private struct ChunkJob
+    {
+        public delegate*<void*, int, void> Body;
+        public void* State;
+        public int Chunks, Next;
+    }
+
+    private static void ClaimChunks(void* state, int part, int parts)
+    {
+        ref var job = ref *(ChunkJob*)state;
+        for (int c = Interlocked.Increment(ref job.Next) - 1; c < job.Chunks; c = Interlocked.Increment(ref job.Next) - 1)
+            job.Body(job.State, c);
+    }
+
+    /// <summary>
+    /// How long (microseconds) an idle worker keeps polling for the next job before it blocks; it yields its
+    /// core every few microseconds meanwhile, so it takes CPU only from an otherwise idle core.
+    /// NOTE: a blocked worker is woken through the kernel (a futex wake and, on a VM, an inter-processor
+    /// interrupt to a halted vCPU), which costs tens of microseconds: about as long as a whole 256^3 product
+    /// on one core. Kernels of a training step come within microseconds of each other, so a worker that polls
+    /// for a while after each job catches the next one at once.
+    /// </summary>
+    internal static int WorkerSpinMicroseconds { get; set; } = 100;
 
     /// <summary>
     /// True while the current thread runs a part of a Parallelism.For
@@ -66,130 +114,5 @@ public static unsafe class Parallelism
     {
         long start = (long)n * part / parts, end = (long)n * (part + 1) / parts;
         return ((int)start, (int)end);
-    }
-
-    /// <summary>Persistent background workers; one job at a time (guarded by a lock).</summary>
-    private static unsafe class WorkerPool
-    {
-        private static int _busy;   // 1 while a job runs (not reentrant: a nested call runs serially)
-        private static Worker[] _workers = [];
-        [ThreadStatic] private static bool _isWorker;
-
-        // the current job
-        private static Action<int, int>? _action;
-        private static delegate*<void*, int, int, void> _fn;
-        private static void* _state;
-        private static int _parts;
-        private static int _pending;
-        private static ExceptionDispatchInfo? _error;
-        private static readonly ManualResetEventSlim Done = new(false);
-
-        public static void Run(int parts, Action<int, int>? action, delegate*<void*, int, int, void> fn, void* state)
-        {
-            if (_isWorker || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
-            {
-                // busy or nested (from a worker, or from part 0 on the calling thread): same split, run serially here
-                for (int p = 0; p < parts; p++) Invoke(action, fn, state, p, parts, concurrent: false);
-                return;
-            }
-            try
-            {
-                EnsureWorkers(parts - 1);
-                _action = action; _fn = fn; _state = state; _parts = parts; _error = null;
-                Done.Reset();
-                Volatile.Write(ref _pending, parts - 1);
-                for (int w = 0; w < parts - 1; w++) _workers[w].Wake();
-                try { Invoke(action, fn, state, 0, parts, concurrent: true); }
-                catch (Exception e) { lock (Done) _error ??= ExceptionDispatchInfo.Capture(e); }
-                var spin = new SpinWait();
-                while (Volatile.Read(ref _pending) != 0)
-                {
-                    if (spin.Count < 50) spin.SpinOnce(sleep1Threshold: -1);
-                    else
-                    {
-                        // NOTE: a worker sets Done after its decrement, so a Set from the previous job can land after this
-                        // job's Reset; a stale Set would make Wait return at once and this loop spin hot on the core the
-                        // worker needs. Re-arm and re-check (the loop condition re-reads _pending, so no Set is lost).
-                        Done.Wait();
-                        if (Volatile.Read(ref _pending) != 0) Done.Reset();
-                    }
-                }
-                _action = null; _fn = null; _state = null;
-                var err = _error; _error = null;
-                err?.Throw();
-            }
-            finally { Volatile.Write(ref _busy, 0); }
-        }
-
-        private static void Invoke(Action<int, int>? action, delegate*<void*, int, int, void> fn, void* state, int part, int parts, bool concurrent)
-        {
-            bool saved = _concurrent;
-            _concurrent = concurrent;
-            try
-            {
-                if (action is not null) action(part, parts);
-                else fn(state, part, parts);
-            }
-            finally { _concurrent = saved; }
-        }
-
-        private static void EnsureWorkers(int count)
-        {
-            if (_workers.Length >= count) return;
-            var grown = new Worker[count];
-            Array.Copy(_workers, grown, _workers.Length);
-            for (int i = _workers.Length; i < count; i++) grown[i] = new Worker(i + 1);
-            _workers = grown;
-        }
-
-        /// <summary>
-        /// A worker waits for its ticket to change: it spins briefly (yielding), since kernels
-        /// tend to come back to back, then sleeps on a semaphore. The caller bumps the ticket and
-        /// releases the semaphore only if the worker announced it sleeps (Dekker-style handshake
-        /// with full fences on both sides, so no wake-up is lost and none is left over).
-        /// </summary>
-        private sealed class Worker
-        {
-            private const int SpinLimit = 60;
-            private readonly SemaphoreSlim _go = new(0);
-            private readonly int _part;
-            private int _ticket, _sleeping;
-
-            public Worker(int part)
-            {
-                _part = part;
-                var t = new Thread(Loop) { IsBackground = true, Name = $"Gradscope worker {part}" };
-                t.Start();
-            }
-
-            /// <summary>Hands the current job to this worker (called by the job's owner only).</summary>
-            public void Wake()
-            {
-                Interlocked.Increment(ref _ticket);
-                if (Interlocked.Exchange(ref _sleeping, 0) == 1) _go.Release();
-            }
-
-            private void Loop()
-            {
-                _isWorker = true;
-                int seen = 0;
-                while (true)
-                {
-                    var spin = new SpinWait();
-                    while (Volatile.Read(ref _ticket) == seen && spin.Count < SpinLimit) spin.SpinOnce(sleep1Threshold: -1);
-                    if (Volatile.Read(ref _ticket) == seen)
-                    {
-                        Interlocked.Exchange(ref _sleeping, 1);
-                        if (Volatile.Read(ref _ticket) == seen) _go.Wait();
-                        // the owner saw us sleeping and released the semaphore: consume that release
-                        else if (Interlocked.Exchange(ref _sleeping, 0) == 0) _go.Wait();
-                    }
-                    seen++;
-                    try { Invoke(_action, _fn, _state, _part, _parts, concurrent: true); }
-                    catch (Exception e) { lock (Done) _error ??= ExceptionDispatchInfo.Capture(e); }
-                    if (Interlocked.Decrement(ref _pending) == 0) Done.Set();
-                }
-            }
-        }
     }
 }
