@@ -39,7 +39,7 @@ internal static class BoundCommand
         var run = new Option<DirectoryInfo?>("--run") { Description = "A finished `gradscope train` run of a binary net: its config, its final weights and its initialization (step-0 checkpoint, else the seeded init)." };
         var outDir = new Option<string?>("--out") { Description = "Output folder for bound.json (default: pac-bayes-<setting>, or RUN/pac-bayes)." };
         var epochs = new Option<int>("--epochs") { Description = "SGD epochs (batch 100, lr 0.01, momentum 0.9).", DefaultValueFactory = _ => 20 };
-        var iterations = new Option<int>("--iterations") { Description = "Posterior optimization steps.", DefaultValueFactory = _ => 2000 };
+        var iterations = new Option<int>("--iterations") { Description = "Posterior optimization steps (default: the paper's 600,000, 1000 epochs of 600 minibatches of 100).", DefaultValueFactory = _ => 600_000 };
         var optimizer = new Option<string>("--optimizer") { Description = "Step rule of the posterior optimization: rmsprop (the paper's) or adam.", DefaultValueFactory = _ => "rmsprop" };
         var lr = new Option<double>("--lr") { Description = "Learning rate of the posterior optimization (w, log s, log lambda).", DefaultValueFactory = _ => 1e-3 };
         var sigmaLr = new Option<double?>("--sigma-lr") { Description = "Learning rate of log s and log lambda (default: --lr, as the paper)." };
@@ -47,7 +47,7 @@ internal static class BoundCommand
         var lrDropFactor = new Option<double>("--lr-drop-factor") { Description = "Learning-rate drop factor.", DefaultValueFactory = _ => 0.1 };
         var sigmaScale = new Option<double>("--sigma-init-scale") { Description = "Start each posterior standard deviation at this times |w_i| (the released code: 2).", DefaultValueFactory = _ => 2.0 };
         var sigmaInit = new Option<double?>("--sigma-init") { Description = "Start every posterior standard deviation at this value instead of --sigma-init-scale |w_i|." };
-        var passes = new Option<int>("--mc-passes") { Description = "Monte Carlo passes over the training set (a fresh weight draw per example).", DefaultValueFactory = _ => 1 };
+        var passes = new Option<int>("--mc-passes") { Description = "Monte Carlo passes over the training set (a fresh weight draw per example; 3 passes of 60,000 give at least the paper's 150,000 trials).", DefaultValueFactory = _ => 3 };
         var delta = new Option<double>("--delta") { Description = "Confidence of the PAC-Bayes step.", DefaultValueFactory = _ => 0.025 };
         var deltaPrime = new Option<double>("--delta-prime") { Description = "Confidence of the Monte Carlo step.", DefaultValueFactory = _ => 0.01 };
         var maxTrain = new Option<double>("--max-train-error") { Description = "Refuse a trained net whose training error is above this.", DefaultValueFactory = _ => 0.05 };

@@ -7,7 +7,8 @@ namespace Gradscope.Measures.PacBayes;
 /// A counter-based generator of standard normal float32 noise, 32 values at a time: the 64-bit words are
 /// SplitMix64 outputs (Steele, Lea &amp; Flood 2014) at positions key + c for counters c, each word split into two
 /// 32-bit halves that give uniforms u = (top 24 bits + 1/2) 2^-24 in (0, 1), and pairs of uniforms become
-/// normals by the Box-Muller transform z1 = sqrt(-2 ln u1) cos(2 pi u2), z2 = sqrt(-2 ln u1) sin(2 pi u2).
+/// normals by the Box-Muller transform z1 = sqrt(-2 ln u1) cos(2 pi u2), z2 = sqrt(-2 ln u1) sin(2 pi u2)
+/// (ln, sin and cos in float32 by <see cref="FastMath512"/>).
 /// A value depends only on (key, its group), never on the order in which groups are drawn or on the thread
 /// that draws them, so noise drawn in parallel is bit-identical to noise drawn serially.
 /// </summary>
@@ -31,8 +32,8 @@ public static class CounterNormals
         var lanes = Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
         var u1 = Uniforms(Mix(Vector512.Create(c) + lanes));
         var u2 = Uniforms(Mix(Vector512.Create(c + 8) + lanes));
-        var r = Vector512.Sqrt(Vector512.Create(-2f) * Vector512.Log(u1));
-        var (sin, cos) = Vector512.SinCos(Vector512.Create(2 * MathF.PI) * u2);
+        var r = Vector512.Sqrt(Vector512.Create(-2f) * FastMath512.Log(u1));
+        var (sin, cos) = FastMath512.SinCos2Pi(u2);
         return (r * cos, r * sin);
     }
 

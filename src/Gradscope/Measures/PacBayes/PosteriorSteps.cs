@@ -258,7 +258,7 @@ public sealed class PosteriorSteps
         var w0 = Vector512.LoadUnsafe(ref _w0[0], (nuint)j);
         if (_update || _gradientOut is not null)
         {
-            var s = Vector512.Exp(ls);
+            var s = FastMath512.Exp(ls);
             var g = Vector512.LoadUnsafe(ref _grad[0], (nuint)j) * Vector512.Create((float)InvLn2);
             var e = Vector512.LoadUnsafe(ref _eps[0], (nuint)j);
             var coef = Vector512.Create(_coef); var invLambda = Vector512.Create(_invLambda);
@@ -275,7 +275,7 @@ public sealed class PosteriorSteps
             w.StoreUnsafe(ref _theta[0], (nuint)j);
             ls.StoreUnsafe(ref _theta[0], (nuint)(dp + j));
         }
-        var sNext = Vector512.ConditionalSelect(live, Vector512.Exp(ls), Vector512<float>.Zero);
+        var sNext = Vector512.ConditionalSelect(live, FastMath512.Exp(ls), Vector512<float>.Zero);
         noise.StoreUnsafe(ref _eps[0], (nuint)j);
         (w + sNext * noise).StoreUnsafe(ref _wTilde[0], (nuint)j);
         var dw = w - w0;
