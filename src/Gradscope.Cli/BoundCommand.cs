@@ -53,7 +53,8 @@ internal static class BoundCommand
         var maxTrain = new Option<double>("--max-train-error") { Description = "Refuse a trained net whose training error is above this.", DefaultValueFactory = _ => 0.05 };
         var train = new Option<int>("--train-samples") { Description = "Use the first N training images (default: all 60,000).", DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initialization, minibatches and weight noise.", DefaultValueFactory = _ => 1 };
-        foreach (var o in new Option[] { setting, run, outDir, epochs, iterations, optimizer, lr, sigmaLr, lrDropAt, lrDropFactor, sigmaScale, sigmaInit, passes, delta, deltaPrime, maxTrain, train, seed }) c.Options.Add(o);
+        var threads = new Option<int>("--threads") { Description = "Kernel threads (the posterior steps give the same results for any count).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        foreach (var o in new Option[] { setting, run, outDir, epochs, iterations, optimizer, lr, sigmaLr, lrDropAt, lrDropFactor, sigmaScale, sigmaInit, passes, delta, deltaPrime, maxTrain, train, seed, threads }) c.Options.Add(o);
         c.SetAction(pr =>
         {
             try
@@ -61,6 +62,9 @@ internal static class BoundCommand
                 string? name = pr.GetValue(setting);
                 var runDir = pr.GetValue(run);
                 if ((name is null) == (runDir is null)) throw new ArgumentException("bound pac-bayes: give exactly one of --setting NAME and --run DIR.");
+                int th = pr.GetValue(threads);
+                if (th < 1) throw new ArgumentException($"--threads must be >= 1, got {th}.");
+                Parallelism.Threads = th;
                 var options = new PosteriorOptions
                 {
                     Iterations = pr.GetValue(iterations), LearningRate = pr.GetValue(lr), SigmaLearningRate = pr.GetValue(sigmaLr), Optimizer = ParseOptimizer(pr.GetValue(optimizer)!),
