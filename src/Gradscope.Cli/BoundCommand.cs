@@ -39,7 +39,7 @@ internal static class BoundCommand
         var run = new Option<DirectoryInfo?>("--run") { Description = "A finished `gradscope train` run of a binary net: its config, its final weights and its initialization (step-0 checkpoint, else the seeded init)." };
         var outDir = new Option<string?>("--out") { Description = "Output folder for bound.json (default: pac-bayes-<setting>, or RUN/pac-bayes)." };
         var epochs = new Option<int>("--epochs") { Description = "SGD epochs (batch 100, lr 0.01, momentum 0.9).", DefaultValueFactory = _ => 20 };
-        var iterations = new Option<int>("--iterations") { Description = "Posterior optimization steps.", DefaultValueFactory = _ => 2000 };
+        var iterations = new Option<int>("--iterations") { Description = "Posterior optimization steps (default: the paper's 600,000, 1000 epochs of 600 minibatches of 100).", DefaultValueFactory = _ => 600_000 };
         var optimizer = new Option<string>("--optimizer") { Description = "Step rule of the posterior optimization: rmsprop (the paper's) or adam.", DefaultValueFactory = _ => "rmsprop" };
         var lr = new Option<double>("--lr") { Description = "Learning rate of the posterior optimization (w, log s, log lambda).", DefaultValueFactory = _ => 1e-3 };
         var sigmaLr = new Option<double?>("--sigma-lr") { Description = "Learning rate of log s and log lambda (default: --lr, as the paper)." };
@@ -47,13 +47,14 @@ internal static class BoundCommand
         var lrDropFactor = new Option<double>("--lr-drop-factor") { Description = "Learning-rate drop factor.", DefaultValueFactory = _ => 0.1 };
         var sigmaScale = new Option<double>("--sigma-init-scale") { Description = "Start each posterior standard deviation at this times |w_i| (the released code: 2).", DefaultValueFactory = _ => 2.0 };
         var sigmaInit = new Option<double?>("--sigma-init") { Description = "Start every posterior standard deviation at this value instead of --sigma-init-scale |w_i|." };
-        var passes = new Option<int>("--mc-passes") { Description = "Monte Carlo passes over the training set (a fresh weight draw per example).", DefaultValueFactory = _ => 1 };
+        var passes = new Option<int>("--mc-passes") { Description = "Monte Carlo passes over the training set (a fresh weight draw per example; 3 passes of 60,000 give at least the paper's 150,000 trials).", DefaultValueFactory = _ => 3 };
         var delta = new Option<double>("--delta") { Description = "Confidence of the PAC-Bayes step.", DefaultValueFactory = _ => 0.025 };
         var deltaPrime = new Option<double>("--delta-prime") { Description = "Confidence of the Monte Carlo step.", DefaultValueFactory = _ => 0.01 };
         var maxTrain = new Option<double>("--max-train-error") { Description = "Refuse a trained net whose training error is above this.", DefaultValueFactory = _ => 0.05 };
         var train = new Option<int>("--train-samples") { Description = "Use the first N training images (default: all 60,000).", DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initialization, minibatches and weight noise.", DefaultValueFactory = _ => 1 };
-        foreach (var o in new Option[] { setting, run, outDir, epochs, iterations, optimizer, lr, sigmaLr, lrDropAt, lrDropFactor, sigmaScale, sigmaInit, passes, delta, deltaPrime, maxTrain, train, seed }) c.Options.Add(o);
+        var threads = new Option<int>("--threads") { Description = "Kernel threads (the posterior steps give the same results for any count).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        foreach (var o in new Option[] { setting, run, outDir, epochs, iterations, optimizer, lr, sigmaLr, lrDropAt, lrDropFactor, sigmaScale, sigmaInit, passes, delta, deltaPrime, maxTrain, train, seed, threads }) c.Options.Add(o);
         c.SetAction(pr =>
         {
             try
@@ -61,6 +62,9 @@ internal static class BoundCommand
                 string? name = pr.GetValue(setting);
                 var runDir = pr.GetValue(run);
                 if ((name is null) == (runDir is null)) throw new ArgumentException("bound pac-bayes: give exactly one of --setting NAME and --run DIR.");
+                int th = pr.GetValue(threads);
+                if (th < 1) throw new ArgumentException($"--threads must be >= 1, got {th}.");
+                Parallelism.Threads = th;
                 var options = new PosteriorOptions
                 {
                     Iterations = pr.GetValue(iterations), LearningRate = pr.GetValue(lr), SigmaLearningRate = pr.GetValue(sigmaLr), Optimizer = ParseOptimizer(pr.GetValue(optimizer)!),

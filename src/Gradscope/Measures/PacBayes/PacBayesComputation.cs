@@ -32,7 +32,8 @@ public static class PacBayesComputation
         log?.Invoke($"trained net: training error {trainErr:F4}, {model.ParameterCount} parameters, n = {train.N}");
 
         var result = new PosteriorOptimizer<T>(objective, w0, options).Run(trained, p =>
-            log?.Invoke($"posterior step {p.Step}/{options.Iterations}: objective {p.Objective:F4} (surrogate {p.Surrogate:F4}, KL {p.Kl:F1}, lambda {p.Lambda:G4}, |w - w0| {p.DistanceFromInit:F2}, mean s {p.MeanSigma:G3}, lr {p.LearningRate:G2}) {p.StepsPerSecond:F1} steps/s, about {(options.Iterations - p.Step - 1) / Math.Max(p.StepsPerSecond, 1e-9):F0} s left [{clock.Elapsed.TotalSeconds:F0} s]"));
+            log?.Invoke($"posterior step {p.Step}/{options.Iterations}: objective {p.Objective:F4} (surrogate {p.Surrogate:F4}, KL {p.Kl:F1}, lambda {p.Lambda:G4}, |w - w0| {p.DistanceFromInit:F2}, mean s {p.MeanSigma:G3}, lr {p.LearningRate:G2}) {p.StepsPerSecond:F1} steps/s, about {(options.Iterations - p.Step - 1) / Math.Max(p.StepsPerSecond, 1e-9):F0} s left [{clock.Elapsed.TotalSeconds:F0} s]"),
+            progressEvery: Math.Max(100, options.Iterations / 200 / 100 * 100));
         foreach (var v in result.W) if (!double.IsFinite(v)) throw new InvalidOperationException("PAC-Bayes posterior optimization diverged: the posterior mean has non-finite entries.");
         foreach (var v in result.S) if (!(v > 0) || !double.IsFinite(v)) throw new InvalidOperationException("PAC-Bayes posterior optimization diverged: a posterior standard deviation is zero or non-finite.");
 
