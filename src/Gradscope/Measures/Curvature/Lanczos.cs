@@ -85,9 +85,8 @@ public static class Lanczos
         int m = Math.Min(steps, dimension), p = dimension;
         var basis = workspace;
         basis.Reset(p);
-        var q = new double[p];
-        var qPrev = new double[p];
-        var w = new double[p];
+        // NOTE: the three vectors of the recurrence live in the workspace too, so the probes of SLQ reuse them (no 3 P doubles per run).
+        var (q, qPrev, w) = basis.Vectors();
         TensorPrimitives.Divide(start, norm0, q);
         var coefficients = new double[Math.Min(m, basis.Capacity)];
         var alpha = new List<double>(m);
@@ -195,11 +194,21 @@ public sealed class LanczosWorkspace
     /// <summary>Vectors allocated so far (at most <see cref="Capacity"/>): the memory of the workspace in vectors.</summary>
     public int Allocated => _single ? _f.Count : _d.Count;
 
+    private double[]? _q, _qPrev, _w;
+
     /// <summary>Starts a run on vectors of length <paramref name="p"/> (kept vectors of another length are dropped).</summary>
     internal void Reset(int p)
     {
-        if (p != _p) { _f.Clear(); _d.Clear(); _p = p; }
+        if (p != _p) { _f.Clear(); _d.Clear(); _q = _qPrev = _w = null; _p = p; }
         _count = 0; _next = 0;
+    }
+
+    /// <summary>The recurrence's q_j, q_{j-1} and residual (length P, double), allocated once per length and zeroed.</summary>
+    internal (double[] Q, double[] QPrev, double[] W) Vectors()
+    {
+        _q ??= new double[_p]; _qPrev ??= new double[_p]; _w ??= new double[_p];
+        Array.Clear(_q); Array.Clear(_qPrev); Array.Clear(_w);
+        return (_q, _qPrev, _w);
     }
 
     /// <summary>Stores <paramref name="q"/>, overwriting the oldest stored vector when full.</summary>
