@@ -48,7 +48,7 @@ internal static class MeasureCommand
         var hessian = new Option<string?>("--hessian") { Description = "Hessian of the training loss on the measured training samples (all, or --max-samples; needs --loss, or the run's loss with --run): exact (full matrix from P Hessian-vector products; P <= 2048: trace, ||H||_F, every eigenvalue, .npy spectrum and matrix) or stochastic (Hutchinson trace and ||H||_F^2 with standard errors from --hutchinson S probes, default 100)." };
         hessian.AcceptOnlyFromAmong("exact", "stochastic", "slq");
         var slqProbes = new Option<int>("--slq-probes") { Description = "With --hessian slq: Rademacher probes of the spectral density.", DefaultValueFactory = _ => 10 };
-        var slqSteps = new Option<int>("--slq-steps") { Description = "With --hessian slq or --hessian-blocks: Lanczos steps (full reorthogonalization) per probe or per layer.", DefaultValueFactory = _ => 100 };
+        var slqSteps = new Option<int>("--slq-steps") { Description = "With --hessian slq or --hessian-blocks: Lanczos steps per probe or per layer (full reorthogonalization while the basis fits in 16 MiB, else against the 8 most recent vectors: docs/perf/hessian.md).", DefaultValueFactory = _ => 100 };
         var hessianBlocks = new Option<bool>("--hessian-blocks") { Description = "Per-layer Hessian: each dense layer's diagonal block, its largest and smallest eigenvalue (Lanczos, --slq-steps) and trace (Hutchinson, --hutchinson S, default 100); needs --loss or --run." };
         var flatness = new Option<bool>("--flatness") { Description = "Also compute the flatness and sharpness measures of Jiang et al. 2020 (sigma' and alpha' by bisection with Monte Carlo weight noise and projected ascent on the measured training samples; costly, opt-in; seeded by --seed)." };
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of errors." };
@@ -150,14 +150,13 @@ internal static class MeasureCommand
 
     /// <summary>
     /// Every measure of <paramref name="net"/> on <paramref name="train"/> (and <paramref name="test"/>): the suite, the
-    /// end-to-end and NTK extras, the margin distributions; non-finite values moved to the omitted list.
+    /// end-to-end matrix, the margin distributions; non-finite values moved to the omitted list.
     /// </summary>
     internal static MeasureResult Measure(MeasureArgs a, Sequential<double> net, Gradscope.Data.Dataset train, Gradscope.Data.Dataset? test,
         Sequential<double>? initialNet, double[]? initialParameters, MeasureSource source, IReadOnlyDictionary<string, double>? preset = null)
     {
         var omitted = new Dictionary<string, string>();
         var pending = new Dictionary<string, (int[] Shape, double[] Data)>();
-        var extra = new Dictionary<string, double>();
         if (a.NtkRows is not null && !a.Ntk) throw new ArgumentException("--ntk-rows needs --ntk.");
         int[]? ntkRows = a.Ntk && a.NtkRows is not null ? DataArgument.Rows(a.NtkRows, train.N, "--ntk-rows", train.Name) : null;
         // The end-to-end matrix itself is an array of the JSON document; its norm, the balance matrices and the SVM angle are registry keys.
@@ -168,14 +167,12 @@ internal static class MeasureCommand
         {
             FullSvd = a.FullSvd, MaxSamples = a.MaxSamples, MarginQuantiles = a.Quantiles, BoundMarginQuantile = a.BoundQuantile,
             Delta = a.Delta, NeuralCollapseLayer = a.Penultimate, Loss = a.Loss, HessianTopK = a.HessianTop, HutchinsonSamples = 0, TargetScale = a.TargetScale,
+            Hessian = a.HessianRequest.ModeOption, HessianProbes = a.HessianRequest.Samples, SlqProbes = a.SlqProbes, SlqSteps = a.SlqSteps, HessianBlocks = a.HessianBlocks,
             Seed = a.Seed, FitMaxMargin = true, PowerTolerance = 1e-10,
             InitialParameters = initialParameters, NtkSamples = a.Ntk ? a.NtkSamples : null, NtkRows = ntkRows,
             Flatness = a.Flatness ? new Gradscope.Measures.Flatness.FlatnessOptions { Seed = a.Seed } : null,
         };
         if (a.Loss is null) omitted["hessian.*"] = "opt-in: pass --loss with --hessian exact|stochastic, --hessian-top K and/or --hutchinson S";
-        // --hutchinson S alone is the stochastic mode with S probes: the trace then comes with its standard error.
-        if (a.HessianRequest.Any)
-            MeasureHessian.Add(a.HessianRequest, net, MeasureSuite.Subsample(train, a.MaxSamples), a.Loss!.Value, a.TargetScale, a.Seed, extra, omitted, pending);
         if (initialParameters is null) omitted["relative_weight_change"] = "needs the weights at initialization: pass --initial W0.safetensors";
         if (!a.Flatness) omitted["flatness.*"] = "opt-in: pass --flatness (sigma' and alpha' searches: hundreds of forward passes over the measured samples)";
         if (!a.Ntk) omitted["ntk.*"] = "opt-in: pass --ntk (an n C x n C Gram matrix; costly on large sets)";
@@ -183,12 +180,9 @@ internal static class MeasureCommand
         foreach (var (k, arr) in report.Arrays) pending[k] = arr;
 
         var values = new Dictionary<string, double>(report.Values);
-        foreach (var (k, v) in extra) values[k] = v;
         if (preset is not null) foreach (var (k, v) in preset) values[k] = v;
-        bool hessianDone = a.HessianRequest.Any && !omitted.ContainsKey("hessian.*");
         foreach (var o in report.Omitted)
             if (!omitted.ContainsKey(o.Key) && !values.ContainsKey(o.Key)) omitted[o.Key] = o.Reason;
-        if (hessianDone) omitted.Remove("hessian.*"); // the registry's note; --hessian computed them here
         // JSON has no Infinity or NaN: a non-finite value is reported as omitted with its value, never written as a number.
         foreach (var k in values.Keys.ToList())
             if (!double.IsFinite(values[k])) { omitted[k] = $"not finite ({values[k].ToString(CultureInfo.InvariantCulture)})"; values.Remove(k); }

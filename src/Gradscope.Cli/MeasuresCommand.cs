@@ -47,7 +47,7 @@ internal static class MeasuresCommand
         return c;
     }
 
-    /// <summary>The list as a JSON array of {key, symbol, formula, section, needs, applicability, cost, group} (and "applies"/"reason" with a run).</summary>
+    /// <summary>The list as a JSON array of {key, symbol, formula, section, needs, applicability, cost, group, array (an .npy array, not a scalar)} (and "applies"/"reason" with a run).</summary>
     internal static string Json(IReadOnlyList<IMeasure> list, Func<IMeasure, string?>? reason)
     {
         using var ms = new MemoryStream();
@@ -68,6 +68,7 @@ internal static class MeasuresCommand
                 w.WriteString("applicability", i.Applicability);
                 w.WriteString("cost", i.CostName);
                 w.WriteString("group", i.Group);
+                w.WriteBoolean("array", i.IsArray);
                 if (reason is not null)
                 {
                     string? why = reason(m);

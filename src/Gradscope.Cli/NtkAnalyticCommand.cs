@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gradscope.IO;
 using Gradscope.Measures;
+using Gradscope.Measures.Registry;
 using Gradscope.Tensors;
 
 namespace Gradscope.Cli;
@@ -12,7 +13,7 @@ namespace Gradscope.Cli;
 /// <c>gradscope ntk-analytic DATA --depth L [--rows 0,5,7 | --max-samples N] [--out ntk-analytic.json]</c>: the analytic
 /// NTK Theta^L and NNGP Sigma^L of an infinitely wide bias-free ReLU MLP with L hidden layers (THEORY.md section 5,
 /// <see cref="AnalyticNtk"/>) on the chosen rows, written as .npy (n x n) with the NTK's eigenvalues and a summary
-/// in the JSON. Exit codes: 0 success, 1 bad input, 2 the output cannot be written.
+/// in the JSON (keys ntk_analytic.*): a thin caller of the registry's <c>ntk_analytic.*</c> entries on a data set alone. Exit codes: 0 success, 1 bad input, 2 the output cannot be written.
 /// </summary>
 internal static class NtkAnalyticCommand
 {
@@ -43,17 +44,16 @@ internal static class NtkAnalyticCommand
         int n = rows.Length;
         try { MemoryLimit.CheckBytes($"three {n} x {n} kernels", 3L * n * n * sizeof(double)); }
         catch (ArgumentException e) { throw new ArgumentException($"{e.Message} Choose fewer rows with --max-samples or --rows."); }
-        var sub = data.Subset(rows);
-        var k = AnalyticNtk.Compute(sub.X, n, depth);
-        var eig = SymmetricEigenvalues.Of(k.Ntk, n);
-        Array.Reverse(eig);
-        // NOTE: the summary reuses the eigenvalues above (one symmetric solve, not a second dense decomposition).
-        double trace = 0;
-        for (int i = 0; i < n; i++) trace += k.Ntk[i * n + i];
-        var summary = new NtkSummary(n, trace, System.Numerics.Tensors.TensorPrimitives.Norm<double>(k.Ntk), eig[0], eig[^1]);
+        var report = MeasureRegistry.Compute(new DataMeasureContext(data.Subset(rows), new MeasureOptions { AnalyticNtkDepth = depth }),
+            MeasureRegistry.Select(["ntk_analytic.*"]));
+        var v = report.Values;
+        var ntk = report.Arrays["ntk_analytic.ntk"].Data;
+        var nngp = report.Arrays["ntk_analytic.nngp"].Data;
+        var eig = report.Arrays["ntk_analytic.eigenvalues"].Data;
+        double condition = v.TryGetValue("ntk_analytic.condition", out double kappa) ? kappa : double.PositiveInfinity;
         string Npy(string key) => MeasureArrays.PathFor(outPath, key);
-        Gradscope.Data.Npy.Write(Npy("ntk"), [n, n], k.Ntk);
-        Gradscope.Data.Npy.Write(Npy("nngp"), [n, n], k.Nngp);
+        Gradscope.Data.Npy.Write(Npy("ntk"), [n, n], ntk);
+        Gradscope.Data.Npy.Write(Npy("nngp"), [n, n], nngp);
         Gradscope.Data.Npy.Write(Npy("ntk_eigenvalues"), [n], eig);
         Gradscope.Data.Npy.Write(Npy("rows"), [n], rows.Select(i => (long)i).ToArray());
         var json = new JsonObject
@@ -63,11 +63,11 @@ internal static class NtkAnalyticCommand
             ["data"] = new JsonObject { ["name"] = data.Name, ["n"] = data.N, ["features"] = data.D },
             ["depth"] = depth,
             ["rows"] = n,
-            ["ntk.trace"] = summary.Trace,
-            ["ntk.frobenius"] = summary.Frobenius,
-            ["ntk.lambda_max"] = summary.LambdaMax,
-            ["ntk.lambda_min"] = summary.LambdaMin,
-            ["ntk.condition"] = double.IsFinite(summary.Condition) ? summary.Condition : null,
+            ["ntk_analytic.trace"] = v["ntk_analytic.trace"],
+            ["ntk_analytic.frobenius"] = v["ntk_analytic.frobenius"],
+            ["ntk_analytic.lambda_max"] = v["ntk_analytic.lambda_max"],
+            ["ntk_analytic.lambda_min"] = v["ntk_analytic.lambda_min"],
+            ["ntk_analytic.condition"] = double.IsFinite(condition) ? condition : null,
             ["arrays"] = new JsonObject
             {
                 ["ntk"] = Path.GetFileName(Npy("ntk")), ["nngp"] = Path.GetFileName(Npy("nngp")),
@@ -77,7 +77,7 @@ internal static class NtkAnalyticCommand
         AtomicFile.WriteText(outPath, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         string F(double x) => x.ToString("G6", CultureInfo.InvariantCulture);
         Console.WriteLine($"analytic NTK of a bias-free ReLU MLP with {depth} hidden layer(s), infinite width, on {n} rows of '{data.Name}' (d = {data.D})");
-        Console.WriteLine($"  trace {F(summary.Trace)}, ||Theta||_F {F(summary.Frobenius)}, lambda_max {F(summary.LambdaMax)}, lambda_min {F(summary.LambdaMin)}, condition {F(summary.Condition)}");
+        Console.WriteLine($"  trace {F(v["ntk_analytic.trace"])}, ||Theta||_F {F(v["ntk_analytic.frobenius"])}, lambda_max {F(v["ntk_analytic.lambda_max"])}, lambda_min {F(v["ntk_analytic.lambda_min"])}, condition {F(condition)}");
         Console.WriteLine($"wrote {outPath}, {Path.GetFileName(Npy("ntk"))}, {Path.GetFileName(Npy("nngp"))}, {Path.GetFileName(Npy("ntk_eigenvalues"))}, {Path.GetFileName(Npy("rows"))}");
         return 0;
     }

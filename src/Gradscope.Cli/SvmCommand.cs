@@ -4,14 +4,16 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gradscope.Data;
 using Gradscope.IO;
-using Gradscope.Training;
+using Gradscope.Measures;
+using Gradscope.Measures.Registry;
 
 namespace Gradscope.Cli;
 
 /// <summary>
 /// <c>gradscope svm DATA [--binary A,B] [--out svm.json]</c>: the hard-margin linear SVM without intercept of a binary
 /// data set (THEORY.md section 5, distance to max margin; no model): margin 1/||w||, direction w/||w||, support rows
-/// (DATA's row numbers) and dual variables alpha (one per row used, listed in .rows.npy), as JSON plus .npy arrays beside it (docs/measure.md). Exit codes: 0 success, 1 bad input or
+/// (DATA's row numbers) and dual variables alpha (one per row used, listed in .rows.npy), as JSON plus .npy arrays beside it (docs/measure.md):
+/// a thin caller of the registry's <c>svm.*</c> entries on a data set alone. Exit codes: 0 success, 1 bad input or
 /// data not separable through the origin, 2 the output cannot be written.
 /// </summary>
 internal static class SvmCommand
@@ -41,27 +43,30 @@ internal static class SvmCommand
         if (binary is not null) (data, rowOf) = DataArgument.Binary(data, binary);
         if (data.Classes != 2 || data.Y.Any(y => y is not (0 or 1)))
             throw new ArgumentException($"'{source}' has {data.Classes} classes; the SVM needs labels 0/1 (pick two classes with --binary A,B).");
-        HardMarginSvmResult r;
-        try { r = HardMarginSvm.Fit(data, tolerance, maxEpochs); }
-        catch (InvalidOperationException e) { throw new ArgumentException($"'{data.Name}': {e.Message}", e); }
-        var dir = r.Direction;
+        var report = MeasureRegistry.Compute(new DataMeasureContext(data, new MeasureOptions { Svm = true, SvmTolerance = tolerance, SvmMaxEpochs = maxEpochs }),
+            MeasureRegistry.Select(["svm.*"]));
+        if (!report.Values.TryGetValue("svm.margin", out double margin))
+            throw new ArgumentException($"'{data.Name}': {report.Omitted.FirstOrDefault()?.Reason ?? "the SVM was not computed"}");
+        var v = report.Values;
+        var dir = report.Arrays["svm.direction"].Data;
+        var alpha = report.Arrays["svm.alpha"].Data;
         // Support rows and alpha are reported against DATA's own rows (with --binary: the rows of the two classes kept).
-        var support = r.SupportVectors.Select(i => rowOf[i]).ToArray();
+        var support = report.Arrays["svm.support_rows"].Data.Select(i => rowOf[(int)i]).ToArray();
         string Npy(string key) => MeasureArrays.PathFor(outPath, key);
         Gradscope.Data.Npy.Write(Npy("direction"), [dir.Length], dir);
-        Gradscope.Data.Npy.Write(Npy("alpha"), [r.Alpha.Length], r.Alpha);
+        Gradscope.Data.Npy.Write(Npy("alpha"), [alpha.Length], alpha);
         Gradscope.Data.Npy.Write(Npy("rows"), [rowOf.Length], rowOf.Select(i => (long)i).ToArray());
-        Gradscope.Data.Npy.Write(Npy("support_rows"), [r.SupportVectors.Length], support.Select(i => (long)i).ToArray());
+        Gradscope.Data.Npy.Write(Npy("support_rows"), [support.Length], support.Select(i => (long)i).ToArray());
         var json = new JsonObject
         {
             ["format"] = "gradscope-svm",
             ["version"] = 1,
             ["data"] = new JsonObject { ["name"] = data.Name, ["n"] = data.N, ["features"] = data.D },
-            ["margin"] = r.Margin,
-            ["w_norm"] = 1 / r.Margin,
+            ["margin"] = margin,
+            ["w_norm"] = v["svm.w_norm"],
             ["support_rows"] = new JsonArray(support.Select(i => (JsonNode)i).ToArray()),
-            ["kkt_violation"] = r.KktViolation,
-            ["epochs"] = r.Epochs,
+            ["kkt_violation"] = v["svm.kkt_violation"],
+            ["epochs"] = (int)v["svm.epochs"],
             ["arrays"] = new JsonObject
             {
                 ["direction"] = Path.GetFileName(Npy("direction")),
@@ -72,9 +77,9 @@ internal static class SvmCommand
         };
         AtomicFile.WriteText(outPath, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         Console.WriteLine($"hard-margin SVM of '{data.Name}' (n = {data.N}, d = {data.D}, no intercept)");
-        Console.WriteLine($"  margin = min_i y_i <w, x_i> / ||w|| = {r.Margin.ToString("R", CultureInfo.InvariantCulture)}");
+        Console.WriteLine($"  margin = min_i y_i <w, x_i> / ||w|| = {margin.ToString("R", CultureInfo.InvariantCulture)}");
         Console.WriteLine($"  support rows ({support.Length}, rows of '{source}'): {string.Join(", ", support.Take(20))}{(support.Length > 20 ? ", ..." : "")}");
-        Console.WriteLine($"  KKT violation {r.KktViolation:G3} after {r.Epochs} epochs");
+        Console.WriteLine($"  KKT violation {v["svm.kkt_violation"]:G3} after {v["svm.epochs"]} epochs");
         Console.WriteLine($"wrote {outPath}, {Path.GetFileName(Npy("direction"))}, {Path.GetFileName(Npy("alpha"))}, {Path.GetFileName(Npy("support_rows"))}");
         return 0;
     }

@@ -13,6 +13,7 @@ internal static class BenchRegistry
         new NtkWorkload(),
         new ProbeWorkload(),
         new HessianWorkload(),
+        new SlqAccuracyWorkload(),
     ];
 
     /// <summary>The workload named <paramref name="name"/>, or null.</summary>

@@ -12,6 +12,8 @@ namespace Gradscope.Cli.Bench;
 /// "hvp": the time of one exact Hessian-vector product on the batch over the time of one training step on it (target &lt;= 3);
 /// "slq": seconds for the SLQ density with 10 probes x 100 Lanczos steps (target &lt; 30 s);
 /// "blocks": seconds for the per-layer blocks (30 Lanczos steps and 10 trace probes per layer).
+/// The slq and blocks cases print the bytes they allocate (a bound on their peak memory) in copies of the weights (target &lt;= 20
+/// plus one batch of activations); the samples' byte column is that total, not a per-step figure.
 /// No peer twin.
 /// </summary>
 internal sealed class HessianWorkload : IBenchWorkload
@@ -36,6 +38,9 @@ internal sealed class HessianWorkload : IBenchWorkload
         var (data, objective, gd, batches) = MlpWorkload.Setup<T>(seed, "hessian-bench");
         var batch = data.Subset(batches[0]);
         for (int s = 0; s < 5; s++) gd.Step(objective, batches[s], new Gradscope.Training.StepContext(s, 0.01, 0));
+        // Memory of the measure: every managed byte allocated from the Hessian-vector operator's construction to the end of the
+        // computation (it allocates its buffers once, so this bounds its peak live memory), in copies of the weights.
+        long allocated0 = GC.GetTotalAllocatedBytes(true);
         var h = HessianVectorProduct.Create(objective.Model, batch, LossKind.CrossEntropy);
         var rng = new Rng((ulong)seed);
         var v = new double[h.Dimension];
@@ -59,6 +64,12 @@ internal sealed class HessianWorkload : IBenchWorkload
         long t = Stopwatch.GetTimestamp();
         if (label.StartsWith("slq", StringComparison.Ordinal)) StochasticLanczosQuadrature.Of(h, 10, 100, rng);
         else HessianBlocks.Of(h, 30, 10, rng);
-        return new BenchSample(Stopwatch.GetElapsedTime(t).TotalSeconds, 0, null);
+        double seconds = Stopwatch.GetElapsedTime(t).TotalSeconds;
+        double used = GC.GetTotalAllocatedBytes(true) - allocated0;
+        double copy = (double)h.Dimension * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        double activations = (double)batch.N * (784 + 4 * 1024 + 10) * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        Console.Error.WriteLine($"  {label}: allocated {used / 1e6:F0} MB = {used / copy:F1} weight copies (P = {h.Dimension}, one copy {copy / 1e6:F1} MB; "
+            + $"one batch of activations {activations / 1e6:F1} MB = {activations / copy:F2} copies); process peak RSS so far {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
+        return new BenchSample(seconds, used, null);
     }
 }

@@ -60,6 +60,9 @@ internal sealed class DenseNet
         return new DenseNet(steps, inputDim, model.ParameterCount);
     }
 
+    /// <summary>The same layout without the float64 weights (for a consumer that keeps its own copy of them in another type).</summary>
+    internal DenseNet WithoutWeights() => new(Steps.Select(s => s with { W = null }).ToList(), InputDim, ParameterCount);
+
     /// <summary>Like <see cref="TryCreate"/> but throws NotSupportedException naming the layer.</summary>
     internal static DenseNet Create<T>(Sequential<T> model, string measure) where T : unmanaged, IFloatingPointIeee754<T> =>
         TryCreate(model, out var reason) ?? throw new NotSupportedException($"{measure}: {reason}.");

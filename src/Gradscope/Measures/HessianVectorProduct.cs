@@ -56,9 +56,15 @@ public sealed class HessianVectorProduct
     {
         var net = DenseNet.Create(model, "HessianVectorProduct");
         if (net.InputDim != data.D) throw new ArgumentException($"HessianVectorProduct: dataset '{data.Name}' has {data.D} features, the model expects {net.InputDim}.");
-        IHvpKernel kernel = typeof(T) == typeof(float)
-            ? new HvpKernel<float>(net, data, loss, targetScale, net.Steps.Select(s => s.W is null ? null : Array.ConvertAll(s.W, x => (float)x)).ToList())
-            : new HvpKernel<double>(net, data, loss, targetScale, net.Steps.Select(s => s.W).ToList());
+        IHvpKernel kernel;
+        if (typeof(T) == typeof(float))
+        {
+            // NOTE: the float32 kernel keeps its own weights; the float64 snapshot is dropped (two weight copies of an f32 model).
+            var weights = net.Steps.Select(s => s.W is null ? null : Array.ConvertAll(s.W, x => (float)x)).ToList();
+            net = net.WithoutWeights();
+            kernel = new HvpKernel<float>(net, data, loss, targetScale, weights);
+        }
+        else kernel = new HvpKernel<double>(net, data, loss, targetScale, net.Steps.Select(s => s.W).ToList());
         return new HessianVectorProduct(net, kernel);
     }
 

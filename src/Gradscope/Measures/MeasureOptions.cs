@@ -65,4 +65,42 @@ public sealed record MeasureOptions
     /// the measured training samples); null skips them.
     /// </summary>
     public Flatness.FlatnessOptions? Flatness { get; init; }
+    /// <summary>
+    /// What of the loss Hessian to compute beyond <see cref="HessianTopK"/>: the full matrix, stochastic estimates or the SLQ
+    /// density (null: none, except that <see cref="HutchinsonSamples"/> &gt; 0 alone asks for the stochastic estimates).
+    /// </summary>
+    public HessianMode? Hessian { get; init; }
+    /// <summary>Rademacher probes of <see cref="HessianMode.Stochastic"/> and of the per-layer block traces.</summary>
+    public int HessianProbes { get; init; } = 100;
+    /// <summary>Probes of the SLQ density (<see cref="HessianMode.Slq"/>).</summary>
+    public int SlqProbes { get; init; } = 10;
+    /// <summary>Lanczos steps per SLQ probe and per layer block.</summary>
+    public int SlqSteps { get; init; } = 100;
+    /// <summary>Whether to compute each dense layer's diagonal Hessian block (extreme eigenvalues and trace).</summary>
+    public bool HessianBlocks { get; init; }
+    /// <summary>Whether to fit the hard-margin SVM (no intercept) of the training set (opt-in; binary labels 0/1).</summary>
+    public bool Svm { get; init; }
+    /// <summary>KKT tolerance of the SVM's dual coordinate ascent.</summary>
+    public double SvmTolerance { get; init; } = 1e-10;
+    /// <summary>Epochs of dual coordinate ascent before the SVM gives up (data not separable through the origin).</summary>
+    public int SvmMaxEpochs { get; init; } = 100_000;
+    /// <summary>Hidden layers L of the analytic infinite-width NTK/NNGP on the measured samples; null skips it.</summary>
+    public int? AnalyticNtkDepth { get; init; }
+
+    /// <summary>The Hessian mode in effect: <see cref="Hessian"/>, else stochastic when <see cref="HutchinsonSamples"/> &gt; 0.</summary>
+    public HessianMode? HessianModeInEffect => Hessian ?? (HutchinsonSamples > 0 ? HessianMode.Stochastic : null);
+
+    /// <summary>Rademacher probes of the stochastic mode in effect (<see cref="HutchinsonSamples"/> when it chose the mode).</summary>
+    public int StochasticProbes => Hessian is null && HutchinsonSamples > 0 ? HutchinsonSamples : HessianProbes;
+}
+
+/// <summary>How much of the loss Hessian to compute (THEORY.md section 5).</summary>
+public enum HessianMode
+{
+    /// <summary>The full P x P matrix from P exact Hessian-vector products (small nets): trace, ||H||_F, every eigenvalue.</summary>
+    Exact,
+    /// <summary>Hutchinson's trace and the unbiased ||H||_F^2 estimate, with standard errors.</summary>
+    Stochastic,
+    /// <summary>The spectral density by stochastic Lanczos quadrature.</summary>
+    Slq,
 }

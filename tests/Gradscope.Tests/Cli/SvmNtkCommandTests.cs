@@ -111,9 +111,9 @@ public class SvmNtkCommandTests
                 var doc = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
                 var eig = Npy.Read(Path.Combine(dir, $"k{depth}.ntk_eigenvalues.npy")).Data;
                 double trace = ntk.Data[0] + ntk.Data[4] + ntk.Data[8];
-                Assert.Equal(trace, doc.GetProperty("ntk.trace").GetDouble(), 12);
+                Assert.Equal(trace, doc.GetProperty("ntk_analytic.trace").GetDouble(), 12);
                 Assert.Equal(trace, eig.Sum(), 10);
-                Assert.Equal(eig[0], doc.GetProperty("ntk.lambda_max").GetDouble());
+                Assert.Equal(eig[0], doc.GetProperty("ntk_analytic.lambda_max").GetDouble());
                 Assert.True(eig[0] >= eig[1] && eig[1] >= eig[2]);
             }
             var (c2, _, e2) = CliProcess.Run($"ntk-analytic \"{csv}\" --depth 1 --rows 0,6");

@@ -21,42 +21,60 @@ public sealed record LanczosTridiagonal(double[] Alpha, double[] Beta, double La
 }
 
 /// <summary>
-/// The Lanczos iteration with full reorthogonalization (Golub and Van Loan, Matrix Computations, 4th ed., section 10.1;
+/// The Lanczos iteration with reorthogonalization (Golub and Van Loan, Matrix Computations, 4th ed., section 10.1;
 /// as in PyHessian's SLQ, Yao et al. 2020 / Ghorbani, Krishnan and Xiao 2019): each new residual is orthogonalized
-/// against every earlier basis vector, so the Ritz values carry no spurious copies ("ghosts") of converged eigenvalues.
+/// against the stored basis vectors, in memory bounded by <see cref="Workspace"/>: every earlier vector (full
+/// reorthogonalization) when the whole basis fits in <see cref="FullBasisBytes"/>, else the <see cref="WindowVectors"/>
+/// most recent ones (local reorthogonalization), so the memory never grows with the number of steps.
 /// </summary>
 /// <remarks>
-/// The basis Q_m is the memory of the method: m P values. It is kept in double when m P 8 bytes fit in
-/// <see cref="DoubleBasisBytes"/>, else in float32 (100 steps on 1.9M parameters: 0.74 GB instead of 1.5 GB).
-/// NOTE: the three-term recurrence always runs in double on the current and previous vectors, and those two are
-/// orthogonalized against in double; only older vectors are read back rounded to float. Their rounding error (2^-24
-/// relative) perturbs each step by about 6e-8 |w| / sqrt(P) in the directions of the old vectors: the basis stays
-/// orthogonal to about 1e-7, far below the semi-orthogonality level sqrt(eps) at which ghost eigenvalues appear
-/// (Parlett and Scott 1979), and Ritz values and quadrature moments move by about 1e-7 relative at most.
+/// Memory: three vectors in double (q_j, q_{j-1}, the residual) plus the stored basis. A run on a net's Hessian with the
+/// window keeps 8 float32 vectors: 8 weight copies of an f32 model (100 steps on 1.9M parameters: 60 MB instead of 745 MB).
+/// NOTE (accuracy of the window): full reorthogonalization keeps the basis orthogonal, so T_m carries no spurious copies
+/// ("ghosts") of converged eigenvalues. With the window the basis stays orthogonal to about sqrt(eps) locally, but loses
+/// orthogonality to old vectors once a Ritz value converges (Paige 1976): T_m then holds ghost copies of the converged
+/// extreme eigenvalues. For quadrature this costs little: finite-precision Lanczos is exact Lanczos on a nearby matrix whose
+/// eigenvalues cluster at those of A, and the Gauss weights of a ghost cluster sum to the weight of the one eigenvalue
+/// (Greenbaum 1989; Knizhnerman 1996; Chen, Trogdon and Ubaru 2021 for SLQ), so moments and the smoothed density keep their
+/// accuracy and the extreme nodes still converge to lambda_max and lambda_min; what is lost is the multiplicity of a node
+/// and the reading of a Ritz value's weight as one eigenvector's (measured in docs/perf/hessian.md).
+/// NOTE (float32 storage): the three-term recurrence always runs in double on the current and previous vectors, and those
+/// two are orthogonalized against in double; only older vectors are read back rounded to float. Their rounding error
+/// (2^-24 relative) perturbs each step by about 6e-8 |w| / sqrt(P) in the directions of the old vectors, far below the
+/// semi-orthogonality level sqrt(eps) at which ghost eigenvalues appear (Parlett and Scott 1979).
 /// </remarks>
 public static class Lanczos
 {
+    /// <summary>The largest basis kept whole, in double, for full reorthogonalization (16 MiB: small nets).</summary>
+    public const long FullBasisBytes = 16L << 20;
+
+    /// <summary>Vectors kept (the most recent, in float32) when the whole basis exceeds <see cref="FullBasisBytes"/>.</summary>
+    public const int WindowVectors = 8;
+
+    /// <summary>
+    /// The workspace of a run of at most <paramref name="steps"/> steps on order <paramref name="dimension"/>: the whole basis in
+    /// double when m P 8 bytes fit in <see cref="FullBasisBytes"/>, else a window of <see cref="WindowVectors"/> float32 vectors.
+    /// </summary>
+    public static LanczosWorkspace Workspace(int dimension, int steps) =>
+        (long)Math.Min(steps, dimension) * dimension * sizeof(double) <= FullBasisBytes ? new LanczosWorkspace(single: false) : new LanczosWorkspace(single: true, WindowVectors);
+
     /// <summary>
     /// Runs at most <paramref name="steps"/> steps (and at most <paramref name="dimension"/>) of Lanczos on
-    /// <paramref name="a"/> from <paramref name="start"/> (any nonzero vector; normalized here). Stops early when
-    /// beta_j &lt;= 1e-12 (|alpha_1| + ... ): the Krylov space is then A-invariant and T_j's eigenvalues are eigenvalues of A.
+    /// <paramref name="a"/> from <paramref name="start"/> (any nonzero vector; normalized here), with the basis of
+    /// <see cref="Workspace"/>. Stops early when beta_j &lt;= 1e-12 (|alpha_1| + ... ): the Krylov space is then A-invariant
+    /// and T_j's eigenvalues are eigenvalues of A.
     /// </summary>
     public static LanczosTridiagonal Run(SymmetricOperator a, int dimension, ReadOnlySpan<double> start, int steps) =>
-        Run(a, dimension, start, steps, SingleBasis(dimension, steps));
+        Run(a, dimension, start, steps, Workspace(dimension, steps));
 
-    /// <summary>Whether a basis of min(steps, dimension) vectors is kept in float32 (it would exceed <see cref="DoubleBasisBytes"/> in double).</summary>
-    public static bool SingleBasis(int dimension, int steps) => (long)Math.Min(steps, dimension) * dimension * sizeof(double) > DoubleBasisBytes;
-
-    /// <summary>The largest basis kept in double (512 MiB); larger ones are kept in float32.</summary>
-    public const long DoubleBasisBytes = 512L << 20;
-
-    /// <summary>As <see cref="Run(SymmetricOperator, int, ReadOnlySpan{double}, int)"/> with the basis precision chosen by <paramref name="singleBasis"/>.</summary>
+    /// <summary>As <see cref="Run(SymmetricOperator, int, ReadOnlySpan{double}, int)"/> with full reorthogonalization, the basis kept in float32 when <paramref name="singleBasis"/>.</summary>
     public static LanczosTridiagonal Run(SymmetricOperator a, int dimension, ReadOnlySpan<double> start, int steps, bool singleBasis) =>
         Run(a, dimension, start, steps, new LanczosWorkspace(singleBasis));
 
     /// <summary>
     /// As <see cref="Run(SymmetricOperator, int, ReadOnlySpan{double}, int)"/> with the basis kept in <paramref name="workspace"/>: runs that
-    /// share a workspace (the probes of SLQ) reuse its vectors instead of allocating m P values each.
+    /// share a workspace (the probes of SLQ) reuse its vectors instead of allocating them each; its capacity bounds the vectors
+    /// reorthogonalized against (the most recent ones).
     /// </summary>
     public static LanczosTridiagonal Run(SymmetricOperator a, int dimension, ReadOnlySpan<double> start, int steps, LanczosWorkspace workspace)
     {
@@ -67,24 +85,23 @@ public static class Lanczos
         int m = Math.Min(steps, dimension), p = dimension;
         var basis = workspace;
         basis.Reset(p);
-        var q = new double[p];
-        var qPrev = new double[p];
-        var w = new double[p];
+        // NOTE: the three vectors of the recurrence live in the workspace too, so the probes of SLQ reuse them (no 3 P doubles per run).
+        var (q, qPrev, w) = basis.Vectors();
         TensorPrimitives.Divide(start, norm0, q);
-        var coefficients = new double[m];
+        var coefficients = new double[Math.Min(m, basis.Capacity)];
         var alpha = new List<double>(m);
         var beta = new List<double>(m);
         double scale = 0, lastBeta = 0;
         for (int j = 0; j < m; j++)
         {
-            basis.Add(q);
             a(q, w);
             double aj = TensorPrimitives.Dot<double>(q, w);
             alpha.Add(aj);
             TensorPrimitives.MultiplyAdd(q, -aj, w, w);
             if (j > 0) TensorPrimitives.MultiplyAdd(qPrev, -beta[j - 1], w, w);
-            // Full reorthogonalization (classical Gram-Schmidt against the stored basis; the current and previous vectors in double).
-            basis.Reorthogonalize(j - 1, w, coefficients);
+            // Reorthogonalization (classical Gram-Schmidt) against the stored q_0..q_{j-2} (all, or the most recent), then the
+            // current and previous vectors in double.
+            basis.Reorthogonalize(w, coefficients);
             double cq = TensorPrimitives.Dot<double>(q, w);
             TensorPrimitives.MultiplyAdd(q, -cq, w, w);
             if (j > 0)
@@ -99,6 +116,7 @@ public static class Lanczos
             if (j == m - 1) break;
             if (bj <= 1e-12 * scale) { lastBeta = 0; break; }
             beta.Add(bj);
+            if (j > 0) basis.Add(qPrev); // q_{j-1} becomes an old vector for step j + 1
             (qPrev, q) = (q, qPrev);
             TensorPrimitives.Divide(w, bj, q);
         }
@@ -146,48 +164,80 @@ public static class Lanczos
     }
 }
 
-/// <summary>The stored Lanczos vectors q_1..q_j, in double or float32, reused from one run to the next.</summary>
-public sealed class LanczosWorkspace(bool single)
+/// <summary>
+/// The stored Lanczos vectors (all of them, or the most recent <see cref="Capacity"/> in a ring), in double or float32,
+/// reused from one run to the next.
+/// </summary>
+public sealed class LanczosWorkspace
 {
     /// <summary>Chunk of w kept in cache while every basis vector streams past it.</summary>
     private const int Chunk = 2048;
 
     private readonly List<float[]> _f = [];
     private readonly List<double[]> _d = [];
-    private int _count, _p;
+    private readonly bool _single;
+    private int _count, _next, _p;
+
+    /// <summary>A workspace keeping at most <paramref name="capacity"/> vectors (the most recent), in float32 when <paramref name="single"/>.</summary>
+    public LanczosWorkspace(bool single, int capacity = int.MaxValue)
+    {
+        if (capacity < 0) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "LanczosWorkspace: capacity must be >= 0.");
+        _single = single; Capacity = capacity;
+    }
 
     /// <summary>Whether the vectors are kept in float32.</summary>
-    public bool Single => single;
+    public bool Single => _single;
+
+    /// <summary>The most vectors kept (int.MaxValue: every one, full reorthogonalization).</summary>
+    public int Capacity { get; }
+
+    /// <summary>Vectors allocated so far (at most <see cref="Capacity"/>): the memory of the workspace in vectors.</summary>
+    public int Allocated => _single ? _f.Count : _d.Count;
+
+    private double[]? _q, _qPrev, _w;
 
     /// <summary>Starts a run on vectors of length <paramref name="p"/> (kept vectors of another length are dropped).</summary>
     internal void Reset(int p)
     {
-        if (p != _p) { _f.Clear(); _d.Clear(); _p = p; }
-        _count = 0;
+        if (p != _p) { _f.Clear(); _d.Clear(); _q = _qPrev = _w = null; _p = p; }
+        _count = 0; _next = 0;
     }
 
+    /// <summary>The recurrence's q_j, q_{j-1} and residual (length P, double), allocated once per length and zeroed.</summary>
+    internal (double[] Q, double[] QPrev, double[] W) Vectors()
+    {
+        _q ??= new double[_p]; _qPrev ??= new double[_p]; _w ??= new double[_p];
+        Array.Clear(_q); Array.Clear(_qPrev); Array.Clear(_w);
+        return (_q, _qPrev, _w);
+    }
+
+    /// <summary>Stores <paramref name="q"/>, overwriting the oldest stored vector when full.</summary>
     internal void Add(ReadOnlySpan<double> q)
     {
-        if (single)
+        if (Capacity == 0) return;
+        if (_single)
         {
-            if (_f.Count == _count) _f.Add(new float[q.Length]);
-            var f = _f[_count++];
+            if (_f.Count == _next) _f.Add(new float[q.Length]);
+            var f = _f[_next];
             for (int i = 0; i < q.Length; i++) f[i] = (float)q[i];
         }
         else
         {
-            if (_d.Count == _count) _d.Add(new double[q.Length]);
-            q.CopyTo(_d[_count++]);
+            if (_d.Count == _next) _d.Add(new double[q.Length]);
+            q.CopyTo(_d[_next]);
         }
+        _next = _next + 1 == Capacity ? 0 : _next + 1;
+        if (_count < Capacity) _count++;
     }
 
     /// <summary>
-    /// w -= Q c with c = Q^T w over the first <paramref name="count"/> stored vectors: two passes over them, a chunk of
-    /// w at a time (w's chunk stays in cache while the vectors stream past).
-    /// NOTE: the sums run in double in a fixed order, so the result does not depend on timing or threads.
+    /// w -= Q c with c = Q^T w over the stored vectors: two passes over them, a chunk of w at a time (w's chunk stays in
+    /// cache while the vectors stream past).
+    /// NOTE: the sums run in double in a fixed order (slot order), so the result does not depend on timing or threads.
     /// </summary>
-    internal void Reorthogonalize(int count, Span<double> w, double[] c)
+    internal void Reorthogonalize(Span<double> w, double[] c)
     {
+        int count = _count;
         if (count <= 0) return;
         Array.Clear(c, 0, count);
         int p = w.Length;
@@ -196,14 +246,14 @@ public sealed class LanczosWorkspace(bool single)
             int len = Math.Min(Chunk, p - c0);
             var wc = w.Slice(c0, len);
             for (int i = 0; i < count; i++)
-                c[i] += single ? Lanczos.Dot(_f[i].AsSpan(c0, len), wc) : TensorPrimitives.Dot<double>(_d[i].AsSpan(c0, len), wc);
+                c[i] += _single ? Lanczos.Dot(_f[i].AsSpan(c0, len), wc) : TensorPrimitives.Dot<double>(_d[i].AsSpan(c0, len), wc);
         }
         for (int c0 = 0; c0 < p; c0 += Chunk)
         {
             int len = Math.Min(Chunk, p - c0);
             var wc = w.Slice(c0, len);
             for (int i = 0; i < count; i++)
-                if (single) Lanczos.Axpy(-c[i], _f[i].AsSpan(c0, len), wc);
+                if (_single) Lanczos.Axpy(-c[i], _f[i].AsSpan(c0, len), wc);
                 else TensorPrimitives.MultiplyAdd(_d[i].AsSpan(c0, len), -c[i], wc, wc);
         }
     }

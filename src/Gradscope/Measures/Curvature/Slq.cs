@@ -88,9 +88,10 @@ public sealed record SpectralDensity(double[][] Nodes, double[][] Weights, int D
 }
 
 /// <summary>
-/// Stochastic Lanczos quadrature (SLQ) of the loss Hessian: L Rademacher probes, m Lanczos steps each with full
-/// reorthogonalization (<see cref="Lanczos"/>), Gauss quadrature nodes and weights from each T_m (<see cref="GaussQuadrature"/>).
-/// Cost: L m Hessian-vector products; memory: the Lanczos basis m P in float32 plus three vectors.
+/// Stochastic Lanczos quadrature (SLQ) of the loss Hessian: L Rademacher probes, m Lanczos steps each with reorthogonalization
+/// (<see cref="Lanczos"/>: full for small nets, against the 8 most recent vectors beyond), Gauss quadrature nodes and weights from
+/// each T_m (<see cref="GaussQuadrature"/>). Cost: L m Hessian-vector products; memory: the start vector and three Lanczos vectors
+/// in double plus the stored basis (at most 8 float32 vectors once the whole basis exceeds 16 MiB).
 /// </summary>
 public static class StochasticLanczosQuadrature
 {
@@ -98,15 +99,18 @@ public static class StochasticLanczosQuadrature
     public static SpectralDensity Of(HessianVectorProduct h, int probes, int steps, Rng rng) => Of(h.Apply, h.Dimension, probes, steps, rng);
 
     /// <summary>The density of any symmetric operator of order <paramref name="dimension"/>.</summary>
-    public static SpectralDensity Of(SymmetricOperator a, int dimension, int probes, int steps, Rng rng)
+    public static SpectralDensity Of(SymmetricOperator a, int dimension, int probes, int steps, Rng rng) =>
+        Of(a, dimension, probes, steps, rng, Lanczos.Workspace(dimension, steps));
+
+    /// <summary>As above with the Lanczos basis kept in <paramref name="workspace"/> (its capacity bounds the memory).</summary>
+    public static SpectralDensity Of(SymmetricOperator a, int dimension, int probes, int steps, Rng rng, LanczosWorkspace workspace)
     {
         if (probes < 1) throw new ArgumentOutOfRangeException(nameof(probes), probes, "StochasticLanczosQuadrature: probes must be >= 1.");
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "StochasticLanczosQuadrature: Lanczos steps must be >= 1.");
         var nodes = new double[probes][];
         var weights = new double[probes][];
         var v = new double[dimension];
-        // one basis for every probe: m P values allocated once
-        var workspace = new LanczosWorkspace(Lanczos.SingleBasis(dimension, steps));
+        // one workspace for every probe: its vectors (the whole basis, or the window) allocated once
         for (int l = 0; l < probes; l++)
         {
             Rademacher(v, rng);

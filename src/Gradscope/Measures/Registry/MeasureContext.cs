@@ -48,6 +48,10 @@ public abstract class MeasureContext
     public abstract string? HessianUnavailable { get; }
     /// <summary>Hessian-vector products of the loss on the measured samples.</summary>
     public abstract HessianVectorProduct Hessian(Losses.LossKind loss, double targetScale);
+    /// <summary>The loss L(W) on the measured samples and ||grad L(W)|| at the current weights (any net the trainer runs).</summary>
+    public abstract (double Loss, double GradientNorm) LossAndGradientNorm(Losses.LossKind loss, double targetScale);
+    /// <summary>Whether there is a network (false: a data set alone, whose only measures are those marked <see cref="MeasureNeeds.DataOnly"/>).</summary>
+    public virtual bool HasModel => true;
     /// <summary>The end-to-end vector W_L ... W_1 of a binary deep linear net; throws ArgumentException otherwise.</summary>
     public abstract double[] EndToEndVector();
     /// <summary>The end-to-end matrix W_L ... W_1 (C x d) of a deep linear net; throws ArgumentException otherwise.</summary>
@@ -246,9 +250,18 @@ public sealed class MeasureContext<T> : MeasureContext where T : unmanaged, IFlo
     /// <inheritdoc/>
     public override ConvBoundResult ConvBound(double maxInputNorm, int n, double gamma) => ConvKernelNormBound.Of(_model, maxInputNorm, n, gamma);
     /// <inheritdoc/>
-    public override string? HessianUnavailable => DenseNet.TryCreate(_model, out var reason) is null ? reason : null;
+    public override string? HessianUnavailable => Memo("hessian_unavailable", () => DenseNet.TryCreate(_model, out var reason) is null ? reason : null); // one float64 snapshot per context, not one per Hessian key
     /// <inheritdoc/>
     public override HessianVectorProduct Hessian(Losses.LossKind loss, double targetScale) => HessianVectorProduct.Create(_model, Sample, loss, targetScale);
+    /// <inheritdoc/>
+    public override (double Loss, double GradientNorm) LossAndGradientNorm(Losses.LossKind loss, double targetScale)
+    {
+        var objective = new Training.Objective<T>(_model, Sample, loss, targetScale);
+        var at = objective.Evaluate(ReadOnlySpan<int>.Empty, Losses.LossOutput.Value, gradient: true, training: false);
+        double s = 0;
+        foreach (var g in _model.FlatGrad) { double x = double.CreateChecked(g); s += x * x; }
+        return (at.L, Math.Sqrt(s));
+    }
     /// <inheritdoc/>
     public override double[] EndToEndVector() => EndToEnd.Vector(_model);
     /// <inheritdoc/>

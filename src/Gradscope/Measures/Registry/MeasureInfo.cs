@@ -28,6 +28,8 @@ public enum MeasureNeeds
     Spectrum = 512,
     /// <summary>An opt-in request (the NTK Gram matrix, Hessian counts): off unless asked for.</summary>
     OptIn = 1024,
+    /// <summary>A data set alone: a property of the training set that needs no network (the hard-margin SVM, the analytic NTK).</summary>
+    DataOnly = 2048,
 }
 
 /// <summary>How expensive a measure is, in the units a probe schedule cares about.</summary>
@@ -65,6 +67,9 @@ public sealed record MeasureInfo(string Key, string Symbol, string Formula, stri
     /// margin.min, margin.q{q} and margin.mean); by default the key pattern with each placeholder replaced by "*".
     /// </summary>
     public string Group { get; init; } = Wildcard(Key);
+
+    /// <summary>Whether the measure is an array written beside the scalars (.npy; e.g. a spectrum), not a scalar key.</summary>
+    public bool IsArray { get; init; }
 
     /// <summary>Whether the key is a pattern (has a "{k}", "{q}" or "{j}" placeholder).</summary>
     public bool IsPattern => Key.Contains('{');
@@ -106,6 +111,7 @@ public sealed record MeasureInfo(string Key, string Symbol, string Formula, stri
         MeasureNeeds.DeepLinear => "deep linear net",
         MeasureNeeds.Spectrum => "full spectrum",
         MeasureNeeds.OptIn => "opt-in",
+        MeasureNeeds.DataOnly => "a data set (no network needed)",
         _ => n.ToString(),
     };
 

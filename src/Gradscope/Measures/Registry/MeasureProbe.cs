@@ -52,7 +52,7 @@ public sealed class MeasureProbe<T> : IProbe<T> where T : unmanaged, IFloatingPo
                 chosen[m] = chosen.TryGetValue(m, out long prev) ? Math.Min(prev, every) : every;
             }
         }
-        _measures = MeasureRegistry.All.Where(chosen.ContainsKey).Select(m => (m, chosen[m])).ToArray();
+        _measures = MeasureRegistry.All.Where(m => chosen.ContainsKey(m) && !m.Info.IsArray).Select(m => (m, chosen[m])).ToArray();
         _patterns = p.Measures.Select(m => m.Name).ToList();
         // The weights at the start of the run (the seeded initialization; a resumed run rebuilds the same one).
         _initial = TrainerModels.Build<T>(trainer.Config, trainer.Train, new Rng(trainer.Config.Seed));
@@ -67,7 +67,7 @@ public sealed class MeasureProbe<T> : IProbe<T> where T : unmanaged, IFloatingPo
     /// <summary>The concrete keys of <paramref name="measures"/> for a net with <paramref name="layers"/> weight layers.</summary>
     public static IEnumerable<string> ExpandKeys(IEnumerable<IMeasure> measures, int layers, MeasureOptions o)
     {
-        foreach (var m in measures)
+        foreach (var m in measures.Where(m => !m.Info.IsArray)) // arrays (spectra, Gram matrices) are no metrics.csv columns
         {
             IEnumerable<string> keys = [m.Info.Key];
             keys = keys.SelectMany(k => k.Contains("{k}") ? Enumerable.Range(0, layers).Select(i => k.Replace("{k}", I(i))) : [k]);

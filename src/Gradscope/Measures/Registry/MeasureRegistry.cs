@@ -14,10 +14,10 @@ public static class MeasureRegistry
         .. NetworkEntries.All().Take(2), .. LayerEntries.All(), .. NetworkEntries.All().Skip(2),
         .. MarginEntries.All(), .. BoundEntries.All(), .. CollapseEntries.All(), .. SplitEntries.All(),
         .. CurvatureEntries.All(), .. LinearEntries.All(), .. KernelEntries.All(),
-        .. JiangEntries.All(), .. SpectralFitEntries.All(), .. FlatnessEntries.All(),
+        .. JiangEntries.All(), .. SpectralFitEntries.All(), .. FlatnessEntries.All(), .. SvmEntries.All(), .. AnalyticKernelEntries.All(),
     ];
 
-    /// <summary>Every measure, in reading order (size, per layer, network, margins, bounds, collapse, test split, Hessian, linear nets, NTK, Jiang et al.'s norms and distances from initialization, WeightWatcher exponents, flatness).</summary>
+    /// <summary>Every measure, in reading order (size, per layer, network, margins, bounds, collapse, test split, Hessian, linear nets, NTK, Jiang et al.'s norms and distances from initialization, WeightWatcher exponents, flatness, and the data-set measures: the hard-margin SVM and the analytic NTK).</summary>
     public static IReadOnlyList<IMeasure> All => _all;
 
     /// <summary>The measure whose key pattern is <paramref name="key"/> or covers concrete key <paramref name="key"/>, or null.</summary>
@@ -58,6 +58,7 @@ public static class MeasureRegistry
         foreach (var m in measures ?? _all)
         {
             sink.Current = null;
+            if (!context.HasModel && !m.Info.Needs.HasFlag(MeasureNeeds.DataOnly)) { sink.Omit(m.Info.Group, "needs a network (only a data set was given)"); continue; }
             if (m.NotApplicable(context) is string why) { sink.Omit(m.Info.Group, why); continue; }
             sink.Current = m.Info;
             m.Compute(context, sink);

@@ -27,11 +27,19 @@ public sealed class MeasureSink
         if (_selected is null || _selected(key)) _values[key] = value;
     }
 
-    /// <summary>Records that <paramref name="key"/> (a key or a group such as "margin.*") was not computed, and why.</summary>
+    /// <summary>
+    /// Records that <paramref name="key"/> (a key or a group such as "margin.*") was not computed, and why. The first reason
+    /// given for a key is kept, except that a specific reason replaces an "opt-in: ..." one (a member of the group that was
+    /// asked for and could not be computed says more than one that was not asked for).
+    /// </summary>
     public void Omit(string key, string reason)
     {
-        if (_omittedKeys.Add(key)) _omitted.Add(new OmittedMeasure(key, reason));
+        if (_omittedKeys.Add(key)) { _omitted.Add(new OmittedMeasure(key, reason)); return; }
+        int i = _omitted.FindIndex(o => o.Key == key);
+        if (IsOptIn(_omitted[i].Reason) && !IsOptIn(reason)) _omitted[i] = new OmittedMeasure(key, reason);
     }
+
+    private static bool IsOptIn(string reason) => reason.StartsWith("opt-in", StringComparison.Ordinal);
 
     private readonly Dictionary<string, (int[] Shape, double[] Data)> _arrays = new(StringComparer.Ordinal);
 
@@ -42,7 +50,9 @@ public sealed class MeasureSink
     public bool Has(string key) => _values.ContainsKey(key);
 
     /// <summary>The values and omissions written so far.</summary>
-    public MeasureReport ToReport() => new(new Dictionary<string, double>(_values), _omitted.Where(o => !_values.ContainsKey(o.Key)).ToList())
+    /// <remarks>A group's "opt-in" omission is dropped when some of its keys have values (the group was opted into; its other members were not asked for).</remarks>
+    public MeasureReport ToReport() => new(new Dictionary<string, double>(_values),
+        _omitted.Where(o => !_values.ContainsKey(o.Key) && !(o.Key.Contains('*') && IsOptIn(o.Reason) && _values.Keys.Any(k => KeyGlob.Matches(o.Key, k)))).ToList())
     {
         Arrays = new Dictionary<string, (int[] Shape, double[] Data)>(_arrays),
     };

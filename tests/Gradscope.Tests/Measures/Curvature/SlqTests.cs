@@ -129,6 +129,53 @@ public class SlqTests
     }
 
     [Fact]
+    public void AWindowOfFourStoredVectorsKeepsMomentsAndExtremes()
+    {
+        // Local reorthogonalization against the 4 most recent vectors only (the bounded-memory route of large nets), forced on a
+        // small net whose exact Hessian is known: moments still estimate tr(H^k)/P within 4 standard errors, per-probe
+        // moments still equal the explicit quadratic forms, and the extreme nodes still reach the extreme eigenvalues.
+        var (h, exact, p) = SmallNet();
+        var window = new LanczosWorkspace(single: true, capacity: 4);
+        var d = StochasticLanczosQuadrature.Of(h.Apply, p, 150, 10, new Rng(23), window);
+        Assert.True(window.Allocated <= 4);
+        for (int k = 1; k <= 4; k++)
+        {
+            double want = exact.Eigenvalues.Sum(x => Math.Pow(x, k)) / p;
+            var m = d.Moment(k);
+            Assert.True(Math.Abs(m.Mean - want) <= 4 * m.StandardError + 1e-12, $"k = {k}: {m.Mean} +- {m.StandardError} vs tr(H^k)/P = {want}");
+        }
+        double radius = exact.Eigenvalues.Max(Math.Abs);
+        var hm = Matrix<double>.Build.Dense(p, p, (i, j) => exact.Matrix[i * p + j]);
+        var rng = new Rng(41);
+        var v = new double[p];
+        StochasticLanczosQuadrature.Rademacher(v, rng);
+        var (nodes, weights) = GaussQuadrature.Of(Lanczos.Run(h.Apply, p, v, 12, new LanczosWorkspace(single: true, capacity: 4)));
+        var x = Vector<double>.Build.DenseOfArray(v);
+        var hk = x;
+        for (int k = 1; k <= 6; k++)
+        {
+            hk = hm * hk;
+            double want = x.DotProduct(hk) / p, got = 0;
+            for (int i = 0; i < nodes.Length; i++) got += weights[i] * Math.Pow(nodes[i], k);
+            Assert.True(Math.Abs(got - want) <= 1e-6 * Math.Pow(radius, k), $"k = {k}: {got} vs {want}");
+        }
+        // Many more steps than the window: orthogonality to old vectors is lost once Ritz values converge (ghost copies), yet
+        // the extreme nodes converge to the extreme eigenvalues and stay inside the spectrum.
+        var longRun = StochasticLanczosQuadrature.Of(h.Apply, p, 2, 80, new Rng(29), new LanczosWorkspace(single: true, capacity: 4));
+        Assert.Equal(exact.Eigenvalues[^1], longRun.MaxNode, 1e-6 * radius);
+        Assert.Equal(exact.Eigenvalues[0], longRun.MinNode, 1e-6 * radius);
+    }
+
+    [Fact]
+    public void TheDefaultWorkspaceIsTheWholeBasisForSmallNetsAndAWindowBeyond()
+    {
+        Assert.Equal(int.MaxValue, Lanczos.Workspace(1000, 100).Capacity);
+        var big = Lanczos.Workspace(1_863_690, 100);
+        Assert.Equal(Lanczos.WindowVectors, big.Capacity);
+        Assert.True(big.Single);
+    }
+
+    [Fact]
     public void DensityIsANormalizedSmoothingOfTheNodes()
     {
         var (h, _, _) = SmallNet();

@@ -12,6 +12,11 @@ internal static class Entry
         return new MeasureEntry(info, notApplicable, compute);
     }
 
+    /// <summary>An array entry (written beside the scalars as .npy under <paramref name="key"/>), with its description and its two functions.</summary>
+    public static MeasureEntry Array(string key, string symbol, string formula, string section, MeasureNeeds needs, MeasureCost cost,
+        Func<MeasureContext, string?> notApplicable, Action<MeasureContext, MeasureSink> compute, string group) =>
+        new(new MeasureInfo(key, symbol, formula, section, needs, cost) { Group = group, IsArray = true }, notApplicable, compute);
+
     /// <summary>Applies always.</summary>
     public static string? Always(MeasureContext _) => null;
 
