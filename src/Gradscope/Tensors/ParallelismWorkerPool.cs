@@ -130,9 +130,15 @@ public static unsafe partial class Parallelism
             {
                 _isWorker = true;
                 int seen = 0;
+                bool block = false;
                 while (true)
                 {
-                    if (!Poll(seen))
+                    // NOTE: a worker that polled and still lost its part (revoked) was most likely polling on the caller's
+                    // own core: a polling thread stays runnable, so the scheduler leaves it there and the other core idles.
+                    // It then blocks instead of polling; the next offer wakes it, and a woken thread is placed on an idle
+                    // core. A worker that lost its part after sleeping was just slow to wake: it polls again next time.
+                    bool slept = block || !Poll(seen);
+                    if (slept)
                     {
                         Interlocked.Exchange(ref _sleeping, 1);
                         if (Volatile.Read(ref _ticket) == seen) _go.Wait();
@@ -140,7 +146,9 @@ public static unsafe partial class Parallelism
                         else if (Interlocked.Exchange(ref _sleeping, 0) == 0) _go.Wait();
                     }
                     seen = Volatile.Read(ref _ticket);
-                    if (Interlocked.CompareExchange(ref _offer, 2, 1) != 1) continue;   // revoked (or already run)
+                    bool revoked = Interlocked.CompareExchange(ref _offer, 2, 1) != 1;
+                    block = revoked && !slept;
+                    if (revoked) continue;   // revoked (or already run)
                     try { Invoke(_action, _fn, _state, _part, _parts, concurrent: true); }
                     catch (Exception e) { lock (Done) _error ??= ExceptionDispatchInfo.Capture(e); }
                     if (Interlocked.Decrement(ref _pending) == 0) Done.Set();

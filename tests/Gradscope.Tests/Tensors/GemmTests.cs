@@ -130,9 +130,18 @@ public sealed partial class GemmTests
             float[] a = p.A.Select(v => (float)v).ToArray(), b = p.B.Select(v => (float)v).ToArray(), c = new float[p.C0.Length];
             void Call() => Gemm.Multiply(false, true, 150, 120, 300, 1f, a, p.Lda, b, p.Ldb, 0f, c, p.Ldc);
             Call(); Call();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 5; i++) Call();
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            // NOTE: one-time lazy work the runtime or the worker pool may do on the calling thread the first time
+            // a call has to block under load (a wait's lock object, a worker created late) is not steady state;
+            // a per-call allocation shows in every window, so the quietest of several windows must be 0.
+            var windows = new long[6];
+            for (int w = 0; w < windows.Length; w++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 5; i++) Call();
+                windows[w] = GC.GetAllocatedBytesForCurrentThread() - before;
+                if (windows[w] == 0) return;
+            }
+            Assert.Fail($"every window of 5 calls allocated on the calling thread: {string.Join(", ", windows)} bytes");
         }
         finally { Parallelism.Threads = saved; }
     }
