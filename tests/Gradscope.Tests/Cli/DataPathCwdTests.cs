@@ -68,9 +68,9 @@ public class DataPathCwdTests
             Assert.Contains("reproduced exactly", output);
             var final = Numbers(JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "final.json"))).RootElement);
             var measures = Numbers(JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "measures.json"))).RootElement.GetProperty("measures"));
-            Assert.Equal(final["train_acc"], measures["run.train_acc"]);
-            Assert.Equal(final["test_acc"], measures["run.test_acc"]);
-            Assert.Equal(final["loss"], measures["run.train_loss"]);
+            Assert.Equal(final["train_error"], measures["run.train_error"]);
+            Assert.Equal(final["test_error"], measures["run.test_error"]);
+            Assert.Equal(final["train_loss"], measures["run.train_loss"]);
 
             // Resuming the finished run from elsewhere rebuilds its data and accepts its checkpoint (exit 0, nothing to do).
             var (rcode, _, rerr) = CliProcess.Run($"train --resume \"{run}\" --threads 1", elsewhere);
