@@ -59,6 +59,9 @@ public class BoundCommandTests
         (code, _, err) = CliProcess.Run("bound pac-bayes --setting T-600 --delta 1.5");
         Assert.Equal(1, code);
         Assert.Contains("delta must lie in (0, 1)", err);
+        (code, _, err) = CliProcess.Run("bound pac-bayes --setting R-600 --epochs 0");
+        Assert.Equal(1, code);
+        Assert.Contains("--epochs must be >= 1, got 0", err);
         (code, _, err) = CliProcess.Run("bound pac-bayes --run /nonexistent/run");
         Assert.Equal(1, code);
         Assert.Contains("no config.yaml", err);
