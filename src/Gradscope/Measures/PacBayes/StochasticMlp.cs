@@ -14,7 +14,7 @@ using Gradscope.Tensors;
 /// activations draws the output of a fresh weight sample per example at the cost of two matrix products
 /// per layer. Used for the Monte Carlo training error of the PAC-Bayes bound (Dziugaite &amp; Roy 2017):
 /// n examples give n independent trials whose mean is the posterior's training error.
-/// Supports nets of Dense, ReLU, Identity and Flatten layers.
+/// Supports nets of Dense, ReLU, Identity and Flatten layers (read by <see cref="MlpLayout"/>).
 /// </summary>
 public sealed class StochasticMlp<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -26,30 +26,13 @@ public sealed class StochasticMlp<T> where T : unmanaged, IFloatingPointIeee754<
     {
         if (mean.Length != model.ParameterCount || std.Length != model.ParameterCount)
             throw new ArgumentException($"Stochastic net: mean ({mean.Length}) and std ({std.Length}) must have the model's {model.ParameterCount} parameters.");
-        for (int li = 0; li < model.Layers.Count; li++)
+        foreach (var l in MlpLayout.Of(model).Layers)
         {
-            var layer = model.Layers[li];
-            switch (layer)
-            {
-                case Dense<T> d:
-                    var named = model.NamedParameters.Where(p => p.LayerIndex == li).ToArray();
-                    var wp = named.First(p => p.Parameter.Name == "weight");
-                    var bp = named.FirstOrDefault(p => p.Parameter.Name == "bias");
-                    _dense.Add((d.In, d.Out, Slice(mean, wp.Offset, d.In * d.Out, false), Slice(std, wp.Offset, d.In * d.Out, true),
-                        bp is null ? null : Slice(mean, bp.Offset, d.Out, false), bp is null ? null : Slice(std, bp.Offset, d.Out, true)));
-                    _reluAfter.Add(false);
-                    break;
-                case Relu<T>:
-                    if (_dense.Count == 0 || _reluAfter[^1]) throw new NotSupportedException("Stochastic net: a ReLU must follow a dense layer.");
-                    _reluAfter[^1] = true;
-                    break;
-                case Identity<T> or Flatten<T>:
-                    break;
-                default:
-                    throw new NotSupportedException($"Stochastic net: the per-example sampler handles dense/ReLU nets; found layer '{layer.Kind}'.");
-            }
+            bool bias = l.BiasOffset >= 0;
+            _dense.Add((l.In, l.Out, Slice(mean, l.WeightOffset, l.In * l.Out, false), Slice(std, l.WeightOffset, l.In * l.Out, true),
+                bias ? Slice(mean, l.BiasOffset, l.Out, false) : null, bias ? Slice(std, l.BiasOffset, l.Out, true) : null));
+            _reluAfter.Add(l.ReluAfter);
         }
-        if (_dense.Count == 0) throw new NotSupportedException("Stochastic net: the model has no dense layer.");
         Outputs = _dense[^1].Out;
     }
 
