@@ -127,6 +127,8 @@ internal sealed class HvpKernel<T> : ISingleHvpKernel where T : unmanaged, IFloa
                 case DenseNet.Kind.Dense:
                     {
                         gOut[s] = g;
+                        // below the lowest such step only the first dense layer remains, which needs no G
+                        if (!_net.Steps.Skip(_first + 1).Take(s - _first - 1).Any(x => x.Kind == DenseNet.Kind.Dense)) return gOut;
                         var gn = new T[n * st.In];
                         Gemm.Multiply(false, false, n, st.In, st.Out, T.One, g, st.Out, _w[s], st.In, T.Zero, gn, st.In);
                         g = gn;
