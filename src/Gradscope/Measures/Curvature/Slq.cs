@@ -92,7 +92,8 @@ public sealed record SpectralDensity(double[][] Nodes, double[][] Weights, int D
 /// (<see cref="Lanczos"/>: full for small nets, against the <see cref="Lanczos.WindowVectors"/> most recent vectors beyond; f32 models
 /// beyond run <see cref="SingleLanczos"/>), Gauss quadrature nodes and weights from each T_m (<see cref="GaussQuadrature"/>).
 /// Cost: L m Hessian-vector products; memory: three Lanczos vectors in double plus the stored basis (at most
-/// <see cref="Lanczos.WindowVectors"/> float32 vectors once the whole basis exceeds 16 MiB), the probe written into the first.
+/// <see cref="Lanczos.WindowVectors"/> float32 vectors once the whole basis exceeds 16 MiB); on the f32 route
+/// <see cref="Lanczos.WindowVectors"/> + 3 float32 vectors in all, the probe written into the first.
 /// </summary>
 public static class StochasticLanczosQuadrature
 {
@@ -107,7 +108,7 @@ public static class StochasticLanczosQuadrature
     /// <summary>
     /// The density of an f32 model's Hessian by <see cref="SingleLanczos"/> with a window of <paramref name="window"/> older vectors:
     /// the same Rademacher probes (drawn from <paramref name="rng"/> in the same order) as the other overloads, written straight into the
-    /// run's start vector.
+    /// run's first stored vector (float32 holds +-1 exactly).
     /// </summary>
     public static SpectralDensity Of(HessianVectorProduct h, int probes, int steps, Rng rng, int window)
     {
@@ -151,6 +152,12 @@ public static class StochasticLanczosQuadrature
 
     /// <summary>Fills <paramref name="v"/> with independent +-1 entries (one bit of <paramref name="rng"/> each, as <see cref="StochasticHessian"/>).</summary>
     public static void Rademacher(Span<double> v, Rng rng)
+    {
+        for (int i = 0; i < v.Length; i++) v[i] = (rng.NextUInt64() >> 63) == 0 ? -1 : 1;
+    }
+
+    /// <summary>The same +-1 entries as <see cref="Rademacher(Span{double}, Rng)"/> (the same bits of <paramref name="rng"/>), in float32.</summary>
+    public static void Rademacher(Span<float> v, Rng rng)
     {
         for (int i = 0; i < v.Length; i++) v[i] = (rng.NextUInt64() >> 63) == 0 ? -1 : 1;
     }

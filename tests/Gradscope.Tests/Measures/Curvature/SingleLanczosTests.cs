@@ -37,8 +37,8 @@ public class SingleLanczosTests
         var lambda = Enumerable.Range(0, n).Select(i => (float)(-3.0 + 0.7 * i + 0.01 * i * i)).ToArray();
         var rng = new Rng(5);
         var lanczos = new SingleLanczos(n, window: 3);
-        var v = Enumerable.Range(0, n).Select(_ => rng.NextNormal()).ToArray();
-        v.CopyTo(lanczos.Start);
+        var v = Enumerable.Range(0, n).Select(_ => (double)(float)rng.NextNormal()).ToArray();
+        for (int i = 0; i < n; i++) lanczos.Start[i] = (float)v[i];
         double vv = v.Sum(x => x * x);
         var (nodes, weights) = GaussQuadrature.Of(lanczos.Run((x, y) => { for (int i = 0; i < n; i++) y[i] = lambda[i] * x[i]; }, n));
         Assert.Equal(n, nodes.Length);
@@ -52,11 +52,49 @@ public class SingleLanczosTests
     }
 
     [Fact]
+    public void ManyBlocksGiveTheClosedFormQuadratureBitIdenticallyForAnyThreadCount()
+    {
+        // P spans several blocks of the parallel passes. A diagonal matrix with 5 distinct eigenvalues: the Krylov space of any
+        // start vector has dimension 5, and its Gauss quadrature is exact: the nodes are the eigenvalues, each weight the squared
+        // norm of the start vector's part on that eigenvalue over ||v||^2.
+        int n = 3 * SingleLanczos.Block + 777;
+        float[] values = [-0.5f, 0.25f, 1f, 2f, 3.5f];
+        var rng = new Rng(11);
+        var v = Enumerable.Range(0, n).Select(_ => (float)rng.NextNormal()).ToArray();
+        var want = new double[values.Length];
+        double vv = 0;
+        for (int i = 0; i < n; i++) { want[i % values.Length] += (double)v[i] * v[i]; vv += (double)v[i] * v[i]; }
+        SingleOperator a = (x, y) => { for (int i = 0; i < n; i++) y[i] = values[i % values.Length] * x[i]; };
+        int saved = Parallelism.Threads;
+        var runs = new List<LanczosTridiagonal>();
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Parallelism.Threads = threads;
+                var lanczos = new SingleLanczos(n, window: 2);
+                v.CopyTo(lanczos.Start);
+                runs.Add(lanczos.Run(a, 20));
+            }
+        }
+        finally { Parallelism.Threads = saved; }
+        Assert.Equal(runs[0].Alpha, runs[1].Alpha);
+        Assert.Equal(runs[0].Beta, runs[1].Beta);
+        Assert.Equal(values.Length, runs[0].Steps);
+        var (nodes, weights) = GaussQuadrature.Of(runs[0]);
+        for (int k = 0; k < values.Length; k++)
+        {
+            Assert.Equal(values[k], nodes[k], 1e-5);
+            Assert.Equal(want[k] / vv, weights[k], 1e-5);
+        }
+    }
+
+    [Fact]
     public void ItStopsAtAnInvariantSubspace()
     {
         int n = 9;
         var lanczos = new SingleLanczos(n, window: 2);
-        for (int i = 0; i < n; i++) lanczos.Start[i] = 1.0 + i;
+        for (int i = 0; i < n; i++) lanczos.Start[i] = 1f + i;
         var t = lanczos.Run((x, y) => { for (int i = 0; i < n; i++) y[i] = (i % 3 - 1) * x[i]; }, 8);
         Assert.Equal(3, t.Steps);
         Assert.Equal(0, t.LastBeta);
@@ -72,7 +110,7 @@ public class SingleLanczosTests
         // 10 steps: beyond, both runs drift apart as Ritz values converge (float32 products amplify differences of rounding)
         var want = Lanczos.Run(h32.Apply, p, v, 10, new LanczosWorkspace(single: false));
         var lanczos = new SingleLanczos(p, window: 4);
-        v.CopyTo(lanczos.Start);
+        StochasticLanczosQuadrature.Rademacher(lanczos.Start, new Rng(7));
         var got = lanczos.Run(h32.ApplySingle, 10);
         double radius = exact.Eigenvalues.Max(Math.Abs);
         Assert.Equal(want.Steps, got.Steps);
