@@ -27,8 +27,11 @@ internal sealed class DenseNet
     internal int OutputDim { get; }
     internal int ParameterCount { get; }
 
-    /// <summary>The snapshot, or null with the reason when a layer is not dense/ReLU/identity.</summary>
-    internal static DenseNet? TryCreate<T>(Sequential<T> model, out string reason) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// The snapshot, or null with the reason when a layer is not dense/ReLU/identity. Without <paramref name="weights"/> only the layout
+    /// and the biases are kept (W = null: for a consumer that reads the weights itself, or that only asks whether the net is supported).
+    /// </summary>
+    internal static DenseNet? TryCreate<T>(Sequential<T> model, out string reason, bool weights = true) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var steps = new List<Step>();
         int width = model.InputShape.Aggregate(1, (a, b) => a * b);
@@ -41,7 +44,7 @@ internal sealed class DenseNet
                 case Dense<T> d:
                     {
                         var w = model[$"{i}.weight"];
-                        var wd = ToDouble(w.Value.Span);
+                        var wd = weights ? ToDouble(w.Value.Span) : null;
                         double[]? bd = null; int bo = -1;
                         if (d.Bias is not null) { var b = model[$"{i}.bias"]; bd = ToDouble(b.Value.Span); bo = b.Offset; }
                         steps.Add(new Step(Kind.Dense, d.In, d.Out, wd, bd, w.Offset, bo));
@@ -60,12 +63,9 @@ internal sealed class DenseNet
         return new DenseNet(steps, inputDim, model.ParameterCount);
     }
 
-    /// <summary>The same layout without the float64 weights (for a consumer that keeps its own copy of them in another type).</summary>
-    internal DenseNet WithoutWeights() => new(Steps.Select(s => s with { W = null }).ToList(), InputDim, ParameterCount);
-
     /// <summary>Like <see cref="TryCreate"/> but throws NotSupportedException naming the layer.</summary>
-    internal static DenseNet Create<T>(Sequential<T> model, string measure) where T : unmanaged, IFloatingPointIeee754<T> =>
-        TryCreate(model, out var reason) ?? throw new NotSupportedException($"{measure}: {reason}.");
+    internal static DenseNet Create<T>(Sequential<T> model, string measure, bool weights = true) where T : unmanaged, IFloatingPointIeee754<T> =>
+        TryCreate(model, out var reason, weights) ?? throw new NotSupportedException($"{measure}: {reason}.");
 
     /// <summary>acts[0] = x (n, d); acts[s + 1] = output of step s (n, width).</summary>
     internal double[][] Forward(double[] x, int n)

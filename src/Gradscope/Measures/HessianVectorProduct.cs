@@ -16,8 +16,9 @@ using Gradscope.Nn;
 /// </summary>
 /// <remarks>
 /// The products run in the model's element type (float for an f32 model, double for f64) with every buffer
-/// allocated once at construction: a product allocates nothing and costs seven GEMMs per hidden dense layer
-/// (two for the first, which needs no R{input} and no input gradient) against a training step's three.
+/// allocated once at construction: a product allocates nothing. The forward pass, the loss derivatives and the ordinary
+/// backward pass do not depend on v and are computed once, so a product costs six GEMMs per hidden dense layer (two for
+/// the first, which needs no R{input} and no input gradient) against a training step's three (HvpKernel.cs).
 /// </remarks>
 public sealed class HessianVectorProduct
 {
@@ -39,6 +40,9 @@ public sealed class HessianVectorProduct
         Blocks = blocks;
     }
 
+    /// <summary>Whether the products run in float32 (an f32 model): <see cref="ApplySingle"/> is then available.</summary>
+    public bool IsSingle => _kernel is HvpKernel<float>;
+
     /// <summary>Number of parameters P (length of v and H v).</summary>
     public int Dimension => _net.ParameterCount;
 
@@ -54,14 +58,16 @@ public sealed class HessianVectorProduct
     /// </summary>
     public static HessianVectorProduct Create<T>(Sequential<T> model, Dataset data, LossKind loss, double targetScale = 1.0) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var net = DenseNet.Create(model, "HessianVectorProduct");
+        bool single = typeof(T) == typeof(float);
+        // NOTE: an f32 model's weights are copied straight from its parameters into the float32 kernel: no float64 snapshot
+        // (two weight copies) is built and dropped on the way.
+        var net = DenseNet.Create(model, "HessianVectorProduct", weights: !single);
         if (net.InputDim != data.D) throw new ArgumentException($"HessianVectorProduct: dataset '{data.Name}' has {data.D} features, the model expects {net.InputDim}.");
         IHvpKernel kernel;
-        if (typeof(T) == typeof(float))
+        if (single)
         {
-            // NOTE: the float32 kernel keeps its own weights; the float64 snapshot is dropped (two weight copies of an f32 model).
-            var weights = net.Steps.Select(s => s.W is null ? null : Array.ConvertAll(s.W, x => (float)x)).ToList();
-            net = net.WithoutWeights();
+            var flat = (float[])(object)model.Flat;
+            var weights = net.Steps.Select(s => s.Kind == DenseNet.Kind.Dense ? flat.AsSpan(s.WeightOffset, s.Out * s.In).ToArray() : null).ToList();
             kernel = new HvpKernel<float>(net, data, loss, targetScale, weights);
         }
         else kernel = new HvpKernel<double>(net, data, loss, targetScale, net.Steps.Select(s => s.W).ToList());
@@ -75,6 +81,20 @@ public sealed class HessianVectorProduct
         if (v.Length != p || hv.Length != p) throw new ArgumentException($"HessianVectorProduct: v has {v.Length} and Hv {hv.Length} entries, expected P = {p}.");
         Products++;
         _kernel.Apply(v, hv);
+    }
+
+    /// <summary>
+    /// Writes H v into <paramref name="hv"/> in float32, with no conversion (an f32 model only, <see cref="IsSingle"/>); both have
+    /// length P and must not overlap.
+    /// </summary>
+    public void ApplySingle(ReadOnlySpan<float> v, Span<float> hv)
+    {
+        int p = _net.ParameterCount;
+        if (_kernel is not ISingleHvpKernel k) throw new InvalidOperationException("HessianVectorProduct: float32 products need an f32 model.");
+        if (v.Length != p || hv.Length != p) throw new ArgumentException($"HessianVectorProduct: v has {v.Length} and Hv {hv.Length} entries, expected P = {p}.");
+        if (v.Overlaps(hv)) throw new ArgumentException("HessianVectorProduct: v and Hv must not overlap.");
+        Products++;
+        k.ApplySingle(v, hv);
     }
 }
 

@@ -15,25 +15,39 @@ internal interface IHvpKernel
     void Apply(ReadOnlySpan<double> v, Span<double> hv);
 }
 
+/// <summary>A kernel in float32 (an f32 model's): products on float vectors with no conversion.</summary>
+internal interface ISingleHvpKernel : IHvpKernel
+{
+    /// <summary>Writes H v into <paramref name="hv"/> in float32 (length P each; <paramref name="v"/> and <paramref name="hv"/> must not overlap).</summary>
+    void ApplySingle(ReadOnlySpan<float> v, Span<float> hv);
+}
+
 /// <summary>
 /// Pearlmutter's R-operator on a dense ReLU/identity net in the model's own element type <typeparamref name="T"/>
 /// (float for f32 models: the products run at the speed of a training step's GEMMs).
 /// </summary>
 /// <remarks>
-/// Memory: the weights once (W), the forward activations of the batch (acts), their directional derivatives (r)
-/// and four (n x widest layer) buffers for the backward pass, plus v and H v in T: about 3 copies of the weights plus
-/// two batches of activations, allocated at construction and reused by every product (no allocation per product).
+/// At fixed weights everything that does not depend on v is computed once, at construction: the forward activations
+/// of the batch (acts, which hold the ReLU masks), the loss derivatives dl/dz and (1/n) d^2 l/dz^2, and the gradient
+/// G_s = dL/d(output of dense step s) of the ordinary backward pass. A product then runs only the R-forward pass and the
+/// R-backward pass: per hidden dense layer R{y} = R{a} W^T + a V^T, R{dW} = R{g}^T a + G^T R{a} and
+/// R{g'} = R{g} W + G V, six GEMMs (the first layer: two) against a training step's three.
+/// Memory: the weights once (W), acts, their directional derivatives (r), G (one batch of dense-layer outputs) and
+/// two (n x widest layer) buffers for the R-backward pass, all allocated at construction and reused by every product
+/// (no allocation per product); the double-vector entry <see cref="Apply"/> adds v and H v in T on first use.
 /// NOTE: the loss derivatives dl/dz and d^2 l/dz^2 are computed in double from the outputs and then rounded to T.
 /// </remarks>
-internal sealed class HvpKernel<T> : IHvpKernel where T : unmanaged, IFloatingPointIeee754<T>
+internal sealed class HvpKernel<T> : ISingleHvpKernel where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly DenseNet _net;
     private readonly int _n, _c, _first;
     private readonly T[][] _w;        // per step: weights (out, in) in T, null for activations
     private readonly T[][] _acts;     // acts[0] = x, acts[s+1] = output of step s (n, width)
     private readonly T[][] _r;        // R{acts[s]}; r[0] unused (the input does not depend on W)
-    private readonly T[] _gz, _hz;    // dL/dz (n, C); per sample (1/n) d^2 l/dz^2 (n, C, C)
-    private readonly T[] _g, _rg, _gn, _rgn, _v, _hv;
+    private readonly T[] _hz;         // per sample (1/n) d^2 l/dz^2 (n, C, C)
+    private readonly T[][] _gOut;     // per dense step s above the first: G_s = dL/d(output of s) (n, out), masked by later ReLUs
+    private readonly T[] _rg, _rgn;
+    private T[]? _v, _hv;
 
     internal HvpKernel(DenseNet net, Dataset data, LossKind loss, double targetScale, IReadOnlyList<T[]?> weights)
     {
@@ -70,7 +84,7 @@ internal sealed class HvpKernel<T> : IHvpKernel where T : unmanaged, IFloatingPo
         _r = new T[steps + 1][];
         _r[0] = [];
         for (int s = 0; s < steps; s++) _r[s + 1] = new T[n * net.Steps[s].Out];
-        _gz = new T[n * c];
+        var gz = new T[n * c];
         _hz = new T[n * c * c];
         var z = _acts[^1];
         var zi = new double[c];
@@ -83,11 +97,46 @@ internal sealed class HvpKernel<T> : IHvpKernel where T : unmanaged, IFloatingPo
             // dl/dz = l * dlog l/dz for exponential-type losses.
             if (isLog) TensorPrimitives.Multiply(gi, l, gi);
             LossHessian.Sample(loss, zi, data.Y[i], hi);
-            for (int a = 0; a < c; a++) _gz[i * c + a] = T.CreateChecked(gi[a] / n);
+            for (int a = 0; a < c; a++) gz[i * c + a] = T.CreateChecked(gi[a] / n);
             for (int a = 0; a < c * c; a++) _hz[i * c * c + a] = T.CreateChecked(hi[a] / n);
         }
-        _g = new T[n * widest]; _rg = new T[n * widest]; _gn = new T[n * widest]; _rgn = new T[n * widest];
-        _v = new T[net.ParameterCount]; _hv = new T[net.ParameterCount];
+        _rg = new T[n * widest]; _rgn = new T[n * widest];
+        _gOut = Backward(gz);
+    }
+
+    /// <summary>
+    /// The ordinary backward pass from dL/dz: G_s = dL/d(output of dense step s) for every dense step above the first
+    /// (through ReLU masks and identities), the part of the R-backward pass that does not depend on v.
+    /// </summary>
+    private T[][] Backward(T[] gz)
+    {
+        int n = _n, steps = _net.Steps.Count;
+        var gOut = new T[steps][];
+        var g = gz;
+        for (int s = steps - 1; s > _first; s--)
+        {
+            var st = _net.Steps[s];
+            switch (st.Kind)
+            {
+                case DenseNet.Kind.Relu:
+                    {
+                        var a = _acts[s];
+                        for (int k = 0; k < g.Length; k++) if (!(a[k] > T.Zero)) g[k] = T.Zero;
+                        break;
+                    }
+                case DenseNet.Kind.Dense:
+                    {
+                        gOut[s] = g;
+                        // below the lowest such step only the first dense layer remains, which needs no G
+                        if (!_net.Steps.Skip(_first + 1).Take(s - _first - 1).Any(x => x.Kind == DenseNet.Kind.Dense)) return gOut;
+                        var gn = new T[n * st.In];
+                        Gemm.Multiply(false, false, n, st.In, st.Out, T.One, g, st.Out, _w[s], st.In, T.Zero, gn, st.In);
+                        g = gn;
+                        break;
+                    }
+            }
+        }
+        return gOut;
     }
 
     private static T[] Convert(double[] x)
@@ -99,12 +148,24 @@ internal sealed class HvpKernel<T> : IHvpKernel where T : unmanaged, IFloatingPo
 
     public void Apply(ReadOnlySpan<double> vIn, Span<double> hvOut)
     {
-        int n = _n, steps = _net.Steps.Count, c = _c;
         // NOTE: for T = double these two copies could be avoided; they cost O(P), far below the O(n P) of the GEMMs.
+        _v ??= new T[_net.ParameterCount];
+        _hv ??= new T[_net.ParameterCount];
         for (int i = 0; i < vIn.Length; i++) _v[i] = T.CreateTruncating(vIn[i]);
-        var v = _v;
-        var hv = _hv;
-        Array.Clear(hv);
+        Product(_v, _hv);
+        for (int i = 0; i < hvOut.Length; i++) hvOut[i] = double.CreateChecked(_hv[i]);
+    }
+
+    public void ApplySingle(ReadOnlySpan<float> v, Span<float> hv)
+    {
+        if (typeof(T) != typeof(float)) throw new InvalidOperationException("HvpKernel: float32 products need a float32 kernel.");
+        Product(System.Runtime.InteropServices.MemoryMarshal.Cast<float, T>(v), System.Runtime.InteropServices.MemoryMarshal.Cast<float, T>(hv));
+    }
+
+    /// <summary>hv = H v in T: the R-forward pass, then the R-backward pass with the cached G.</summary>
+    private void Product(ReadOnlySpan<T> v, Span<T> hv)
+    {
+        int n = _n, steps = _net.Steps.Count, c = _c;
         // R-forward. zero[s] = R{acts[s]} is identically 0 (no dense layer before step s).
         bool zero = true;
         for (int s = 0; s < steps; s++)
@@ -116,12 +177,12 @@ internal sealed class HvpKernel<T> : IHvpKernel where T : unmanaged, IFloatingPo
                 case DenseNet.Kind.Dense:
                     {
                         // R{y} = R{a} W^T + a V^T + V_b
-                        var vw = v.AsSpan(st.WeightOffset, st.Out * st.In);
+                        var vw = v.Slice(st.WeightOffset, st.Out * st.In);
                         Gemm.Multiply(false, true, n, st.Out, st.In, T.One, _acts[s], st.In, vw, st.In, T.Zero, ro, st.Out);
                         if (!zero) Gemm.Multiply(false, true, n, st.Out, st.In, T.One, _r[s], st.In, _w[s], st.In, T.One, ro, st.Out);
                         if (st.B is not null)
                         {
-                            var vb = v.AsSpan(st.BiasOffset, st.Out);
+                            var vb = v.Slice(st.BiasOffset, st.Out);
                             for (int i = 0; i < n; i++) TensorPrimitives.Add(ro.AsSpan(i * st.Out, st.Out), vb, ro.AsSpan(i * st.Out, st.Out));
                         }
                         zero = false;
@@ -139,56 +200,50 @@ internal sealed class HvpKernel<T> : IHvpKernel where T : unmanaged, IFloatingPo
                     break;
             }
         }
-        // Output: g = dL/dz, R{g}_i = (1/n) H_i R{z_i}.
-        var g = _g.AsSpan(0, n * c);
+        // Output: R{g}_i = (1/n) H_i R{z_i}.
         var rg = _rg.AsSpan(0, n * c);
-        _gz.CopyTo(g);
         var rz = _r[steps];
         for (int i = 0; i < n; i++)
             for (int a = 0; a < c; a++)
                 rg[i * c + a] = TensorPrimitives.Dot<T>(_hz.AsSpan((i * c + a) * c, c), rz.AsSpan(i * c, c));
-        T[] gBuf = _g, rgBuf = _rg, gnBuf = _gn, rgnBuf = _rgn;
+        T[] rgBuf = _rg, rgnBuf = _rgn;
         int width = c;
         int first = _first;
         for (int s = steps - 1; s >= first; s--)
         {
             var st = _net.Steps[s];
-            var gs = gBuf.AsSpan(0, n * width);
             var rgs = rgBuf.AsSpan(0, n * width);
             switch (st.Kind)
             {
                 case DenseNet.Kind.Relu:
                     {
                         var a = _acts[s];
-                        for (int k = 0; k < gs.Length; k++) if (!(a[k] > T.Zero)) { gs[k] = T.Zero; rgs[k] = T.Zero; }
+                        for (int k = 0; k < rgs.Length; k++) if (!(a[k] > T.Zero)) rgs[k] = T.Zero;
                         break;
                     }
                 case DenseNet.Kind.Dense:
                     {
-                        // R{dW} (out, in) = R{g}^T a + g^T R{a}; R{db} = sum_i R{g}_i
-                        var hw = hv.AsSpan(st.WeightOffset, st.Out * st.In);
+                        // R{dW} (out, in) = R{g}^T a + G^T R{a}; R{db} = sum_i R{g}_i
+                        var hw = hv.Slice(st.WeightOffset, st.Out * st.In);
                         Gemm.Multiply(true, false, st.Out, st.In, n, T.One, rgs, st.Out, _acts[s], st.In, T.Zero, hw, st.In);
-                        if (s > first) Gemm.Multiply(true, false, st.Out, st.In, n, T.One, gs, st.Out, _r[s], st.In, T.One, hw, st.In);
+                        if (s > first) Gemm.Multiply(true, false, st.Out, st.In, n, T.One, _gOut[s], st.Out, _r[s], st.In, T.One, hw, st.In);
                         if (st.B is not null)
                         {
-                            var hb = hv.AsSpan(st.BiasOffset, st.Out);
+                            var hb = hv.Slice(st.BiasOffset, st.Out);
+                            hb.Clear();
                             for (int i = 0; i < n; i++) TensorPrimitives.Add(hb, rgs.Slice(i * st.Out, st.Out), hb);
                         }
                         if (s == first) break;
-                        // g' = g W; R{g'} = R{g} W + g V
-                        var vw = v.AsSpan(st.WeightOffset, st.Out * st.In);
-                        var gn = gnBuf.AsSpan(0, n * st.In);
+                        // R{g'} = R{g} W + G V
+                        var vw = v.Slice(st.WeightOffset, st.Out * st.In);
                         var rgn = rgnBuf.AsSpan(0, n * st.In);
-                        Gemm.Multiply(false, false, n, st.In, st.Out, T.One, gs, st.Out, _w[s], st.In, T.Zero, gn, st.In);
                         Gemm.Multiply(false, false, n, st.In, st.Out, T.One, rgs, st.Out, _w[s], st.In, T.Zero, rgn, st.In);
-                        Gemm.Multiply(false, false, n, st.In, st.Out, T.One, gs, st.Out, vw, st.In, T.One, rgn, st.In);
-                        (gBuf, gnBuf) = (gnBuf, gBuf);
+                        Gemm.Multiply(false, false, n, st.In, st.Out, T.One, _gOut[s], st.Out, vw, st.In, T.One, rgn, st.In);
                         (rgBuf, rgnBuf) = (rgnBuf, rgBuf);
                         width = st.In;
                         break;
                     }
             }
         }
-        for (int i = 0; i < hvOut.Length; i++) hvOut[i] = double.CreateChecked(hv[i]);
     }
 }

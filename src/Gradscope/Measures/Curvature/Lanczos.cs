@@ -29,7 +29,7 @@ public sealed record LanczosTridiagonal(double[] Alpha, double[] Beta, double La
 /// </summary>
 /// <remarks>
 /// Memory: three vectors in double (q_j, q_{j-1}, the residual) plus the stored basis. A run on a net's Hessian with the
-/// window keeps 8 float32 vectors: 8 weight copies of an f32 model (100 steps on 1.9M parameters: 60 MB instead of 745 MB).
+/// window keeps 4 float32 vectors: 4 weight copies of an f32 model (100 steps on 1.9M parameters: 30 MB instead of 745 MB).
 /// NOTE (accuracy of the window): full reorthogonalization keeps the basis orthogonal, so T_m carries no spurious copies
 /// ("ghosts") of converged eigenvalues. With the window the basis stays orthogonal to about sqrt(eps) locally, but loses
 /// orthogonality to old vectors once a Ritz value converges (Paige 1976): T_m then holds ghost copies of the converged
@@ -48,8 +48,12 @@ public static class Lanczos
     /// <summary>The largest basis kept whole, in double, for full reorthogonalization (16 MiB: small nets).</summary>
     public const long FullBasisBytes = 16L << 20;
 
-    /// <summary>Vectors kept (the most recent, in float32) when the whole basis exceeds <see cref="FullBasisBytes"/>.</summary>
-    public const int WindowVectors = 8;
+    /// <summary>
+    /// Vectors kept (the most recent, in float32) when the whole basis exceeds <see cref="FullBasisBytes"/>. NOTE: 4 rather than 8 (the
+    /// previous value) saves 4 weight copies of an f32 model; on the bench MLP's Hessian both windows agree with full
+    /// reorthogonalization (docs/perf/hessian.md).
+    /// </summary>
+    public const int WindowVectors = 4;
 
     /// <summary>
     /// The workspace of a run of at most <paramref name="steps"/> steps on order <paramref name="dimension"/>: the whole basis in

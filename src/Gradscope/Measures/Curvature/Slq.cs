@@ -89,14 +89,46 @@ public sealed record SpectralDensity(double[][] Nodes, double[][] Weights, int D
 
 /// <summary>
 /// Stochastic Lanczos quadrature (SLQ) of the loss Hessian: L Rademacher probes, m Lanczos steps each with reorthogonalization
-/// (<see cref="Lanczos"/>: full for small nets, against the 8 most recent vectors beyond), Gauss quadrature nodes and weights from
-/// each T_m (<see cref="GaussQuadrature"/>). Cost: L m Hessian-vector products; memory: the start vector and three Lanczos vectors
-/// in double plus the stored basis (at most 8 float32 vectors once the whole basis exceeds 16 MiB).
+/// (<see cref="Lanczos"/>: full for small nets, against the <see cref="Lanczos.WindowVectors"/> most recent vectors beyond; f32 models
+/// beyond run <see cref="SingleLanczos"/>), Gauss quadrature nodes and weights from each T_m (<see cref="GaussQuadrature"/>).
+/// Cost: L m Hessian-vector products; memory: three Lanczos vectors in double plus the stored basis (at most
+/// <see cref="Lanczos.WindowVectors"/> float32 vectors once the whole basis exceeds 16 MiB); on the f32 route
+/// <see cref="Lanczos.WindowVectors"/> + 3 float32 vectors in all, the probe written into the first.
 /// </summary>
 public static class StochasticLanczosQuadrature
 {
-    /// <summary>The density of <paramref name="h"/> from <paramref name="probes"/> probes of <paramref name="steps"/> steps (m = min(steps, P)).</summary>
-    public static SpectralDensity Of(HessianVectorProduct h, int probes, int steps, Rng rng) => Of(h.Apply, h.Dimension, probes, steps, rng);
+    /// <summary>
+    /// The density of <paramref name="h"/> from <paramref name="probes"/> probes of <paramref name="steps"/> steps (m = min(steps, P)).
+    /// An f32 model whose whole basis exceeds <see cref="Lanczos.FullBasisBytes"/> runs <see cref="SingleLanczos"/> on float32 products
+    /// (window of <see cref="Lanczos.WindowVectors"/>); otherwise <see cref="Lanczos.Run(SymmetricOperator, int, ReadOnlySpan{double}, int, LanczosWorkspace)"/>.
+    /// </summary>
+    public static SpectralDensity Of(HessianVectorProduct h, int probes, int steps, Rng rng) =>
+        h.IsSingle && Lanczos.Workspace(h.Dimension, steps).Single ? Of(h, probes, steps, rng, Lanczos.WindowVectors) : Of(h.Apply, h.Dimension, probes, steps, rng);
+
+    /// <summary>
+    /// The density of an f32 model's Hessian by <see cref="SingleLanczos"/> with a window of <paramref name="window"/> older vectors:
+    /// the same Rademacher probes (drawn from <paramref name="rng"/> in the same order) as the other overloads, written straight into the
+    /// run's first stored vector (float32 holds +-1 exactly).
+    /// </summary>
+    public static SpectralDensity Of(HessianVectorProduct h, int probes, int steps, Rng rng, int window)
+    {
+        Check(probes, steps);
+        var lanczos = new SingleLanczos(h.Dimension, window);
+        var nodes = new double[probes][];
+        var weights = new double[probes][];
+        for (int l = 0; l < probes; l++)
+        {
+            Rademacher(lanczos.Start, rng);
+            (nodes[l], weights[l]) = GaussQuadrature.Of(lanczos.Run(h.ApplySingle, steps));
+        }
+        return new SpectralDensity(nodes, weights, h.Dimension);
+    }
+
+    private static void Check(int probes, int steps)
+    {
+        if (probes < 1) throw new ArgumentOutOfRangeException(nameof(probes), probes, "StochasticLanczosQuadrature: probes must be >= 1.");
+        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "StochasticLanczosQuadrature: Lanczos steps must be >= 1.");
+    }
 
     /// <summary>The density of any symmetric operator of order <paramref name="dimension"/>.</summary>
     public static SpectralDensity Of(SymmetricOperator a, int dimension, int probes, int steps, Rng rng) =>
@@ -105,8 +137,7 @@ public static class StochasticLanczosQuadrature
     /// <summary>As above with the Lanczos basis kept in <paramref name="workspace"/> (its capacity bounds the memory).</summary>
     public static SpectralDensity Of(SymmetricOperator a, int dimension, int probes, int steps, Rng rng, LanczosWorkspace workspace)
     {
-        if (probes < 1) throw new ArgumentOutOfRangeException(nameof(probes), probes, "StochasticLanczosQuadrature: probes must be >= 1.");
-        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "StochasticLanczosQuadrature: Lanczos steps must be >= 1.");
+        Check(probes, steps);
         var nodes = new double[probes][];
         var weights = new double[probes][];
         var v = new double[dimension];
@@ -121,6 +152,12 @@ public static class StochasticLanczosQuadrature
 
     /// <summary>Fills <paramref name="v"/> with independent +-1 entries (one bit of <paramref name="rng"/> each, as <see cref="StochasticHessian"/>).</summary>
     public static void Rademacher(Span<double> v, Rng rng)
+    {
+        for (int i = 0; i < v.Length; i++) v[i] = (rng.NextUInt64() >> 63) == 0 ? -1 : 1;
+    }
+
+    /// <summary>The same +-1 entries as <see cref="Rademacher(Span{double}, Rng)"/> (the same bits of <paramref name="rng"/>), in float32.</summary>
+    public static void Rademacher(Span<float> v, Rng rng)
     {
         for (int i = 0; i < v.Length; i++) v[i] = (rng.NextUInt64() >> 63) == 0 ? -1 : 1;
     }

@@ -37,16 +37,30 @@ public static class PowerLawFit
         int n = x.Length;
         PowerLaw? best = null;
         // Suffix sums of ln x give each candidate's MLE in O(1); the KS distance is O(m) per candidate.
+        // NOTE: the fitted CDF is evaluated as 1 - exp((1 - alpha)(ln x_j - ln x_min)) from the logs taken once, vectorized,
+        // instead of a Math.Pow per point and candidate (O(n^2) of them: 0.8 million for a 1024-wide layer, most of a probe's fit time).
+        var logX = new double[n];
+        for (int i = 0; i < n; i++) logX[i] = Math.Log(x[i]);
         var suffixLog = new double[n + 1];
-        for (int i = n - 1; i >= 0; i--) suffixLog[i] = suffixLog[i + 1] + Math.Log(x[i]);
+        for (int i = n - 1; i >= 0; i--) suffixLog[i] = suffixLog[i + 1] + logX[i];
+        var scratch = new double[n];
         for (int i = 0; i + MinTail <= n; i++)
         {
             if (i > 0 && x[i] == x[i - 1]) continue; // the same x_min as the previous candidate
             int m = n - i;
-            double logSum = suffixLog[i] - m * Math.Log(x[i]);
+            double logSum = suffixLog[i] - m * logX[i];
             if (!(logSum > 0)) continue; // every tail value equals x_min
             double alpha = 1 + m / logSum;
-            double d = Ks(x.AsSpan(i), alpha);
+            var t = scratch.AsSpan(0, m);
+            System.Numerics.Tensors.TensorPrimitives.Subtract(logX.AsSpan(i, m), logX[i], t);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(t, 1 - alpha, t);
+            System.Numerics.Tensors.TensorPrimitives.Exp(t, t);
+            double d = 0;
+            for (int j = 0; j < m; j++)
+            {
+                double pj = 1 - t[j];
+                d = Math.Max(d, Math.Max(Math.Abs((j + 1.0) / m - pj), Math.Abs((double)j / m - pj)));
+            }
             if (best is null || d < best.Value.KsDistance) best = new PowerLaw(alpha, x[i], d, m);
         }
         return best;

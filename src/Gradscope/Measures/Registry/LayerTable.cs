@@ -13,6 +13,7 @@ public sealed class LayerTable
         Fro = new double[l]; Spec = new double[l]; Norm21 = new double[l];
         KernelFro = new double[l]; KernelSpec = new double[l]; Kernel21 = new double[l];
         Tops = new TopSingular[l];
+        KernelValues = new double[]?[l];
     }
 
     /// <summary>||T_k||_F.</summary>
@@ -29,6 +30,12 @@ public sealed class LayerTable
     public double[] Kernel21 { get; }
     /// <summary>Top singular triple of each T_k.</summary>
     public TopSingular[] Tops { get; }
+    /// <summary>
+    /// Per layer, the singular values of the kernel matrix (the weight as <see cref="MeasureContext.Weights"/> lays it out) by the
+    /// Gram route, descending, when the full spectrum was asked for and computed; else null. Shared with the spectral fits
+    /// (layer.{k}.ww_alpha), which would otherwise compute the same spectrum a second time.
+    /// </summary>
+    public double[]?[] KernelValues { get; }
     /// <summary>Whether some layer is a conv or locally connected operator (not its own kernel matrix).</summary>
     public bool AnyOperator { get; private set; }
     /// <summary>Whether some ||T_k||_2 is zero.</summary>
@@ -65,7 +72,7 @@ public sealed class LayerTable
             t.KernelSpec[k] = top.Value;
             if (o.FullSvd)
             {
-                if (t.Spectrum(w, kernelKey, o, out string? failed) is double s0) t.KernelSpec[k] = s0;
+                if (t.Spectrum(w, kernelKey, o, out string? failed, out t.KernelValues[k]) is double s0) t.KernelSpec[k] = s0;
                 else t.OmitRanks(kernelKey, failed!);
             }
             if (op.IsKernelMatrix)
@@ -83,7 +90,7 @@ public sealed class LayerTable
             t.Spec[k] = t.Tops[k].Value;
             if (o.FullSvd && op.SpectrumAffordable)
             {
-                if (t.Spectrum(op.ToMatrix(), $"layer.{k}.", o, out string? failed) is null) t.OmitRanks($"layer.{k}.", failed!);
+                if (t.Spectrum(op.ToMatrix(), $"layer.{k}.", o, out string? failed, out _) is null) t.OmitRanks($"layer.{k}.", failed!);
             }
             else if (o.FullSvd)
                 t.OmitRanks($"layer.{k}.", $"the {op.Kind} operator is {op.Rows} x {op.Cols}: its explicit spectrum exceeds {LayerOperator.MaxSpectrumEntries} entries or {LayerOperator.MaxSpectrumWork:G2} multiply-adds (stable rank needs only its norms)");
@@ -98,15 +105,17 @@ public sealed class LayerTable
     }
 
     // The Gram route decides the numerical rank unless a value sits at the threshold; then a full SVD does. Returns the
-    // top singular value, or null with the reason when the spectrum cannot be computed.
+    // top singular value and the singular values, or null with the reason when the spectrum cannot be computed.
     // NOTE: finite weights near the double range (1e308) overflow W^T W; the spectrum is then omitted, not faked.
-    private double? Spectrum(WeightMatrix m, string prefix, MeasureOptions o, out string? failed)
+    private double? Spectrum(WeightMatrix m, string prefix, MeasureOptions o, out string? failed, out double[]? values)
     {
         failed = null;
+        values = null;
         try
         {
             var gram = GramSpectrum.Of(m);
             var s = gram.Values;
+            values = s;
             Ranks[prefix + "effective_rank"] = s[0] > 0 ? EffectiveRank.FromSpectrum(s) : 0;
             Ranks[prefix + "numerical_rank"] = gram.NumericalRank(o.NumericalRankTolerance)
                 ?? NumericalRank.FromSpectrum(SingularSpectrum.Of(m), o.NumericalRankTolerance);

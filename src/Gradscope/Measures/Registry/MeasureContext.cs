@@ -250,7 +250,7 @@ public sealed class MeasureContext<T> : MeasureContext where T : unmanaged, IFlo
     /// <inheritdoc/>
     public override ConvBoundResult ConvBound(double maxInputNorm, int n, double gamma) => ConvKernelNormBound.Of(_model, maxInputNorm, n, gamma);
     /// <inheritdoc/>
-    public override string? HessianUnavailable => Memo("hessian_unavailable", () => DenseNet.TryCreate(_model, out var reason) is null ? reason : null); // one float64 snapshot per context, not one per Hessian key
+    public override string? HessianUnavailable => Memo("hessian_unavailable", () => DenseNet.TryCreate(_model, out var reason, weights: false) is null ? reason : null); // the layout only, once per context
     /// <inheritdoc/>
     public override HessianVectorProduct Hessian(Losses.LossKind loss, double targetScale) => HessianVectorProduct.Create(_model, Sample, loss, targetScale);
     /// <inheritdoc/>

@@ -149,6 +149,10 @@ public class JiangMeasureTests
         Assert.Equal(fit.Alpha, r.Values["layer.0.ww_alpha"], 8);
         Assert.Equal(fit.Alpha * Math.Log10(eig.Max()), r.Values["layer.0.ww_alpha_hat"], 8);
         Assert.Equal(r.Values["layer.0.ww_alpha"], r.Values["ww_alpha_mean"]);
+        // Computed with every other measure (the fit then reuses the layer table's spectrum): the same value.
+        var all = MeasureRegistry.Compute(new MeasureContext<double>(net, data, options: new MeasureOptions { FullSvd = true }));
+        Assert.Equal(fit.Alpha, all.Values["layer.0.ww_alpha"], 8);
+        Assert.Equal(r.Values["layer.0.ww_alpha"], all.Values["layer.0.ww_alpha"]);
         // The 3 x 16 head has 3 eigenvalues: omitted with its shape.
         Assert.Contains(r.Omitted, o => o.Key == "layer.1.ww_alpha" && o.Reason.Contains("3 x 16"));
         var off = MeasureRegistry.Compute(new MeasureContext<double>(net, data), MeasureRegistry.Select(["ww_alpha_mean"]));
