@@ -86,7 +86,8 @@ internal static class PlotCommand
         return (runs, sweeps);
     }
 
-    static PlotSweep Sweep(string dir, string name)
+    /// <summary>The measures (from measure-values.csv) and ranking table (measure-ranking.csv) of the sweep in <paramref name="dir"/>.</summary>
+    internal static PlotSweep Sweep(string dir, string name)
     {
         var measures = SweepTable.MeasureValues(dir).ToDictionary(kv => kv.Key,
             kv => (IReadOnlyList<(string, double, double)>)kv.Value.Select(p => ($"point {p.Point}", p.Value, p.Gap)).ToList());

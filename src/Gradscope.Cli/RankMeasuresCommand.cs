@@ -20,7 +20,8 @@ internal static class RankMeasuresCommand
         var source = new Option<string>("--source") { Description = "suite: compute the measure suite from each run's final weights and data; files: read measures.json or the final metrics' probe values.", DefaultValueFactory = _ => "suite" };
         source.AcceptOnlyFromAmong("suite", "files");
         var flatness = new Option<bool>("--flatness") { Description = "With --source suite: also compute the flatness and sharpness measures of Jiang et al. 2020 (flatness.*, jiang.pacbayes_*, jiang.sharpness_*; hundreds of forward passes per net)." };
-        c.Arguments.Add(dir); c.Options.Add(minGap); c.Options.Add(testSize); c.Options.Add(minEss); c.Options.Add(minCoverage); c.Options.Add(source); c.Options.Add(flatness);
+        var includeUnreached = new Option<bool>("--include-unreached") { Description = "Also score the points whose step or time cap stopped them before their training target (stop.loss, train_acc, margin, gamma); by default they are left out, as Jiang et al. 2020 compare nets trained to one cross-entropy, and counted against every measure's coverage." };
+        c.Arguments.Add(dir); c.Options.Add(minGap); c.Options.Add(testSize); c.Options.Add(minEss); c.Options.Add(minCoverage); c.Options.Add(source); c.Options.Add(flatness); c.Options.Add(includeUnreached);
         c.SetAction(pr =>
         {
             try
@@ -43,20 +44,28 @@ internal static class RankMeasuresCommand
                 }
                 bool files = pr.GetValue(source) == "files";
                 if (files && pr.GetValue(flatness)) throw new SweepException("--flatness computes measures, so it goes with --source suite; with --source files select them in the runs' probes.measures or run measure --run --flatness");
+                var watch = System.Diagnostics.Stopwatch.StartNew();
                 var points = SweepMeasures.Load(d, files ? new MeasuresFileSource()
-                    : new MeasureSuiteSource(pr.GetValue(flatness) ? new Gradscope.Measures.MeasureOptions { Flatness = new Gradscope.Measures.Flatness.FlatnessOptions() } : null));
+                    : new MeasureSuiteSource(pr.GetValue(flatness) ? new Gradscope.Measures.MeasureOptions { Flatness = new Gradscope.Measures.Flatness.FlatnessOptions() } : null),
+                    pr.GetValue(includeUnreached),
+                    (k, n) => Console.Error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"measured {k}/{n} finished points ({watch.Elapsed.TotalSeconds:F0} s)")));
+                var unreached = points.Where(p => !p.ReachedTarget).Select(p => p.Index).ToList();
                 if (points.Count == 0) throw new SweepException($"'{d}' has no finished point to rank");
                 var scores = MeasureRanking.Score(points, options);
                 if (scores.Count == 0) throw new SweepException($"the finished points of '{d}' carry no measure values (measures.json)");
                 File.WriteAllText(Path.Combine(d, "measure-ranking.csv"), MeasureRanking.ToCsv(scores));
-                File.WriteAllText(Path.Combine(d, "measure-ranking.json"), MeasureRanking.ToJson(scores, options));
-                File.WriteAllText(Path.Combine(d, "measure-ranking.html"), MeasureRanking.ToHtml(scores, points.Count, options));
+                File.WriteAllText(Path.Combine(d, "measure-ranking.json"), MeasureRanking.ToJson(scores, options, unreached));
+                File.WriteAllText(Path.Combine(d, "measure-ranking.html"), MeasureRanking.ToHtml(scores, points.Count, options, unreached));
                 File.WriteAllText(Path.Combine(d, SweepTable.MeasureValuesFile), SweepTable.MeasureValuesCsv(points));
                 var table = new Table();
                 foreach (var col in MeasureRanking.Columns) table.AddColumn(col);
                 foreach (var s in scores) table.AddRow(MeasureRanking.Cells(s).Select(Markup.Escape).ToArray());
                 AnsiConsole.Write(table);
                 Console.WriteLine($"coverage below {options.MinCoverage:G3}: listed last; sign error: Hoeffding weights for a test set of {options.TestSize}, environments with effective sample size below {options.MinEffectiveSampleSize:G3} dropped. Variants (tau-b, granulated tau-b seeds pooled, sign error every pair kept) are in the CSV and JSON.");
+                if (unreached.Count > 0)
+                    Console.WriteLine(pr.GetValue(includeUnreached)
+                        ? $"{unreached.Count} of {points.Count} finished points stopped at their cap before their training target (points {string.Join(", ", unreached)}); scored anyway (--include-unreached)."
+                        : MeasureRanking.UnreachedNote(unreached, points.Count));
                 Console.WriteLine($"Wrote measure-ranking.csv, .json and .html and the per-point {SweepTable.MeasureValuesFile} in {d}");
                 return 0;
             }

@@ -14,8 +14,9 @@ public sealed record PlotRun(string Label, RunMetrics Metrics);
 /// <param name="Measures">Measure name -> one (point label, measure value, gap) per point.</param>
 /// <param name="RankingHeader">Columns of the ranking table (empty when the sweep has not been ranked).</param>
 /// <param name="RankingRows">Rows of the ranking table, best first.</param>
+/// <param name="Notes">Paragraphs shown above the scatter plots (e.g. which measures they show, points not scored).</param>
 public sealed record PlotSweep(string Name, IReadOnlyDictionary<string, IReadOnlyList<(string Label, double Value, double Gap)>> Measures,
-    IReadOnlyList<string> RankingHeader, IReadOnlyList<IReadOnlyList<string>> RankingRows);
+    IReadOnlyList<string> RankingHeader, IReadOnlyList<IReadOnlyList<string>> RankingRows, IReadOnlyList<string>? Notes = null);
 
 /// <summary>
 /// <c>gradscope plot</c>'s page: every metric of one or more runs over steps (runs overlaid for comparison,
@@ -143,6 +144,7 @@ public static class PlotPage
             h.Append("</tbody>\n</table>\n");
         }
         else h.Append("<p class=\"meta\">Not ranked yet: run <code>gradscope rank-measures</code> on the sweep for the ranking table and the scatter plots.</p>\n");
+        foreach (var note in s.Notes ?? []) h.Append("<p class=\"meta\">").Append(HtmlText.Escape(note)).Append("</p>\n");
         if (s.Measures.Count > 0)
         {
             h.Append("<div class=\"charts\">\n");

@@ -75,17 +75,21 @@ public static class SweepTable
         return sb.ToString();
     }
 
-    /// <summary>Writes the per-point measure values (point, gap, one column per measure) that <see cref="Build"/> joins.</summary>
+    /// <summary>The column of measure-values.csv after the gap: 1 when the point reached its training target, 0 when its
+    /// step or time cap stopped it first (then its measure cells are empty: it is not scored).</summary>
+    public const string ReachedTargetColumn = "reached_target";
+
+    /// <summary>Writes the per-point measure values (point, gap, reached_target, one column per measure) that <see cref="Build"/> joins.</summary>
     public static string MeasureValuesCsv(IReadOnlyList<Ranking.RankedPoint> points)
     {
         var names = points.SelectMany(p => p.Measures.Keys).Distinct().OrderBy(k => k, StringComparer.Ordinal).ToList();
         var sb = new StringBuilder();
-        sb.Append("point,gap");
+        sb.Append("point,gap,").Append(ReachedTargetColumn);
         foreach (var n in names) sb.Append(',').Append(Quote(n));
         sb.Append('\n');
         foreach (var p in points)
         {
-            sb.Append(p.Index.ToString(CultureInfo.InvariantCulture)).Append(',').Append(Number(p.Gap));
+            sb.Append(p.Index.ToString(CultureInfo.InvariantCulture)).Append(',').Append(Number(p.Gap)).Append(',').Append(p.ReachedTarget ? '1' : '0');
             foreach (var n in names) sb.Append(',').Append(p.Measures.TryGetValue(n, out double v) ? Number(v) : "");
             sb.Append('\n');
         }
@@ -114,7 +118,8 @@ public static class SweepTable
         return (names, values);
     }
 
-    /// <summary>Reads measure-values.csv as numbers: per measure, (point, value, gap) for every point that has it.</summary>
+    /// <summary>Reads measure-values.csv as numbers: per measure, (point, value, gap) for every point that has it (the
+    /// reached_target column is not a measure and is left out).</summary>
     /// <exception cref="SweepException">The file is malformed.</exception>
     public static IReadOnlyDictionary<string, IReadOnlyList<(int Point, double Value, double Gap)>> MeasureValues(string sweepDir)
     {
@@ -131,6 +136,7 @@ public static class SweepTable
         }
         for (int j = 0; j < names.Count; j++)
         {
+            if (names[j] == ReachedTargetColumn) continue;   // bookkeeping, not a measure
             var list = new List<(int, double, double)>();
             foreach (var (point, cells) in values.OrderBy(kv => kv.Key))
             {

@@ -160,7 +160,7 @@ public class PlotAndTableTests
             var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal(4, lines.Length);
             var header = SweepTable.SplitCsv(lines[0]);
-            Assert.Equal(["point", "status", "seed", "wall_s", "directory", "algorithm.eta", "model.mlp.widths", "train_error", "test_error", "train_loss", "bound.bft", "rho"], header);
+            Assert.Equal(["point", "status", "seed", "wall_s", "directory", "algorithm.eta", "model.mlp.widths", "train_error", "test_error", "train_loss", "reached_target", "bound.bft", "rho"], header);
             var rows = lines.Skip(1).Select(SweepTable.SplitCsv).ToList();
             Assert.All(rows, r => Assert.Equal(header.Count, r.Count));
             string Cell(int row, string col) => rows[row][header.IndexOf(col)];

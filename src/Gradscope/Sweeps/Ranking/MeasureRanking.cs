@@ -100,8 +100,9 @@ public static class MeasureRanking
         return sb.ToString();
     }
 
-    /// <summary>JSON text: an array of objects with every score (NaN written as null), per-hyperparameter Psi_k and the named variants included.</summary>
-    public static string ToJson(IReadOnlyList<MeasureScore> scores, RankingOptions? options = null)
+    /// <summary>JSON text: an array of objects with every score (NaN written as null), per-hyperparameter Psi_k and the named variants included;
+    /// <paramref name="unreached"/> lists the finished points stopped by their cap before their training target (not scored).</summary>
+    public static string ToJson(IReadOnlyList<MeasureScore> scores, RankingOptions? options = null, IReadOnlyList<int>? unreached = null)
     {
         var o = options ?? new RankingOptions();
         static double? N(double x) => double.IsFinite(x) ? x : null;
@@ -129,19 +130,24 @@ public static class MeasureRanking
                 cmi = "PGDL conditional mutual information score, min over pairs of non-constant hyperparameters",
                 sign_error = "Dziugaite et al. 2020: Hoeffding-weighted pairs, environments with effective sample size below the minimum dropped; median and p90 over both directions of each environment",
                 test_size = o.TestSize, min_effective_sample_size = o.MinEffectiveSampleSize, min_gap_difference_every_pair = o.MinGapDifference, min_coverage = o.MinCoverage,
+                unreached_target = "finished points whose step or time cap stopped them before their training target (Jiang et al. 2020 compare nets trained to one cross-entropy): not scored, counted in every coverage's denominator",
             },
+            points_unreached_target = unreached ?? [],
             measures = rows,
         };
         return JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true });
     }
 
-    /// <summary>HTML fragment (a section with a table) for the report.</summary>
-    public static string ToHtml(IReadOnlyList<MeasureScore> scores, int points, RankingOptions? options = null)
+    /// <summary>HTML fragment (a section with a table) for the report; <paramref name="unreached"/>: the points not scored because
+    /// their cap stopped them before their training target.</summary>
+    public static string ToHtml(IReadOnlyList<MeasureScore> scores, int points, RankingOptions? options = null, IReadOnlyList<int>? unreached = null)
     {
         var o = options ?? new RankingOptions();
         var sb = new StringBuilder();
         sb.Append("<section class=\"measure-ranking\">\n<h2>Measures against the generalization gap</h2>\n");
         sb.Append(string.Create(CultureInfo.InvariantCulture, $"<p>{points} finished points; gap = train accuracy - test accuracy. coverage: share of the points where the measure is finite (below {o.MinCoverage:G3}: listed last). tau: Kendall tau-a (Jiang et al. 2020, eq. 3); granulated tau: Jiang et al. 2020 eq. 4, tau-a within groups of one net per value of one hyperparameter (the others and the seed fixed), averaged per hyperparameter then over hyperparameters; CMI: conditional mutual information score of PGDL (minimum over pairs of non-constant hyperparameters); sign error: Dziugaite et al. 2020 over pairs of configurations differing in one hyperparameter, pairs Hoeffding-weighted for a test set of {o.TestSize} examples, environments with effective sample size below {o.MinEffectiveSampleSize:G3} dropped (max = the robust worst case). The variants (tau-b, granulated tau-b with seeds pooled, sign error with every pair kept) are in the CSV and JSON.</p>\n"));
+        if (unreached is { Count: > 0 })
+            sb.Append(string.Create(CultureInfo.InvariantCulture, $"<p>{UnreachedNote(unreached, points)}</p>\n"));
         sb.Append("<table>\n<thead><tr>");
         foreach (var c in Columns) sb.Append("<th>").Append(WebUtility.HtmlEncode(c)).Append("</th>");
         sb.Append("</tr></thead>\n<tbody>\n");
@@ -154,4 +160,9 @@ public static class MeasureRanking
         sb.Append("</tbody>\n</table>\n</section>\n");
         return sb.ToString();
     }
+
+    /// <summary>The sentence that reports the points stopped by their cap before their training target.</summary>
+    public static string UnreachedNote(IReadOnlyList<int> unreached, int points) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"{unreached.Count} of {points} finished points stopped at their step or time cap before their training target (points {string.Join(", ", unreached)}): not scored, and counted against every measure's coverage.");
 }
