@@ -115,4 +115,37 @@ public sealed partial class GemmTests
         }
         finally { Gemm.InPlaceMacs = savedMacs; Parallelism.Threads = saved; GemmInPlace.InPlaceBRows = savedRows; }
     }
+
+    [Fact]
+    public void DotPathForFewRowsTimesATransposedBMatchesReferenceAndIsBitIdenticalAcrossThreads()
+    {
+        // x W^T with a batch of at most GemmDot.MaxRows rows: k with and without a tail past the vector length, n not a
+        // multiple of the 4-column block, every C update mode, and shapes large enough to be split between threads
+        var rng = new Rng(17);
+        int saved = Parallelism.Threads;
+        long savedMacs = Gemm.InPlaceMacs;
+        try
+        {
+            Gemm.InPlaceMacs = long.MaxValue;
+            foreach (int m in new[] { 2, 3, 4, 5, 7, 8, 13, 16 })
+                foreach (int k in new[] { 1, 7, 16, 31, 64, 100, 784 })
+                {
+                    int n = rng.NextInt(2) == 0 ? 1 + rng.NextInt(40) : 200 + rng.NextInt(900);
+                    var p = Problem.Random(rng, m, n, k, false, true, pad: rng.NextInt(3));
+                    var (alpha, beta) = Scalars[rng.NextInt(Scalars.Length)];
+                    var expected = p.Reference(alpha, beta);
+                    Parallelism.Threads = 1;
+                    var oneF = p.Run<float>(alpha, beta); var oneD = p.Run<double>(alpha, beta);
+                    p.AssertClose(oneF, expected, 2 * (k + 2) * 6e-8, $"f32 m={m} n={n} k={k}");
+                    p.AssertClose(oneD, expected, 2 * (k + 2) * 1.2e-16, $"f64 m={m} n={n} k={k}");
+                    foreach (int threads in new[] { 2, 3 })
+                    {
+                        Parallelism.Threads = threads;
+                        Assert.Equal(oneF, p.Run<float>(alpha, beta));
+                        Assert.Equal(oneD, p.Run<double>(alpha, beta));
+                    }
+                }
+        }
+        finally { Gemm.InPlaceMacs = savedMacs; Parallelism.Threads = saved; }
+    }
 }
