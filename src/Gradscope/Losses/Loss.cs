@@ -67,8 +67,8 @@ public static class Loss
                 case LossKind.CrossEntropy: // binary CE with one logit is the logistic loss
                     {
                         double x = -u;
-                        logl = LogSoftplus(x); l = Softplus(x);
-                        dlogl[0] = -y * SigmoidOverSoftplus(x); return true;
+                        SoftplusParts(x, out l, out logl, out double r);
+                        dlogl[0] = -y * r; return true;
                     }
                 case LossKind.Square:
                     {
@@ -102,8 +102,7 @@ public static class Loss
                     double s = 0;
                     for (int j = 0; j < c; j++) if (j != label) s += Math.Exp(z[j] - z[label] - m);
                     double x = m + Math.Log(s);
-                    logl = LogSoftplus(x); l = Softplus(x);
-                    double r = SigmoidOverSoftplus(x);
+                    SoftplusParts(x, out l, out logl, out double r);
                     for (int j = 0; j < c; j++) dlogl[j] = j == label ? -r : r * Math.Exp(z[j] - z[label] - x);
                     return true;
                 }
@@ -145,6 +144,19 @@ public static class Loss
     // log(log1p(exp(x))) there would underflow to log(0) once x < -745.
     /// <summary>log softplus(x), finite for every finite x.</summary>
     public static double LogSoftplus(double x) => x < -37 ? x - Math.Exp(x) / 2 : Math.Log(Softplus(x));
+
+    /// <summary>
+    /// <see cref="Softplus"/>, <see cref="LogSoftplus"/> and <see cref="SigmoidOverSoftplus"/> of one x from a single
+    /// exponential, bit for bit equal to the three calls (each of them evaluates e^(-|x|) and softplus(x) the same way).
+    /// </summary>
+    internal static void SoftplusParts(double x, out double softplus, out double logSoftplus, out double sigmoidOverSoftplus)
+    {
+        double e = Math.Exp(x > 0 ? -x : x);   // at x = 0 both forms are exp(0)
+        softplus = x > 0 ? x + Log1p(e) : Log1p(e);
+        if (x < -37) { logSoftplus = x - e / 2; sigmoidOverSoftplus = 1 - e / 2; return; }
+        logSoftplus = Math.Log(softplus);
+        sigmoidOverSoftplus = (x >= 0 ? 1 / (1 + e) : e / (1 + e)) / softplus;
+    }
 
     /// <summary>sigmoid(x) / softplus(x) = d log softplus(x) / dx, finite for every finite x (tends to 1 as x -> -inf).</summary>
     public static double SigmoidOverSoftplus(double x)

@@ -13,7 +13,8 @@ namespace Gradscope.Tensors;
 /// KC x NC panels of NR-wide micro-panels, op(A) into MR x KC micro-panels (both transposes are
 /// absorbed by the packing), and a register-tiled micro-kernel (AVX-512, AVX2/FMA or scalar,
 /// chosen at run time) accumulates each MR x NR tile of C. With AVX-512, products up to
-/// <see cref="InPlaceMacs"/> multiply-adds skip packing op(A) and mask their edge tiles (GemmInPlace.cs);
+/// <see cref="InPlaceMacs"/> multiply-adds skip packing op(A) and mask their edge tiles (GemmInPlace.cs), and those of
+/// at most <see cref="GemmDot.MaxRows"/> rows with op(B) = B^T pack nothing (dot products, GemmDot.cs);
 /// matrix-vector products (and, without AVX-512, tiny ones) take a direct loop (GemmDirect.cs). Every element of C is computed by one thread in a fixed k order
 /// that depends only on the shape, so results are bit-identical for any thread count.
 /// </remarks>
@@ -104,6 +105,7 @@ public static class Gemm
             var fa = MemoryMarshal.Cast<T, float>(a); var fb = MemoryMarshal.Cast<T, float>(b); var fc = MemoryMarshal.Cast<T, float>(c);
             switch (isa)
             {
+                case Isa.Avx512 when inPlace && GemmDot.Applies(args): GemmDot.Run(args, fa, fb, fc); break;
                 case Isa.Avx512 when inPlace: GemmInPlace.Run<float, Avx512InPlaceKernelF32>(args, fa, fb, fc); break;
                 case Isa.Avx512: GemmBlocked.Run<float, Avx512KernelF32>(args, fa, fb, fc); break;
                 case Isa.Avx2: GemmBlocked.Run<float, Avx2KernelF32>(args, fa, fb, fc); break;
@@ -116,6 +118,7 @@ public static class Gemm
             var da = MemoryMarshal.Cast<T, double>(a); var db = MemoryMarshal.Cast<T, double>(b); var dc = MemoryMarshal.Cast<T, double>(c);
             switch (isa)
             {
+                case Isa.Avx512 when inPlace && GemmDot.Applies(args): GemmDot.Run(args, da, db, dc); break;
                 case Isa.Avx512 when inPlace: GemmInPlace.Run<double, Avx512InPlaceKernelF64>(args, da, db, dc); break;
                 case Isa.Avx512: GemmBlocked.Run<double, Avx512KernelF64>(args, da, db, dc); break;
                 case Isa.Avx2: GemmBlocked.Run<double, Avx2KernelF64>(args, da, db, dc); break;

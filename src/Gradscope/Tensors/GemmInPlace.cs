@@ -6,8 +6,9 @@ namespace Gradscope.Tensors;
 
 /// <summary>
 /// A micro-kernel that reads op(A) where it lies: acc = sum_p A(i,p) B(p,:) with A(i,p) at
-/// a[rowOff[i] + p*cs] (rowOff has MR entries; rows past mr may repeat a valid row) and B a packed
-/// kc x NR micro-panel (element (p,j) at b[p*NR + j], zero-padded past nr). Only the mr x nr part of
+/// a[rowOff[i] + p*cs] (rowOff has MR entries; rows past mr may repeat a valid row) and B a
+/// kc x NR micro-panel with element (p,j) at b[p*bs + j]: packed (bs = NR, zero-padded past nr) or read in place
+/// from a non-transposed B (bs = ldb, full panels only). Only the mr x nr part of
 /// the tile is written to C, with masked vector loads and stores (no scalar edge code), as
 /// <see cref="GemmMode"/> says.
 /// </summary>
@@ -22,7 +23,7 @@ internal unsafe interface IGemmInPlaceKernel<T> where T : unmanaged
     /// <summary>Columns of a packed B block (a multiple of NR).</summary>
     static abstract int NC { get; }
     /// <summary>Computes the tile product and updates the valid mr x nr part of C.</summary>
-    static abstract void Run(int kc, T* a, nint* rowOff, nint cs, T* b, T* c, nint ldc, int mr, int nr, T alpha, T beta, int mode);
+    static abstract void Run(int kc, T* a, nint* rowOff, nint cs, T* b, nint bs, T* c, nint ldc, int mr, int nr, T alpha, T beta, int mode);
 }
 
 /// <summary>
@@ -107,9 +108,14 @@ internal static unsafe class GemmInPlace
         // op(A)(i, p) = a[i*rs + p*cs]
         nint rs = g.TransA ? 1 : g.Lda, cs = g.TransA ? g.Lda : 1;
         int kcMax = Math.Min(KC, g.K);
+        nint* rowOff = stackalloc nint[MR];
+        if (!g.TransB && i1 - i0 <= InPlaceBRows * MR)
+        {
+            ComputeBInPlace<T, TKernel>(ref job, i0, i1, j0, j1, rowOff, PackBuffer<T>.Get(kcMax * NR));
+            return;
+        }
         int ncMax = Math.Min(NC, (j1 - j0 + NR - 1) / NR * NR);
         T* packB = PackBuffer<T>.Get(kcMax * ncMax);
-        nint* rowOff = stackalloc nint[MR];
         for (int pc = 0; pc < g.K; pc += KC)
         {
             int kc = Math.Min(KC, g.K - pc);
@@ -125,8 +131,53 @@ internal static unsafe class GemmInPlace
                     for (int i = 0; i < MR; i++) rowOff[i] = (ic + Math.Min(i, mr - 1)) * rs + pc * cs;
                     T* cRow = job.C + ic * ldc + jc;
                     for (int jr = 0; jr < nc; jr += NR)
-                        TKernel.Run(kc, job.A, rowOff, cs, packB + (nint)(jr / NR) * kc * NR, cRow + jr, ldc, mr,
+                        TKernel.Run(kc, job.A, rowOff, cs, packB + (nint)(jr / NR) * kc * NR, NR, cRow + jr, ldc, mr,
                             Math.Min(NR, nc - jr), g.Alpha, g.Beta, mode);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Products with at most this many MR-row tiles in a part read a non-transposed op(B) in place instead of packing it
+    /// (only a partial last panel is packed). NOTE: packing pays when each packed element is used by many row tiles;
+    /// with one or two (a minibatch of 16 times a weight matrix, dx = dy W) the copy of B cost more than the product
+    /// (docs/perf/gemm-small.md, session 4). Both ways every element of C is the same FMA chain in increasing p, so
+    /// the result is bit-identical to the packed path.
+    /// </summary>
+    internal static int InPlaceBRows = 2;
+
+    // The small-m, non-transposed-B case: for each NR-wide panel of op(B) (read where it lies, row stride ldb), every
+    // MR-row tile of A in turn, so the panel is reused from cache; loop order pc -> jr -> ic.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ComputeBInPlace<T, TKernel>(ref Job<T> job, int i0, int i1, int j0, int j1, nint* rowOff, T* tail)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmInPlaceKernel<T>
+    {
+        int MR = TKernel.MR, NR = TKernel.NR, KC = TKernel.KC;
+        var g = job.Args;
+        nint ldc = g.Ldc, ldb = g.Ldb;
+        nint rs = g.TransA ? 1 : g.Lda, cs = g.TransA ? g.Lda : 1;
+        for (int pc = 0; pc < g.K; pc += KC)
+        {
+            int kc = Math.Min(KC, g.K - pc);
+            int mode = pc == 0 ? g.FirstMode : GemmMode.Accumulate;
+            for (int jr = j0; jr < j1; jr += NR)
+            {
+                int nr = Math.Min(NR, j1 - jr);
+                T* panel; nint bs;
+                if (nr == NR) { panel = job.B + pc * ldb + jr; bs = ldb; }
+                else
+                {
+                    // NOTE: a full-width read of the last partial panel could run past the end of B: pack it, zero-padded
+                    GemmPacking.PackB(g, job.B, pc, kc, jr, nr, tail, NR);
+                    panel = tail; bs = NR;
+                }
+                for (int ic = i0; ic < i1; ic += MR)
+                {
+                    int mr = Math.Min(MR, i1 - ic);
+                    for (int i = 0; i < MR; i++) rowOff[i] = (ic + Math.Min(i, mr - 1)) * rs + pc * cs;
+                    TKernel.Run(kc, job.A, rowOff, cs, panel, bs, job.C + ic * ldc + jr, ldc, mr, nr, g.Alpha, g.Beta, mode);
                 }
             }
         }

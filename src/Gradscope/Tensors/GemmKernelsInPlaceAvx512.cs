@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Gradscope.Tensors;
 
-/// <summary>AVX-512 fp32 in-place micro-kernel: a 12 x 32 tile of C in 24 zmm accumulators; op(A) read where it lies (row i at a + rowOff[i], step cs per k), B from a packed kc x 32 micro-panel; columns past nr and rows past mr are masked out of the C update.</summary>
+/// <summary>AVX-512 fp32 in-place micro-kernel: a 12 x 32 tile of C in 24 zmm accumulators; op(A) read where it lies (row i at a + rowOff[i], step cs per k), B from a kc x 32 micro-panel whose rows lie bs apart (packed: bs = 32); columns past nr and rows past mr are masked out of the C update.</summary>
 internal readonly unsafe struct Avx512InPlaceKernelF32 : IGemmInPlaceKernel<float>
 {
     public static int MR => 12;
@@ -14,7 +14,7 @@ internal readonly unsafe struct Avx512InPlaceKernelF32 : IGemmInPlaceKernel<floa
     public static int NC => 512;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, nint* rowOff, nint cs, float* b, float* c, nint ldc, int mr, int nr, float alpha, float beta, int mode)
+    public static void Run(int kc, float* a, nint* rowOff, nint cs, float* b, nint bs, float* c, nint ldc, int mr, int nr, float alpha, float beta, int mode)
     {
         float* a0 = a + rowOff[0];
         float* a1 = a + rowOff[1];
@@ -93,7 +93,7 @@ internal readonly unsafe struct Avx512InPlaceKernelF32 : IGemmInPlaceKernel<floa
               c11_0 = Avx512F.FusedMultiplyAdd(ai, b0, c11_0);
               c11_1 = Avx512F.FusedMultiplyAdd(ai, b1, c11_1);
             }
-            b += 32; o += cs;
+            b += bs; o += cs;
         }
         var va = Vector512.Create(alpha); var vb = Vector512.Create(beta);
         var m0 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create((int)(nr - 0))).AsSingle();
@@ -132,7 +132,7 @@ internal readonly unsafe struct Avx512InPlaceKernelF32 : IGemmInPlaceKernel<floa
     }
 }
 
-/// <summary>AVX-512 fp64 in-place micro-kernel: a 6 x 32 tile of C in 24 zmm accumulators; op(A) read where it lies (row i at a + rowOff[i], step cs per k), B from a packed kc x 32 micro-panel; columns past nr and rows past mr are masked out of the C update.</summary>
+/// <summary>AVX-512 fp64 in-place micro-kernel: a 6 x 32 tile of C in 24 zmm accumulators; op(A) read where it lies (row i at a + rowOff[i], step cs per k), B from a kc x 32 micro-panel whose rows lie bs apart (packed: bs = 32); columns past nr and rows past mr are masked out of the C update.</summary>
 internal readonly unsafe struct Avx512InPlaceKernelF64 : IGemmInPlaceKernel<double>
 {
     public static int MR => 6;
@@ -141,7 +141,7 @@ internal readonly unsafe struct Avx512InPlaceKernelF64 : IGemmInPlaceKernel<doub
     public static int NC => 256;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, double* a, nint* rowOff, nint cs, double* b, double* c, nint ldc, int mr, int nr, double alpha, double beta, int mode)
+    public static void Run(int kc, double* a, nint* rowOff, nint cs, double* b, nint bs, double* c, nint ldc, int mr, int nr, double alpha, double beta, int mode)
     {
         double* a0 = a + rowOff[0];
         double* a1 = a + rowOff[1];
@@ -198,7 +198,7 @@ internal readonly unsafe struct Avx512InPlaceKernelF64 : IGemmInPlaceKernel<doub
               c5_2 = Avx512F.FusedMultiplyAdd(ai, b2, c5_2);
               c5_3 = Avx512F.FusedMultiplyAdd(ai, b3, c5_3);
             }
-            b += 32; o += cs;
+            b += bs; o += cs;
         }
         var va = Vector512.Create(alpha); var vb = Vector512.Create(beta);
         var m0 = Vector512.LessThan(Vector512<long>.Indices, Vector512.Create((long)(nr - 0))).AsDouble();

@@ -84,4 +84,68 @@ public sealed partial class GemmTests
         }
         finally { Gemm.InPlaceMacs = savedMacs; Parallelism.Threads = saved; }
     }
+
+    [Fact]
+    public void SmallMReadingBInPlaceEqualsThePackedPathBitForBit()
+    {
+        // m of one or two row tiles with a non-transposed B: op(B) read where it lies (GemmInPlace.InPlaceBRows) must give
+        // exactly the packed path's result (the same FMA chain per element), with a partial last panel and k past one block
+        var rng = new Rng(16);
+        int saved = Parallelism.Threads, savedRows = GemmInPlace.InPlaceBRows;
+        long savedMacs = Gemm.InPlaceMacs;
+        try
+        {
+            Gemm.InPlaceMacs = long.MaxValue;
+            foreach (int m in new[] { 2, 5, 12, 16, 24 })
+                foreach (bool ta in new[] { false, true })
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        int n = 32 * (1 + rng.NextInt(8)) + rng.NextInt(2) * (1 + rng.NextInt(31)), k = rng.NextInt(2) == 0 ? 1 + rng.NextInt(80) : 385 + rng.NextInt(500);
+                        var p = Problem.Random(rng, m, n, k, ta, false, pad: rng.NextInt(3));
+                        var (alpha, beta) = Scalars[rng.NextInt(Scalars.Length)];
+                        Parallelism.Threads = threads;
+                        GemmInPlace.InPlaceBRows = 0;
+                        var packedF = p.Run<float>(alpha, beta); var packedD = p.Run<double>(alpha, beta);
+                        GemmInPlace.InPlaceBRows = 2;
+                        Assert.Equal(packedF, p.Run<float>(alpha, beta));
+                        Assert.Equal(packedD, p.Run<double>(alpha, beta));
+                        var expected = p.Reference(alpha, beta);
+                        p.AssertClose(p.Run<float>(alpha, beta), expected, 2 * (k + 2) * 6e-8, $"m={m} n={n} k={k} ta={ta}");
+                    }
+        }
+        finally { Gemm.InPlaceMacs = savedMacs; Parallelism.Threads = saved; GemmInPlace.InPlaceBRows = savedRows; }
+    }
+
+    [Fact]
+    public void DotPathForFewRowsTimesATransposedBMatchesReferenceAndIsBitIdenticalAcrossThreads()
+    {
+        // x W^T with a batch of at most GemmDot.MaxRows rows: k with and without a tail past the vector length, n not a
+        // multiple of the 4-column block, every C update mode, and shapes large enough to be split between threads
+        var rng = new Rng(17);
+        int saved = Parallelism.Threads;
+        long savedMacs = Gemm.InPlaceMacs;
+        try
+        {
+            Gemm.InPlaceMacs = long.MaxValue;
+            foreach (int m in new[] { 2, 3, 4, 5, 7, 8, 13, 16 })
+                foreach (int k in new[] { 1, 7, 16, 31, 64, 100, 784 })
+                {
+                    int n = rng.NextInt(2) == 0 ? 1 + rng.NextInt(40) : 200 + rng.NextInt(900);
+                    var p = Problem.Random(rng, m, n, k, false, true, pad: rng.NextInt(3));
+                    var (alpha, beta) = Scalars[rng.NextInt(Scalars.Length)];
+                    var expected = p.Reference(alpha, beta);
+                    Parallelism.Threads = 1;
+                    var oneF = p.Run<float>(alpha, beta); var oneD = p.Run<double>(alpha, beta);
+                    p.AssertClose(oneF, expected, 2 * (k + 2) * 6e-8, $"f32 m={m} n={n} k={k}");
+                    p.AssertClose(oneD, expected, 2 * (k + 2) * 1.2e-16, $"f64 m={m} n={n} k={k}");
+                    foreach (int threads in new[] { 2, 3 })
+                    {
+                        Parallelism.Threads = threads;
+                        Assert.Equal(oneF, p.Run<float>(alpha, beta));
+                        Assert.Equal(oneD, p.Run<double>(alpha, beta));
+                    }
+                }
+        }
+        finally { Gemm.InPlaceMacs = savedMacs; Parallelism.Threads = saved; }
+    }
 }

@@ -2,6 +2,8 @@ using System.Numerics;
 
 namespace Gradscope.Autodiff;
 
+using Gradscope.Tensors;
+
 /// <summary>y = max(x, 0) elementwise.</summary>
 public sealed class ReluNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -25,13 +27,8 @@ public sealed class ReluNode<T> : Node<T> where T : unmanaged, IFloatingPointIee
     {
         if (!_x.RequiresGrad) return;
         var x = _x.Value.Span; var gy = Grad!.Span; var gx = _x.Grad!.Span;
-        if (_mask is { } mask)
-        {
-            for (int i = 0; i < x.Length; i++) gx[i] += mask[i] * gy[i];
-            return;
-        }
-        for (int i = 0; i < x.Length; i++)
-            if (x[i] > T.Zero) gx[i] += gy[i];
+        if (_mask is { } mask) TensorOps.MaskBackward<T>(mask.AsSpan(0, x.Length), gy, gx);
+        else TensorOps.ReluBackward<T>(x, gy, gx);
     }
 }
 
