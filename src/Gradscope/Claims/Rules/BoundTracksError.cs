@@ -63,7 +63,7 @@ public sealed class BoundTracksError : IClaimRule
             }
         }
 
-        outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", nets.Max(x => x.TrainLoss)));
+        outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", nets.Max(x => x.TrainLoss)) with { Key = "train_loss" });
         outcome.Hypotheses.Add(ctx.Hypothesis("train_fit", nets.Min(x => x.TrainAcc)));
         outcome.Hypotheses.Add(ctx.Hypothesis("noise_levels", levels.Distinct().Count()));
         outcome.Hypotheses.Add(ctx.Hypothesis("seeds", seeds));

@@ -30,7 +30,7 @@ public sealed class DeepLinearAlignment : IClaimRule
         var data = new Trainer<double>(cfg).Train;
         var svm = HardMarginSvm.Fit(data);
         var u = svm.Direction;
-        o.Hypotheses.Add(ctx.Hypothesis("separable", svm.Margin));
+        o.Hypotheses.Add(ctx.Hypothesis("separable", svm.Margin) with { Key = "svm.margin" });
         o.Hypotheses.Add(ctx.Hypothesis("exponential_tail", cfg.Loss.Kind is "logistic" or "exponential" ? 1 : 0));
 
         var standard = Train(ctx, cfg, u, "standard");

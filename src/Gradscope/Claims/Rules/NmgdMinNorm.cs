@@ -62,8 +62,8 @@ public sealed class NmgdMinNorm : IClaimRule
         var e2eNmgd = deepNmgd.W;
         double deepNmgdNorm = Norm(e2eNmgd), deepNmgdLoss = deepNmgd.FinalLoss, deepNmgdDistance = LeastSquares.RelativeDistance(e2eNmgd, wLin);
         var deepNorms = deepScales.Select(s => done[$"deep-gd-init-{s:G3}"]).Zip(deepScales, (r, s) => (Scale: s, Norm: Norm(r.W), Loss: r.FinalLoss)).ToList();
-        o.Hypotheses.Add(ctx.Hypothesis("gd_interpolates", gd.Select(r => r.FinalLoss).Append(gdIll.FinalLoss).Concat(deepNorms.Select(d => d.Loss)).Max()));
-        o.Hypotheses.Add(ctx.Hypothesis("deep_nmgd_fits", deepNmgdLoss));
+        o.Hypotheses.Add(ctx.Hypothesis("gd_interpolates", gd.Select(r => r.FinalLoss).Append(gdIll.FinalLoss).Concat(deepNorms.Select(d => d.Loss)).Max()) with { Key = "train_loss" });
+        o.Hypotheses.Add(ctx.Hypothesis("deep_nmgd_fits", deepNmgdLoss) with { Key = "train_loss" });
 
         o.Numbers.Add(ctx.Check("nmgd_distance", nmgd.Max(r => r.Distance[^1])));
         o.Numbers.Add(ctx.Check("nmgd_rate", nmgd.Max(RateChange)));

@@ -38,7 +38,7 @@ public sealed class NoOverfittingWithWidth : IClaimRule
                 $"training loss {ClaimContext.Fmt(trainLoss[^1])}, training accuracy {ClaimContext.Fmt(trainAcc[^1])} after {d.Steps} steps ({d.Reason}); gamma_min = {ClaimContext.Fmt(gammas[^1])}") with { Key = "test_error" });
         }
         outcome.Hypotheses.Add(ctx.Hypothesis("interpolation", trainAcc.Min()));
-        outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", trainLoss.Max()));
+        outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", trainLoss.Max()) with { Key = "train_loss" });
         outcome.Hypotheses.Add(ctx.Hypothesis("widths", widths.Distinct().Count()));
 
         double worstZ = double.NegativeInfinity;

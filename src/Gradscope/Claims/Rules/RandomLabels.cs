@@ -36,7 +36,7 @@ public sealed class RandomLabels : IClaimRule
         var second = Train(ctx, ConfigVariants.WithLabelNoise(baseCfg, 0), "true-labels-second-init", "true labels, second init", otherInit);
 
         double worstLoss = Math.Max(truth.TrainLoss, random.TrainLoss);
-        outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", worstLoss));
+        outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", worstLoss) with { Key = "train_loss" });
         outcome.Hypotheses.Add(ctx.Hypothesis("equal_loss", worstLoss / Math.Min(truth.TrainLoss, random.TrainLoss)));
         outcome.Hypotheses.Add(ctx.Hypothesis("train_fit", Math.Min(truth.TrainAcc, random.TrainAcc)));
 
