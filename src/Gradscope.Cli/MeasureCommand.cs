@@ -176,7 +176,8 @@ internal static class MeasureCommand
         if (initialParameters is null) omitted["relative_weight_change"] = "needs the weights at initialization: pass --initial W0.safetensors";
         if (!a.Flatness) omitted["flatness.*"] = "opt-in: pass --flatness (sigma' and alpha' searches: hundreds of forward passes over the measured samples)";
         if (!a.Ntk) omitted["ntk.*"] = "opt-in: pass --ntk (an n C x n C Gram matrix; costly on large sets)";
-        var report = MeasureRegistry.Compute(new MeasureContext<double>(net, train, test, options, initial: initialNet));
+        var context = new MeasureContext<double>(net, train, test, options, initial: initialNet);
+        var report = MeasureRegistry.Compute(context);
         foreach (var (k, arr) in report.Arrays) pending[k] = arr;
 
         var values = new Dictionary<string, double>(report.Values);
@@ -187,7 +188,7 @@ internal static class MeasureCommand
         foreach (var k in values.Keys.ToList())
             if (!double.IsFinite(values[k])) { omitted[k] = $"not finite ({values[k].ToString(CultureInfo.InvariantCulture)})"; values.Remove(k); }
 
-        var distributions = a.Margins ? MeasureExtras.MarginDistributions(net, train, values) : null;
+        var distributions = a.Margins ? MeasureExtras.MarginDistributions(context) : null;
         return new MeasureResult(a, source, net, train, test, values, omitted, endToEnd, distributions) { Pending = pending };
     }
 }
