@@ -39,7 +39,7 @@ internal static class MeasureCommand
         var ntk = new Option<bool>("--ntk") { Description = "Also compute the empirical NTK Gram matrix on --ntk-samples training points (costly; opt-in)." };
         var ntkRows = new Option<string?>("--ntk-rows") { Description = "With --ntk: these training rows (0-based, e.g. 0,5,7) instead of --ntk-samples evenly spaced ones." };
         var ntkSamples = new Option<int>("--ntk-samples") { Description = "Training points for --ntk (evenly spaced).", DefaultValueFactory = _ => 128 };
-        var loss = new Option<string?>("--loss") { Description = "Loss for the Hessian measures (exponential, logistic, cross_entropy, square, hinge)." };
+        var loss = new Option<string?>("--loss") { Description = "Loss of train_loss, train_log_loss, test_loss, test_log_loss and the Hessian measures (exponential, logistic, cross_entropy, square, hinge); with --run the run's own loss unless given." };
         var hessianTop = new Option<int>("--hessian-top") { Description = "Top Hessian eigenvalues by power iteration on Hessian-vector products (needs --loss; dense nets).", DefaultValueFactory = _ => 0 };
         var hutchinson = new Option<int>("--hutchinson") { Description = "Rademacher vectors for Hutchinson's Hessian trace estimate (needs --loss; dense nets).", DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the Hessian measures' random vectors.", DefaultValueFactory = _ => 1 };
@@ -176,7 +176,8 @@ internal static class MeasureCommand
         if (initialParameters is null) omitted["relative_weight_change"] = "needs the weights at initialization: pass --initial W0.safetensors";
         if (!a.Flatness) omitted["flatness.*"] = "opt-in: pass --flatness (sigma' and alpha' searches: hundreds of forward passes over the measured samples)";
         if (!a.Ntk) omitted["ntk.*"] = "opt-in: pass --ntk (an n C x n C Gram matrix; costly on large sets)";
-        var report = MeasureRegistry.Compute(new MeasureContext<double>(net, train, test, options, initial: initialNet));
+        var context = new MeasureContext<double>(net, train, test, options, initial: initialNet);
+        var report = MeasureRegistry.Compute(context);
         foreach (var (k, arr) in report.Arrays) pending[k] = arr;
 
         var values = new Dictionary<string, double>(report.Values);
@@ -187,7 +188,7 @@ internal static class MeasureCommand
         foreach (var k in values.Keys.ToList())
             if (!double.IsFinite(values[k])) { omitted[k] = $"not finite ({values[k].ToString(CultureInfo.InvariantCulture)})"; values.Remove(k); }
 
-        var distributions = a.Margins ? MeasureExtras.MarginDistributions(net, train, values) : null;
+        var distributions = a.Margins ? MeasureExtras.MarginDistributions(context) : null;
         return new MeasureResult(a, source, net, train, test, values, omitted, endToEnd, distributions) { Pending = pending };
     }
 }

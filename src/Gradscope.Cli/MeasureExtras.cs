@@ -1,26 +1,21 @@
-using Gradscope.Data;
 using Gradscope.Measures;
-using Gradscope.Nn;
-using Gradscope.Training;
+using Gradscope.Measures.Registry;
 
 namespace Gradscope.Cli;
 
-/// <summary>The margin distributions of <c>gradscope measure --margins</c> (arrays, not registry scalars: every measure lives in <see cref="Gradscope.Measures.Registry.MeasureRegistry"/>).</summary>
+/// <summary>The margin distributions of <c>gradscope measure --margins</c> (arrays, not registry scalars: every measure lives in <see cref="MeasureRegistry"/>).</summary>
 internal static class MeasureExtras
 {
     /// <summary>
-    /// The sorted raw margins m_i of every training sample, and, where the suite reported rho or R (homogeneous nets),
-    /// m_i / rho and m_i / (R ||X||_F / n): the empirical margin distributions of THEORY.md section 3.
+    /// The sorted raw margins m_i of the measured training samples and, where the registry defines them (homogeneous nets,
+    /// rho and R positive), m_i / rho and m_i / (R ||X||_F / n): the empirical margin distributions of THEORY.md section 3,
+    /// taken from the registry's context (the margins its margin.*, margin_rho.* and margin_spectral.* keys summarize).
     /// </summary>
-    public static Dictionary<string, double[]> MarginDistributions(Sequential<double> net, Dataset train, IReadOnlyDictionary<string, double> values)
+    public static Dictionary<string, double[]> MarginDistributions(MeasureContext context)
     {
-        var raw = Margins.Raw(ModelEval.Outputs(net, train), train.Y);
-        var result = new Dictionary<string, double[]> { ["raw"] = new MarginDistribution(raw).Sorted.ToArray() };
-        if (values.TryGetValue("rho", out double rho) && rho > 0)
-            result["rho"] = new MarginDistribution(Margins.RhoNormalized(raw, rho)).Sorted.ToArray();
-        double xf = Margins.InputFrobenius(train);
-        if (values.TryGetValue("spectral_complexity", out double r) && r > 0 && xf > 0)
-            result["spectral"] = new MarginDistribution(Margins.SpectrallyNormalized(raw, r, xf)).Sorted.ToArray();
+        var result = new Dictionary<string, double[]> { ["raw"] = new MarginDistribution(context.SampleOutputs.Raw).Sorted.ToArray() };
+        if (context.RhoMargins is { } rho) result["rho"] = new MarginDistribution(rho).Sorted.ToArray();
+        if (context.SpectralMargins is { } spectral) result["spectral"] = new MarginDistribution(spectral).Sorted.ToArray();
         return result;
     }
 }

@@ -29,6 +29,8 @@ internal static class MeasureOutput
             w.WriteString("task", r.Net.Outputs == 1 ? "binary" : "multiclass");
             w.WriteNumber("outputs", r.Net.Outputs);
             w.WriteBoolean("homogeneous", r.Net.IsHomogeneous);
+            // the loss train_loss, test_loss and the Hessian measures are of (--loss, or a run's own)
+            if (r.Args.Loss is { } loss) { w.WriteString("loss", Gradscope.Losses.Loss.Name(loss)); w.WriteNumber("target_scale", r.Args.TargetScale); }
             if (r.Source.Run is { } run)
             {
                 w.WriteStartObject("run");
@@ -133,7 +135,8 @@ internal static class MeasureOutput
         }
         AnsiConsole.Write(layers);
 
-        var net = new Table { Title = new TableTitle($"Network ({(r.Net.Outputs == 1 ? "binary, 1 output" : $"multiclass, {r.Net.Outputs} outputs")}; train '{Markup.Escape(r.Train.Name)}' n = {r.Train.N})") };
+        string lossNote = r.Args.Loss is { } lk ? $"; loss {Gradscope.Losses.Loss.Name(lk)}" + (lk == Gradscope.Losses.LossKind.Square ? $", target scale {Num(r.Args.TargetScale)}" : "") : "";
+        var net = new Table { Title = new TableTitle($"Network ({(r.Net.Outputs == 1 ? "binary, 1 output" : $"multiclass, {r.Net.Outputs} outputs")}; train '{Markup.Escape(r.Train.Name)}' n = {r.Train.N}{lossNote})") };
         net.AddColumn("measure"); net.AddColumn(new TableColumn("value").RightAligned());
         foreach (var (k, x) in Ordered(v).Where(p => !p.Key.StartsWith("layer.", StringComparison.Ordinal)))
             net.AddRow(Markup.Escape(k), Num(x));

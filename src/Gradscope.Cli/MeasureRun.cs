@@ -26,10 +26,9 @@ internal static class MeasureRun
             if (given is not null) throw new ArgumentException($"--run takes the model, data, weights and initialization from the run directory '{dir}'; drop {name} '{given}'.");
         if (a.Step is not null && a.AllCheckpoints) throw new ArgumentException("--step and --all-checkpoints exclude each other.");
         if (a.Step is long s && s < 0) throw new ArgumentException($"--step must be >= 0, got {s}.");
-        // The run's own loss (and square-loss target scale) for the Hessian measures unless --loss names another.
+        // The run's own loss (and square-loss target scale) for train_loss/test_loss and the Hessian measures unless --loss names another.
         var config = RunInputs.LoadConfig(dir);
-        if (a.Loss is null && (a.Hessian is not null || a.HessianBlocks || a.HessianTop > 0 || a.Hutchinson > 0))
-            a = a with { Loss = Gradscope.Losses.Loss.Parse(config.Loss.Kind) };
+        if (a.Loss is null) a = a with { Loss = Gradscope.Losses.Loss.Parse(config.Loss.Kind) };
         a = a with { TargetScale = config.Loss.TargetScale };
         MeasureCommand.CheckCommon(a);
         if (a.AllCheckpoints) return AllCheckpoints(a, dir);

@@ -3,15 +3,8 @@ namespace Gradscope.Claims;
 /// <summary>Small statistics the verdict rules share.</summary>
 public static class ClaimMath
 {
-    /// <summary>The angle (radians, in [0, pi]) between vectors a and b.</summary>
-    public static double Angle(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
-    {
-        if (a.Length != b.Length) throw new ArgumentException($"Angle: vectors of length {a.Length} and {b.Length}.");
-        double ab = 0, aa = 0, bb = 0;
-        for (int i = 0; i < a.Length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
-        if (aa == 0 || bb == 0) return double.NaN;
-        return Math.Acos(Math.Clamp(ab / Math.Sqrt(aa * bb), -1, 1));
-    }
+    /// <summary>The angle (radians, in [0, pi]) between vectors a and b; NaN when either is zero (<see cref="Measures.EndToEnd.AngleOrNaN"/>, the registry's angle).</summary>
+    public static double Angle(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => Measures.EndToEnd.AngleOrNaN(a, b, out _);
 
     /// <summary>Least-squares line y = intercept + slope x with its coefficient of determination R^2.</summary>
     public static (double Slope, double Intercept, double R2) LinearFit(IReadOnlyList<double> x, IReadOnlyList<double> y)

@@ -151,12 +151,15 @@ public static class ClaimRunner
         return $"{cpu}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}";
     }
 
-    // Every registry key a reported number carries must name a registry quantity (summary.json's keys are the registry's).
+    // Every registry key a reported number or certified hypothesis carries must name a registry quantity (summary.json's keys are the registry's).
     private static void CheckKeys(ClaimDefinition def, ClaimOutcome outcome)
     {
         var numbers = outcome.Numbers.Concat(outcome.Controls.SelectMany(c => c.Checks));
         foreach (var e in numbers)
             if (e.Key is string k && Measures.Registry.MeasureRegistry.Find(k) is null)
                 throw new InvalidOperationException($"{def.Source}: the number '{e.Name}' carries key '{k}', which is not a registry key (`gradscope measures` lists them).");
+        foreach (var h in outcome.Hypotheses)
+            if (h.Key is string k && Measures.Registry.MeasureRegistry.Find(k) is null)
+                throw new InvalidOperationException($"{def.Source}: hypothesis '{h.Name}' carries key '{k}', which is not a registry key (`gradscope measures` lists them).");
     }
 }

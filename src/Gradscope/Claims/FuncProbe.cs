@@ -26,33 +26,4 @@ public static class Rows
             if (r.TryGetValue(key, out double v) && r.TryGetValue(x, out double s)) { xs.Add(s); ys.Add(v); }
         return (xs, ys);
     }
-
-    /// <summary>The weights of layer k of a model as a double matrix (rows = outputs).</summary>
-    public static double[,] Matrix<T>(Nn.Sequential<T> model, int k) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var w = model.Weights[k].Value;
-        int r = w.Shape[0], c = w.Length / r;
-        var m = new double[r, c];
-        var s = w.Span;
-        for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) m[i, j] = double.CreateChecked(s[i * c + j]);
-        return m;
-    }
-
-    /// <summary>The end-to-end vector W_L ... W_1 of a deep linear net with one output.</summary>
-    public static double[] EndToEnd<T>(Nn.Sequential<T> model) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var ws = model.Weights;
-        var v = Matrix(model, ws.Count - 1); // (1, h)
-        double[] row = new double[v.GetLength(1)];
-        for (int j = 0; j < row.Length; j++) row[j] = v[0, j];
-        for (int k = ws.Count - 2; k >= 0; k--)
-        {
-            var m = Matrix(model, k);
-            var next = new double[m.GetLength(1)];
-            for (int i = 0; i < m.GetLength(0); i++)
-                for (int j = 0; j < next.Length; j++) next[j] += row[i] * m[i, j];
-            row = next;
-        }
-        return row;
-    }
 }

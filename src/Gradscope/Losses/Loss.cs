@@ -129,6 +129,43 @@ public static class Loss
         throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown loss.");
     }
 
+    /// <summary>
+    /// The empirical risk L = (1/n) sum_i l_i and log L (THEORY.md section 2) from the per-sample losses
+    /// <paramref name="l"/> and their logs <paramref name="logl"/>: log L = LSE_i(log l_i) - log n, never log of L, so it
+    /// stays finite where L underflows. The one reduction the training loss node and the registry's loss entries share.
+    /// </summary>
+    public static (double L, double LogL) Mean(ReadOnlySpan<double> l, ReadOnlySpan<double> logl)
+    {
+        int n = l.Length;
+        // log L = LSE_i(log l_i) - log n
+        double m = double.NegativeInfinity;
+        for (int i = 0; i < n; i++) m = Math.Max(m, logl[i]);
+        double s = 0;
+        if (!double.IsNegativeInfinity(m)) for (int i = 0; i < n; i++) s += Math.Exp(logl[i] - m);
+        double logL = double.IsNegativeInfinity(m) ? m : m + Math.Log(s) - Math.Log(n);
+        double sum = 0; for (int i = 0; i < n; i++) sum += l[i];
+        return (sum / n, logL);
+    }
+
+    /// <summary>
+    /// L and log L of outputs <paramref name="z"/> (n, C, row-major) against <paramref name="labels"/>: the per-sample losses of
+    /// <see cref="Sample"/> reduced by <see cref="Mean"/>, the same arithmetic as the training loss node (so a float64 net's values
+    /// agree with its training probe bit for bit).
+    /// </summary>
+    /// <exception cref="ArgumentException">No samples, z not n x C, or a label out of range.</exception>
+    public static (double L, double LogL) Risk(LossKind kind, ReadOnlySpan<double> z, ReadOnlySpan<int> labels, double targetScale)
+    {
+        int n = labels.Length;
+        if (n == 0) throw new ArgumentException("the loss of an empty set is undefined.", nameof(labels));
+        if (z.Length % n != 0) throw new ArgumentException($"{z.Length} outputs do not split into {n} samples.", nameof(z));
+        int c = z.Length / n;
+        var l = new double[n];
+        var logl = new double[n];
+        var d = new double[c];
+        for (int i = 0; i < n; i++) Sample(kind, z.Slice(i * c, c), labels[i], targetScale, d, out l[i], out logl[i]);
+        return Mean(l, logl);
+    }
+
     /// <summary>softplus(x) = log(1 + e^x), stable for all x.</summary>
     public static double Softplus(double x) => x > 0 ? x + Log1p(Math.Exp(-x)) : Log1p(Math.Exp(x));
 

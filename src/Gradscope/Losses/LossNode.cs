@@ -54,14 +54,7 @@ public sealed class LossNode<T> : Node<T> where T : unmanaged, IFloatingPointIee
             for (int j = 0; j < c; j++) _zrow[j] = double.CreateChecked(zs[i * c + j]);
             _isLogGrad = Loss.Sample(kind, _zrow, labels[i], targetScale, _dz.AsSpan(i * c, c), out _l[i], out _logl[i]);
         }
-        // log L = LSE_i(log l_i) - log n
-        double m = double.NegativeInfinity;
-        for (int i = 0; i < n; i++) m = Math.Max(m, _logl[i]);
-        double s = 0;
-        if (!double.IsNegativeInfinity(m)) for (int i = 0; i < n; i++) s += Math.Exp(_logl[i] - m);
-        LogL = double.IsNegativeInfinity(m) ? m : m + Math.Log(s) - Math.Log(n);
-        double sum = 0; for (int i = 0; i < n; i++) sum += _l[i];
-        L = sum / n;
+        (L, LogL) = Loss.Mean(_l, _logl);
         var y = EnsureValue(1);
         y[0] = T.CreateChecked(output == LossOutput.Log ? LogL : L);
         RequiresGrad = z.RequiresGrad;

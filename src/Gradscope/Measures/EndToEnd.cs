@@ -36,9 +36,21 @@ public static class EndToEnd
     public static double Angle(ReadOnlySpan<double> w, ReadOnlySpan<double> direction)
     {
         if (w.Length != direction.Length) throw new ArgumentException($"EndToEnd.Angle: vector of length {w.Length} vs direction of length {direction.Length}.");
+        double angle = AngleOrNaN(w, direction, out bool zero);
+        return zero ? throw new ArgumentException("EndToEnd.Angle: zero vector.") : angle;
+    }
+
+    /// <summary>
+    /// The angle in radians between two vectors of equal length, arccos(&lt;u, v&gt; / (|u| |v|)) clamped to [0, pi]; NaN when
+    /// either is zero (<paramref name="zero"/> then true). The one angle computation (the registry's distance_to_max_margin and
+    /// the claims' angles).
+    /// </summary>
+    public static double AngleOrNaN(ReadOnlySpan<double> u, ReadOnlySpan<double> v, out bool zero)
+    {
+        if (u.Length != v.Length) throw new ArgumentException($"Angle: vectors of length {u.Length} and {v.Length}.");
         double dot = 0, a = 0, b = 0;
-        for (int i = 0; i < w.Length; i++) { dot += w[i] * direction[i]; a += w[i] * w[i]; b += direction[i] * direction[i]; }
-        if (a == 0 || b == 0) throw new ArgumentException("EndToEnd.Angle: zero vector.");
-        return Math.Acos(Math.Clamp(dot / Math.Sqrt(a * b), -1, 1));
+        for (int i = 0; i < u.Length; i++) { dot += u[i] * v[i]; a += u[i] * u[i]; b += v[i] * v[i]; }
+        zero = a == 0 || b == 0;
+        return zero ? double.NaN : Math.Acos(Math.Clamp(dot / Math.Sqrt(a * b), -1, 1));
     }
 }

@@ -13,11 +13,7 @@ public static class LayerBalance
     public static double[] Scalars(IReadOnlyList<WeightMatrix> weights)
     {
         var b = new double[Math.Max(0, weights.Count - 1)];
-        for (int k = 0; k < b.Length; k++)
-        {
-            double a = FrobeniusNorm.Of(weights[k]), c = FrobeniusNorm.Of(weights[k + 1]);
-            b[k] = c * c - a * a;
-        }
+        for (int k = 0; k < b.Length; k++) b[k] = FrobeniusNorm.Squared(weights[k + 1]) - FrobeniusNorm.Squared(weights[k]);
         return b;
     }
 
@@ -38,13 +34,16 @@ public static class LayerBalance
 /// </summary>
 public static class Alignment
 {
-    /// <summary>|&lt;v_1(W_{k+1}), u_1(W_k)&gt;| with singular vectors by power iteration.</summary>
-    public static double Of(WeightMatrix wk, WeightMatrix wNext)
+    /// <summary>
+    /// |&lt;v_1(W_{k+1}), u_1(W_k)&gt;| with singular vectors by power iteration to <paramref name="tolerance"/>, started from
+    /// <paramref name="startK"/> and <paramref name="startNext"/> when given (the registry's warm starts), else from the seeded default.
+    /// </summary>
+    public static double Of(WeightMatrix wk, WeightMatrix wNext, double tolerance = SpectralNorm.DefaultTolerance, double[]? startK = null, double[]? startNext = null)
     {
         if (wNext.Cols != wk.Rows)
             throw new ArgumentException($"Alignment: {wNext.Name} has {wNext.Cols} columns but {wk.Name} has {wk.Rows} rows.");
-        var u = SpectralNorm.PowerIteration(wk).Left;
-        var v = SpectralNorm.PowerIteration(wNext).Right;
+        var u = SpectralNorm.PowerIteration(wk, tolerance, start: startK).Left;
+        var v = SpectralNorm.PowerIteration(wNext, tolerance, start: startNext).Right;
         return Math.Abs(System.Numerics.Tensors.TensorPrimitives.Dot<double>(u, v));
     }
 

@@ -8,6 +8,24 @@ public static class FrobeniusNorm
     /// <summary>||W||_F.</summary>
     public static double Of(WeightMatrix w) => TensorPrimitives.Norm<double>(w.Data);
 
+    /// <summary>
+    /// ||W||_F^2 as a plain sum of squares in index order. NOTE: no square root and back, so a difference of these (the
+    /// layer balance, conserved by gradient flow) keeps only the rounding of the sums; the registry's layer.{k}.balance and
+    /// jiang.param_norm and the balance claim all use it.
+    /// </summary>
+    public static double Squared(ReadOnlySpan<double> w)
+    {
+        double a = 0;
+        foreach (double v in w) a += v * v;
+        return a;
+    }
+
+    /// <summary>||W||_F^2 of one weight (<see cref="Squared(ReadOnlySpan{double})"/>).</summary>
+    public static double Squared(WeightMatrix w) => Squared(w.Data);
+
+    /// <summary>sum_k ||W_k||_F^2 over the weights, in layer order (Jiang et al. 2020 eq. 42; the registry's jiang.param_norm).</summary>
+    public static double SquaredSum(IReadOnlyList<WeightMatrix> weights) => weights.Sum(Squared);
+
     /// <summary>||W^T||_{2,1} = sum over rows r of W of ||W[r,:]||_2 (THEORY.md section 3).</summary>
     public static double RowSum21(WeightMatrix w)
     {

@@ -209,6 +209,12 @@ public sealed record HypothesisResult
     public string Justification { get; init; } = "";
     /// <summary>The literature statement whose hypothesis this is.</summary>
     public string Source { get; init; } = "";
+    /// <summary>
+    /// The registry key of the measured quantity (<c>gradscope measures</c>; e.g. "train_loss", "rho", "svm.margin") when
+    /// <see cref="Value"/> is exactly one (for a worst case over runs: that run's value), as for <see cref="Evidence.Key"/>;
+    /// null otherwise. The claim runner refuses a key that is not in the registry.
+    /// </summary>
+    public string? Key { get; init; }
 }
 
 /// <summary>

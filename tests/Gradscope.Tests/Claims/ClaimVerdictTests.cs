@@ -146,6 +146,36 @@ public class ClaimVerdictTests
     }
 
     [Fact]
+    public void HypothesesCarryRegistryKeysAndTheRunnerRefusesAnUnknownOne()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"gs-verdict-{Guid.NewGuid():N}");
+        try
+        {
+            ClaimOutcome With(ClaimContext ctx, string? key)
+            {
+                var o = new ClaimOutcome();
+                o.Hypotheses.Add(ctx.Hypothesis("gap", 0.7) with { Key = key });
+                o.Numbers.Add(ctx.Check("small", 0.1));
+                o.Numbers.Add(ctx.Check("rate", 1.0));
+                o.Controls.Add(ctx.Control("opposite", ctx.Check("small", 0.9)));
+                return o;
+            }
+            var summary = ClaimRunner.Run([(Def, new Rule(ctx => With(ctx, "train_loss"))), (Def, new Rule(ctx => With(ctx, null))), (Def, new Rule(ctx => With(ctx, "train_acc")))],
+                RunScale.Quick, 1, 1, dir);
+            Assert.Equal([Verdict.Reproduced, Verdict.Reproduced, Verdict.Error], summary.Claims.Select(c => c.Verdict));
+            Assert.Contains("hypothesis 'gap' carries key 'train_acc', which is not a registry key", summary.Claims[2].Error);
+            // summary.json keeps the key beside the hypothesis (none when the value is no registry quantity), and it is a registry key
+            var read = SummaryFile.Read(Path.Combine(dir, "summary.json"));
+            var keyed = read.Claims[0].Hypotheses.Single();
+            Assert.Equal(("gap", 0.7, "train_loss"), (keyed.Name, keyed.Value, keyed.Key));
+            Assert.Null(read.Claims[1].Hypotheses.Single().Key);
+            Assert.NotNull(Gradscope.Measures.Registry.MeasureRegistry.Find(keyed.Key!));
+            Assert.Contains("\"key\": \"train_loss\"", File.ReadAllText(Path.Combine(dir, "summary.json")));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void TheRunnerRefusesAnIncompleteOutcomeAndRecordsHypothesesAndControls()
     {
         string dir = Path.Combine(Path.GetTempPath(), $"gs-verdict-{Guid.NewGuid():N}");

@@ -84,6 +84,11 @@ public class MeasureRunTests
                 // f64: the suite's own float64 forward pass (a second route) agrees with the run's accuracy; split test part = 30% of 3s and 8s.
                 Assert.Equal(final["train_error"], m["train_error"], 15);
                 Assert.Equal(final["test_error"], m["test_error"], 15);
+                // the registry's loss entries with the run's own loss (logistic), named in the header, agree with the trainer's
+                Assert.Equal("logistic", doc.GetProperty("loss").GetString());
+                Assert.Equal(final["train_loss"], m["train_loss"], 12);
+                Assert.Equal(final["train_log_loss"], m["train_log_loss"], 12);
+                Assert.True(m.ContainsKey("test_loss") && m.ContainsKey("test_log_loss"));
                 Assert.Equal("binary", doc.GetProperty("task").GetString());
             }
             // --outputs: per-row margins in data-row order; a sample is right iff its margin is positive.

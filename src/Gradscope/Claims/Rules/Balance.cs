@@ -1,5 +1,6 @@
 namespace Gradscope.Claims.Rules;
 
+using Gradscope.Measures;
 using Gradscope.Nn;
 using Gradscope.Report;
 using Gradscope.Training;
@@ -118,30 +119,19 @@ public sealed class Balance : IClaimRule
             trainer.Model.IsHomogeneous, result.Final);
     }
 
-    private static double[] ScalarBalances(Sequential<double> model)
-    {
-        var ws = model.Weights;
-        var b = new double[ws.Count - 1];
-        for (int k = 0; k + 1 < ws.Count; k++) b[k] = Sq(ws[k + 1].Value.Span) - Sq(ws[k].Value.Span);
-        return b;
-    }
+    // The registry's layer.{k}.balance and jiang.param_norm (one implementation: LayerBalance.Scalars, FrobeniusNorm.SquaredSum).
+    private static double[] ScalarBalances(Sequential<double> model) => LayerBalance.Scalars(WeightMatrix.Of(model));
 
-    private static double Sq(ReadOnlySpan<double> s) { double a = 0; foreach (double v in s) a += v * v; return a; }
-
-    private static double SquaredNorm(Sequential<double> model) => model.Weights.Sum(w => Sq(w.Value.Span));
+    private static double SquaredNorm(Sequential<double> model) => FrobeniusNorm.SquaredSum(WeightMatrix.Of(model));
 
     private static double Drift(double[] b, double[] b0) { double m = 0; for (int k = 0; k < b.Length; k++) m = Math.Max(m, Math.Abs(b[k] - b0[k])); return m; }
 
-    private static Matrix<double> Weight(Sequential<double> model, int k) => Matrix<double>.Build.DenseOfArray(Claims.Rows.Matrix(model, k));
-
+    // The matrices B_k whose norms are the registry's layer.{k}.balance_matrix (LayerBalance.Matrix).
     private static List<Matrix<double>> MatrixBalances(Sequential<double> model)
     {
+        var ws = WeightMatrix.Of(model);
         var list = new List<Matrix<double>>();
-        for (int k = 0; k + 1 < model.Weights.Count; k++)
-        {
-            var wk = Weight(model, k); var wn = Weight(model, k + 1);
-            list.Add(wn.TransposeThisAndMultiply(wn) - wk.TransposeAndMultiply(wk));
-        }
+        for (int k = 0; k + 1 < ws.Count; k++) list.Add(LayerBalance.Matrix(ws[k], ws[k + 1]));
         return list;
     }
 }

@@ -47,23 +47,18 @@ public sealed class BoundTracksError : IClaimRule
                 var result = ctx.Run(trainer, name);
                 var train = trainer.Train;
                 n = train.N; parameters = trainer.Model.ParameterCount;
-                var weights = WeightMatrix.Of(trainer.Model);
-                var margins = new MarginDistribution(Margins.Raw(trainer.Model, train));
-                var spectral = weights.Select(w => SpectralNorm.Of(w)).ToArray();
-                var norms21 = weights.Select(FrobeniusNorm.RowSum21).ToArray();
-                double r = SpectralComplexity.From(spectral, norms21), xf = Margins.InputFrobenius(train);
-                double rho = Rho.Of(weights);
-                double gq = margins.Quantile(q);
-                int maxWidth = weights.Max(w => Math.Max(w.Rows, w.Cols));
-                double violation = margins.Sorted.Count(m => m < gq) / (double)n;
-                nets.Add(new Net(p, s, result.Final["test_error"], result.TrainAccuracy, result.Final["train_loss"], r, rho, gq,
+                // R, rho, ||X||_F, the BFT bound (margin gamma = the q-quantile of the raw margins) and the VC term from the registry
+                var mc = ClaimMeasures.Context(trainer.Model, train, ClaimMeasures.Options with { BoundMarginQuantile = q });
+                var v = ClaimMeasures.Values(mc, "spectral_complexity", "rho", "input_frobenius", "bound.bft", "bound.vc");
+                double r = v["spectral_complexity"], xf = v["input_frobenius"], gq = mc.BoundGamma;
+                nets.Add(new Net(p, s, result.Final["test_error"], result.TrainAccuracy, result.Final["train_loss"], r, v["rho"], gq,
                     gq > 0 ? r * xf / (n * gq) : double.NaN,
-                    gq > 0 ? BftBound.Theorem11(violation, spectral, norms21, xf, gq, n, maxWidth) : double.NaN,
-                    VcBound.Of(parameters, weights.Count, n), result.Steps, result.Reason ?? ""));
+                    gq > 0 ? v["bound.bft"] : double.NaN,
+                    v["bound.vc"], result.Steps, result.Reason ?? ""));
             }
         }
 
-        outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", nets.Max(x => x.TrainLoss)));
+        outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", nets.Max(x => x.TrainLoss)) with { Key = "train_loss" });
         outcome.Hypotheses.Add(ctx.Hypothesis("train_fit", nets.Min(x => x.TrainAcc)));
         outcome.Hypotheses.Add(ctx.Hypothesis("noise_levels", levels.Distinct().Count()));
         outcome.Hypotheses.Add(ctx.Hypothesis("seeds", seeds));

@@ -165,11 +165,8 @@ public sealed class CompositionalSparsity : IClaimRule
         return data.Subset(Enumerable.Range(nMax, nVal).ToArray(), "validation");
     }
 
-    private static double Error(Trainer<double> trainer, Dataset data)
-    {
-        var pred = ModelEval.Predictions(ModelEval.Outputs(trainer.Model, data), data.N);
-        return Enumerable.Range(0, data.N).Count(i => pred[i] != data.Y[i]) / (double)data.N;
-    }
+    // the classification error as the registry's train_error/test_error compute it (SampleOutputs.Error)
+    private static double Error(Trainer<double> trainer, Dataset data) => Measures.Registry.SampleOutputs.Error(ModelEval.Outputs(trainer.Model, data), data.Y);
 
     private static int FirstReaching(int[] sizes, List<double> errors, double target)
     {

@@ -47,7 +47,7 @@ public sealed class ConvBound : IClaimRule
                 result.Steps, result.Reason ?? "", trainer.Model.IsHomogeneous, result.Final["train_loss"]);
         }).ToList();
 
-        outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", nets.Max(x => x.TrainLoss)));
+        outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", nets.Max(x => x.TrainLoss)) with { Key = "train_loss" });
         outcome.Hypotheses.Add(ctx.Hypothesis("equal_loss", nets.Max(x => x.TrainLoss) / nets.Min(x => x.TrainLoss)));
         outcome.Hypotheses.Add(ctx.Hypothesis("train_fit", nets.Min(x => x.TrainAcc)));
         outcome.Hypotheses.Add(ctx.Hypothesis("bias_free", nets.All(x => x.Homogeneous) ? 1 : 0));

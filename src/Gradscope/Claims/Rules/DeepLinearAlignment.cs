@@ -30,7 +30,7 @@ public sealed class DeepLinearAlignment : IClaimRule
         var data = new Trainer<double>(cfg).Train;
         var svm = HardMarginSvm.Fit(data);
         var u = svm.Direction;
-        o.Hypotheses.Add(ctx.Hypothesis("separable", svm.Margin));
+        o.Hypotheses.Add(ctx.Hypothesis("separable", svm.Margin) with { Key = "svm.margin" });
         o.Hypotheses.Add(ctx.Hypothesis("exponential_tail", cfg.Loss.Kind is "logistic" or "exponential" ? 1 : 0));
 
         var standard = Train(ctx, cfg, u, "standard");
@@ -107,9 +107,13 @@ public sealed class DeepLinearAlignment : IClaimRule
         {
             var ws = WeightMatrix.Of(c.Model);
             steps.Add(c.Step);
-            f2.Add(layers.Select(k => Math.Pow(FrobeniusNorm.Of(ws[k]), 2)).ToArray());
+            // ||W_k||_F and the stable rank from the registry (power iteration to 1e-10 from the seeded start)
+            var v = ClaimMeasures.Values(ClaimMeasures.Context(c.Model, trainer.Train), layers.SelectMany(k => new[] { $"layer.{k}.frobenius", $"layer.{k}.stable_rank" }).ToArray());
+            f2.Add(layers.Select(k => Math.Pow(v[$"layer.{k}.frobenius"], 2)).ToArray());
+            // NOTE: ||W_k||_2 by a full SVD, not the registry's power iteration: the residual ||W||_F^2 - ||W||_2^2 of a nearly
+            // rank-1 layer is a small difference that the 1e-10 tolerance of the power iteration would swamp.
             s2.Add(layers.Select(k => Math.Pow(SpectralNorm.BySvd(ws[k]), 2)).ToArray());
-            sr.Add(layers.Max(k => StableRank.Of(ws[k])));
+            sr.Add(layers.Max(k => v[$"layer.{k}.stable_rank"]));
             align.Add(Alignment.All(ws).Min());
             double a = EndToEnd.Angle(EndToEnd.Vector(c.Model), u);
             angle.Add(a);

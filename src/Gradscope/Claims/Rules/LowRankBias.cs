@@ -38,7 +38,11 @@ public sealed class LowRankBias : IClaimRule
         int n = init.Train.N;
         var w0 = WeightMatrix.Of(init.Model);
         if (layer < 0 || layer >= w0.Count) throw new InvalidDataException($"{ctx.Definition.Source}: rank_layer {layer} is not one of the {w0.Count} weight matrices.");
-        int initRank = NumericalRank.FromSpectrum(SingularSpectrum.Of(w0[layer]), tol);
+        // the numerical and stable ranks of the hidden-to-hidden matrix come from the registry (layer.{k}.numerical_rank with the
+        // claim's tolerance: the Gram route, a full SVD where the rank is undecided; layer.{k}.stable_rank)
+        var rankOptions = ClaimMeasures.Options with { FullSvd = true, NumericalRankTolerance = tol };
+        string key = $"layer.{layer.ToString(CultureInfo.InvariantCulture)}.";
+        int initRank = (int)ClaimMeasures.Values(ClaimMeasures.Context(init.Model, init.Train, rankOptions), key + "numerical_rank")[key + "numerical_rank"];
 
         // (B, eta, lambda); B = 0 is full-batch GD
         var jobs = new List<(int B, double Eta, double Lambda)>();
@@ -58,10 +62,14 @@ public sealed class LowRankBias : IClaimRule
             var trainer = new Trainer<double>(cfg);
             ctx.Progress(name);
             var result = ctx.Run(trainer, name);
-            var w = WeightMatrix.Of(trainer.Model)[layer];
-            var s = SingularSpectrum.Of(w);
-            return new Point(j.B == 0 ? n : j.B, j.Eta, j.Lambda, steps, s, NumericalRank.FromSpectrum(s, tol), EffectiveRank.FromSpectrum(s),
-                StableRank.From(FrobeniusNorm.Of(w), s[0]), result.TrainAccuracy, result.TestAccuracy);
+            var ranks = ClaimMeasures.Values(ClaimMeasures.Context(trainer.Model, trainer.Train, rankOptions), key + "numerical_rank", key + "stable_rank");
+            // the singular values (the spectrum measure --spectra writes) for the figure and the effective rank.
+            // NOTE: the effective rank is the registry's formula (EffectiveRank.FromSpectrum) on the full SVD spectrum, not the
+            // registry's Gram-route spectrum: weight decay drives singular values below that route's noise floor
+            // (~sqrt(eps) ||W||_F), where it counts them as 0 and exp(H(p)) moves by up to ~1e-6 relative.
+            var s = SingularSpectrum.Of(WeightMatrix.Of(trainer.Model)[layer]);
+            return new Point(j.B == 0 ? n : j.B, j.Eta, j.Lambda, steps, s, (int)ranks[key + "numerical_rank"], EffectiveRank.FromSpectrum(s),
+                ranks[key + "stable_rank"], result.TrainAccuracy, result.TestAccuracy);
         });
         var at = jobs.Zip(results).ToDictionary(x => x.First, x => x.Second);
         var decayRuns = at.Where(x => x.Key.Lambda > 0).Select(x => x.Value).ToList();

@@ -26,6 +26,8 @@ public sealed class NeuralCollapseClaim : IClaimRule
         ("nc4", "NC4", "nc4_slope"),
     ];
 
+    private static readonly string[] NcKeys = Quantities.Select(q => q.Key).ToArray();
+
     private sealed record NcRun(int Width, double Lambda, List<double> Steps, Dictionary<string, List<double>> Metrics, double TerminalShare,
         Dictionary<string, double> Slopes, double TrainAcc, double Loss, double? TestAcc);
 
@@ -72,12 +74,9 @@ public sealed class NeuralCollapseClaim : IClaimRule
         var data = trainer.Train;
         trainer.Probes.Add(new FuncProbe<double>(Quantities.Select(q => q.Key).ToArray(), (c, row) =>
         {
-            var r = NeuralCollapse.Of(c.Model, data);
-            row.Set("nc1", r.NC1);
-            row.Set("nc2_equinorm", r.NC2Equinorm);
-            row.Set("nc2_equiangularity", r.NC2Equiangularity);
-            row.Set("nc3", r.NC3 ?? double.NaN);
-            row.Set("nc4", r.NC4 ?? double.NaN);
+            // NC1..NC4 from the registry (penultimate features: the input of the last weight layer; NaN where it omits one)
+            var v = ClaimMeasures.Values(ClaimMeasures.Context(c.Model, data, ClaimMeasures.Options with { NeuralCollapse = true }), NcKeys);
+            foreach (var k in NcKeys) row.Set(k, v[k]);
         }));
         ctx.Progress(name);
         var result = ctx.Run(trainer, name);

@@ -15,7 +15,7 @@ public sealed class NmgdMinNorm : IClaimRule
     /// <inheritdoc/>
     public string Id => "nmgd-min-norm";
 
-    private sealed record RunData(List<double> Steps, List<double> Distance, double FinalLoss, double[] W, long T);
+    private sealed record RunData(List<double> Steps, List<double> Distance, double FinalLoss, double[] W, long T, double EndToEndNorm = double.NaN);
 
     /// <inheritdoc/>
     public ClaimOutcome Run(ClaimContext ctx)
@@ -60,10 +60,10 @@ public sealed class NmgdMinNorm : IClaimRule
         var gdIll = done["ill-gd"];
         var deepNmgd = done["deep-nmgd"];
         var e2eNmgd = deepNmgd.W;
-        double deepNmgdNorm = Norm(e2eNmgd), deepNmgdLoss = deepNmgd.FinalLoss, deepNmgdDistance = LeastSquares.RelativeDistance(e2eNmgd, wLin);
-        var deepNorms = deepScales.Select(s => done[$"deep-gd-init-{s:G3}"]).Zip(deepScales, (r, s) => (Scale: s, Norm: Norm(r.W), Loss: r.FinalLoss)).ToList();
-        o.Hypotheses.Add(ctx.Hypothesis("gd_interpolates", gd.Select(r => r.FinalLoss).Append(gdIll.FinalLoss).Concat(deepNorms.Select(d => d.Loss)).Max()));
-        o.Hypotheses.Add(ctx.Hypothesis("deep_nmgd_fits", deepNmgdLoss));
+        double deepNmgdNorm = deepNmgd.EndToEndNorm, deepNmgdLoss = deepNmgd.FinalLoss, deepNmgdDistance = LeastSquares.RelativeDistance(e2eNmgd, wLin);
+        var deepNorms = deepScales.Select(s => done[$"deep-gd-init-{s:G3}"]).Zip(deepScales, (r, s) => (Scale: s, Norm: r.EndToEndNorm, Loss: r.FinalLoss)).ToList();
+        o.Hypotheses.Add(ctx.Hypothesis("gd_interpolates", gd.Select(r => r.FinalLoss).Append(gdIll.FinalLoss).Concat(deepNorms.Select(d => d.Loss)).Max()) with { Key = "train_loss" });
+        o.Hypotheses.Add(ctx.Hypothesis("deep_nmgd_fits", deepNmgdLoss) with { Key = "train_loss" });
 
         o.Numbers.Add(ctx.Check("nmgd_distance", nmgd.Max(r => r.Distance[^1])));
         o.Numbers.Add(ctx.Check("nmgd_rate", nmgd.Max(RateChange)));
@@ -114,7 +114,12 @@ public sealed class NmgdMinNorm : IClaimRule
                 row.Set("dist_min_norm", LeastSquares.RelativeDistance(c.Model.Flat, job.Target))));
         ctx.Progress($"{job.Name}: training");
         var result = ctx.Run(trainer, job.Name);
-        if (job.Deep) return new RunData([], [], result.Final["train_loss"], Rows.EndToEnd(trainer.Model), result.Steps);
+        if (job.Deep)
+        {
+            // the end-to-end vector W_L ... W_1 and its norm (registry: end_to_end.norm) from the registry's context
+            var mc = ClaimMeasures.Context(trainer.Model, trainer.Train);
+            return new RunData([], [], result.Final["train_loss"], mc.EndToEndVector(), result.Steps, ClaimMeasures.Values(mc, "end_to_end.norm")["end_to_end.norm"]);
+        }
         var (steps, dist) = Rows.Series(result.Rows, "dist_min_norm");
         return new RunData(steps, dist, result.Final["train_loss"], trainer.Model.Flat.ToArray(), result.Steps);
     }

@@ -38,7 +38,7 @@ public sealed class NoOverfittingWithWidth : IClaimRule
                 $"training loss {ClaimContext.Fmt(trainLoss[^1])}, training accuracy {ClaimContext.Fmt(trainAcc[^1])} after {d.Steps} steps ({d.Reason}); gamma_min = {ClaimContext.Fmt(gammas[^1])}") with { Key = "test_error" });
         }
         outcome.Hypotheses.Add(ctx.Hypothesis("interpolation", trainAcc.Min()));
-        outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", trainLoss.Max()));
+        outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", trainLoss.Max()) with { Key = "train_loss" });
         outcome.Hypotheses.Add(ctx.Hypothesis("widths", widths.Distinct().Count()));
 
         double worstZ = double.NegativeInfinity;
@@ -84,13 +84,14 @@ public sealed class NoOverfittingWithWidth : IClaimRule
         var result = ctx.Run(trainer, name);
         var train = trainer.Train;
         int nTest = trainer.Test?.N ?? throw new InvalidDataException($"{ctx.Definition.Source}: the train config needs a test set.");
-        var raw = Margins.Raw(trainer.Model, train);
-        double minMargin = raw.Min();
-        var weights = WeightMatrix.Of(trainer.Model);
-        double rho = Rho.Of(weights);
+        // rho, the Frobenius-product bound (margin = the minimum raw margin), R, ||X||_F, gamma_min and the VC term from the registry
+        var c = ClaimMeasures.Context(trainer.Model, train);
+        var v = ClaimMeasures.Values(c, "margin.min", "rho", "bound.frobenius_product", "spectral_complexity", "input_frobenius", "gamma_min", "bound.vc");
+        var raw = c.SampleOutputs.Raw;
+        double minMargin = v["margin.min"];
         return new PerWidth(result.Final["test_error"], raw.Count(m => m > 0) / (double)train.N, result.Final["train_loss"],
-            minMargin > 0 ? FrobeniusProductBound.Of(Margins.MaxInputNorm(train), weights.Count, rho, train.N, minMargin) : double.NaN,
-            minMargin > 0 ? SpectralComplexity.Of(weights) * Margins.InputFrobenius(train) / (train.N * minMargin) : double.NaN,
-            minMargin / rho, VcBound.Of(trainer.Model.ParameterCount, weights.Count, train.N), result.Steps, result.Reason, nTest);
+            minMargin > 0 ? v["bound.frobenius_product"] : double.NaN,
+            minMargin > 0 ? v["spectral_complexity"] * v["input_frobenius"] / (train.N * minMargin) : double.NaN,
+            v["gamma_min"], v["bound.vc"], result.Steps, result.Reason, nTest);
     }
 }

@@ -48,7 +48,7 @@ public sealed class NormalizationIsMargin : IClaimRule
 
         o.Hypotheses.Add(ctx.Hypothesis("homogeneous", gd.Homogeneity));
         o.Hypotheses.Add(ctx.Hypothesis("exponential_tail", cfg.Loss.Kind is "exponential" or "logistic" ? 1 : 0));
-        o.Hypotheses.Add(ctx.Hypothesis("lm_rho_reached", flow.Rho[^1]));
+        o.Hypotheses.Add(ctx.Hypothesis("lm_rho_reached", flow.Rho[^1]) with { Key = "rho" });
         o.Hypotheses.Add(ctx.Hypothesis("bn_scale_only", ScaleOnly(new Trainer<double>(runs[3].Cfg).Model) ? 1 : 0));
         o.Hypotheses.Add(ctx.Hypothesis("separated", new[] { gd, wn, lm, bn }.Max(r => r.SeparatedAt / r.T)));
         o.Hypotheses.Add(ctx.Hypothesis("flow_rho_decades", RhoDecadesAfterSeparation(flow)));

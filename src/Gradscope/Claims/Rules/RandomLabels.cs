@@ -36,7 +36,7 @@ public sealed class RandomLabels : IClaimRule
         var second = Train(ctx, ConfigVariants.WithLabelNoise(baseCfg, 0), "true-labels-second-init", "true labels, second init", otherInit);
 
         double worstLoss = Math.Max(truth.TrainLoss, random.TrainLoss);
-        outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", worstLoss));
+        outcome.Hypotheses.Add(ctx.Hypothesis("training_loss", worstLoss) with { Key = "train_loss" });
         outcome.Hypotheses.Add(ctx.Hypothesis("equal_loss", worstLoss / Math.Min(truth.TrainLoss, random.TrainLoss)));
         outcome.Hypotheses.Add(ctx.Hypothesis("train_fit", Math.Min(truth.TrainAcc, random.TrainAcc)));
 
@@ -93,11 +93,12 @@ public sealed class RandomLabels : IClaimRule
         ctx.Progress($"{name}: training");
         var result = ctx.Run(trainer, name);
         var train = trainer.Train;
-        var raw = Margins.Raw(trainer.Model, train);
-        var weights = WeightMatrix.Of(trainer.Model);
-        double r = SpectralComplexity.Of(weights);
-        double rho = Rho.Of(weights);
-        return new Fit(label, raw, Margins.SpectrallyNormalized(raw, r, Margins.InputFrobenius(train)), r, rho, result.Final["train_loss"],
+        // the raw and spectrally normalized margins, R and rho from the registry's context (the margin distributions are its arrays)
+        var c = ClaimMeasures.Context(trainer.Model, train);
+        var v = ClaimMeasures.Values(c, "spectral_complexity", "rho");
+        double r = v["spectral_complexity"], rho = v["rho"];
+        var raw = c.SampleOutputs.Raw;
+        return new Fit(label, raw, c.SpectralMargins ?? throw new InvalidOperationException($"{name}: the spectrally normalized margins are undefined (R = {r}, or a non-finite output)."), r, rho, result.Final["train_loss"],
             result.TrainAccuracy, result.TestAccuracy!.Value, result.Steps, result.Reason ?? "", train.Y.ToArray(), train.X.ToArray());
     }
 }

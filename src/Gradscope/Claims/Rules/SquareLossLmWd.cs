@@ -74,7 +74,7 @@ public sealed class SquareLossLmWd : IClaimRule
                     s += (t - z[i * c + j]) * z[i * c + j];
                 }
             s *= 2.0 / n;
-            var rhoK = WeightMatrix.Of(trainer.Model).Select(FrobeniusNorm.Of).ToArray();
+            var rhoK = ClaimMeasures.PerLayer(ClaimMeasures.Context(trainer.Model, trainer.Train), "frobenius");   // registry layer.{k}.frobenius
             double mismatch = lambda > 0 ? rhoK.Max(r => Math.Abs(s / (lambda * r * r) - 1)) : double.NaN;
             return new LmRun(name, scale, lambda, stepList, rho, loss, rho[^1], Math.Abs(rho[^1] - rho[half]) / rho[^1], errors, mismatch, rhoK.Max() / rhoK.Min());
         }

@@ -24,7 +24,7 @@ public static class MeasureFile
     public const string FormatName = "gradscope-measure";
 
     // Header fields of the measure document that are numbers but not measures.
-    private static readonly HashSet<string> HeaderNumbers = ["version", "outputs"];
+    private static readonly HashSet<string> HeaderNumbers = ["version", "outputs", "target_scale"];
 
     /// <summary>Reads <paramref name="path"/>.</summary>
     /// <exception cref="InvalidDataException">Not JSON, not an object, or a measure value that is not a number (naming file and key).</exception>

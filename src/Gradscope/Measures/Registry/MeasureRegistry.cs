@@ -3,7 +3,7 @@ namespace Gradscope.Measures.Registry;
 using Gradscope.Measures.Registry.Entries;
 
 /// <summary>
-/// The one registry of measures: every quantity of THEORY.md sections 3 and 5 under one stable dotted key, with its
+/// The one registry of measures: every quantity of THEORY.md sections 2, 3 and 5 under one stable dotted key, with its
 /// applicability, cost class and one implementation. The CLI's <c>measure</c> and <c>measures</c>, <see cref="MeasureSuite"/>,
 /// training probes (<c>probes.measures</c>) and <c>rank-measures</c> read from it.
 /// </summary>
@@ -12,12 +12,12 @@ public static class MeasureRegistry
     private static readonly IReadOnlyList<IMeasure> _all =
     [
         .. NetworkEntries.All().Take(2), .. LayerEntries.All(), .. NetworkEntries.All().Skip(2),
-        .. MarginEntries.All(), .. BoundEntries.All(), .. CollapseEntries.All(), .. SplitEntries.All(),
+        .. MarginEntries.All(), .. LossEntries.All(), .. BoundEntries.All(), .. CollapseEntries.All(), .. SplitEntries.All(),
         .. CurvatureEntries.All(), .. LinearEntries.All(), .. KernelEntries.All(),
         .. JiangEntries.All(), .. SpectralFitEntries.All(), .. FlatnessEntries.All(), .. SvmEntries.All(), .. AnalyticKernelEntries.All(),
     ];
 
-    /// <summary>Every measure, in reading order (size, per layer, network, margins, bounds, collapse, test split, Hessian, linear nets, NTK, Jiang et al.'s norms and distances from initialization, WeightWatcher exponents, flatness, and the data-set measures: the hard-margin SVM and the analytic NTK).</summary>
+    /// <summary>Every measure, in reading order (size, per layer, network, margins, losses, bounds, collapse, test split, Hessian, linear nets, NTK, Jiang et al.'s norms and distances from initialization, WeightWatcher exponents, flatness, and the data-set measures: the hard-margin SVM and the analytic NTK).</summary>
     public static IReadOnlyList<IMeasure> All => _all;
 
     /// <summary>The measure whose key pattern is <paramref name="key"/> or covers concrete key <paramref name="key"/>, or null.</summary>

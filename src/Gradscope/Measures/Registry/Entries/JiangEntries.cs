@@ -17,7 +17,7 @@ internal static class JiangEntries
     public const double MarginQuantile = 0.10;
 
     // Per layer ||W_k||_F^2 and ||W_k||_2^2 of the reshaped kernels (dense layers: the weights themselves).
-    private static double[] Fro2(MeasureContext c) => c.Layers.KernelFro.Select(f => f * f).ToArray();
+    private static double[] Fro2(MeasureContext c) => c.Weights.Select(FrobeniusNorm.Squared).ToArray();
     private static double[] Spec2(MeasureContext c) => c.Layers.KernelSpec.Select(s => s * s).ToArray();
 
     private static string? SpecPositive(MeasureContext c) => c.Layers.KernelSpec.Any(s => !(s > 0))
@@ -66,7 +66,7 @@ internal static class JiangEntries
             c => c.NoInitialWeights, c => Distances(c).Fro.Sum(f => f * f), N.InitWeights);
         yield return Plain("jiang.dist_spec_init", "sum_k ||W_k - W_k^0||_2^2", "Jiang et al. 2020 eq. 41: the spectral distance to initialization",
             c => c.NoInitialWeights, c => Distances(c).Spec.Sum(f => f * f), N.InitWeights);
-        yield return Plain("jiang.param_norm", "sum_k ||W_k||_F^2", "Jiang et al. 2020 eq. 42: the squared Frobenius norm of the weights", Always, c => Fro2(c).Sum());
+        yield return Plain("jiang.param_norm", "sum_k ||W_k||_F^2", "Jiang et al. 2020 eq. 42: the squared Frobenius norm of the weights", Always, c => FrobeniusNorm.SquaredSum(c.Weights));
 
         yield return Plain("jiang.log_prod_of_spec", "sum_k ln ||W_k||_2^2", "Jiang et al. 2020 eq. 32: ln prod_k ||W_k||_2^2", SpecPositive, LogProdSpec);
         yield return Plain("jiang.log_prod_of_spec_over_margin", "ln (prod_k ||W_k||_2^2 / gamma^2)", "Jiang et al. 2020 eq. 31 (gamma = 10th percentile of the raw margins)",

@@ -71,7 +71,7 @@ internal static class LayerEntries
             c => c.Weights.Count >= 2 ? null : "one weight layer: balance compares adjacent layers",
             // NOTE: balance uses the parameter (kernel) norms: gradient flow conserves ||theta_{k+1}||^2 - ||theta_k||^2 in
             // the parameters, and a conv operator's ||T||_F^2 weights each tap by its number of valid positions.
-            (c, s) => PerLayer(c, s, "layer.{k}.balance", k => k + 1 < c.Weights.Count ? c.Layers.KernelFro[k + 1] * c.Layers.KernelFro[k + 1] - c.Layers.KernelFro[k] * c.Layers.KernelFro[k] : null));
+            (c, s) => { var b = LayerBalance.Scalars(c.Weights); PerLayer(c, s, "layer.{k}.balance", k => k < b.Length ? b[k] : null); });
         yield return Of("layer.{k}.alignment", "a_k", "|<v_1(T_{k+1}), u_1(T_k)>|: top right singular vector of the next layer against the top left one of this layer (k = 0..L-2)", "5", N.None, C.Weights,
             c => c.Weights.Count >= 2 ? null : "one weight layer: alignment compares adjacent layers", Alignment);
     }
@@ -84,9 +84,7 @@ internal static class LayerEntries
         {
             if (ops[k].IsKernelMatrix && ops[k + 1].IsKernelMatrix && ws[k + 1].Cols == ws[k].Rows)
             {
-                var u = SpectralNorm.PowerIteration(ws[k], tol, start: warm[ws[k].Name]).Left;
-                var r = SpectralNorm.PowerIteration(ws[k + 1], tol, start: warm[ws[k + 1].Name]).Right;
-                s.Set($"layer.{k}.alignment", Math.Abs(System.Numerics.Tensors.TensorPrimitives.Dot<double>(u, r)));
+                s.Set($"layer.{k}.alignment", Measures.Alignment.Of(ws[k], ws[k + 1], tol, warm[ws[k].Name], warm[ws[k + 1].Name]));
             }
             else if (ops[k + 1].Cols == ops[k].Rows)
                 s.Set($"layer.{k}.alignment", Math.Abs(System.Numerics.Tensors.TensorPrimitives.Dot<double>(t.Tops[k].Left, t.Tops[k + 1].Right)));

@@ -9,7 +9,10 @@ internal static class SplitEntries
 {
     private static string? NoTest(MeasureContext c) => c.Test is null ? "no test set given" : null;
 
-    private static double TestError(MeasureContext c) => c.Memo("test_error", () => SampleOutputs.Error(c.OutputsOf(c.Test!), c.Test!.Y));
+    /// <summary>The net's outputs (n_test, C) on every test sample, computed once per context (the test error and loss share them).</summary>
+    public static double[] TestOutputs(MeasureContext c) => c.Memo("test_outputs", () => c.OutputsOf(c.Test!));
+
+    private static double TestError(MeasureContext c) => c.Memo("test_error", () => SampleOutputs.Error(TestOutputs(c), c.Test!.Y));
 
     public static IEnumerable<IMeasure> All()
     {
