@@ -18,7 +18,7 @@ public partial class TrainSignalTests(KillTrialReference r) : IClassFixture<Kill
         for (int attempt = 0; ; attempt++)
         {
             run = Path.Combine(r.Root, $"signal-{signal}-{attempt}");
-            using var p = CliProcess.Start($"train \"{r.Config}\" --out \"{run}\"");
+            using var p = StartWithSigintDeliverable($"train \"{r.Config}\" --out \"{run}\"");
             // wait until the run is past its first checkpoint, then signal it
             var watch = Stopwatch.StartNew();
             string latest = Path.Combine(run, "checkpoints", "latest.json");
@@ -44,6 +44,36 @@ public partial class TrainSignalTests(KillTrialReference r) : IClassFixture<Kill
         Assert.Equal(RunDirectoryRecoveryTests.StripJsonl(r.Reference), RunDirectoryRecoveryTests.StripJsonl(run));
     }
 
+    /// <summary>
+    /// Starts the CLI so that SIGINT reaches it. NOTE: a shell starts background jobs with SIGINT ignored, a child
+    /// inherits an ignored disposition through exec, and the .NET runtime deliberately keeps SIGINT ignored when it
+    /// starts that way (as any program that lets its shell protect a background job). When the test process runs with
+    /// SIGINT ignored (e.g. `bash scripts/test.sh &`), the CLI would never see the signal and the test would check the
+    /// shell, not the product; so the disposition is set to the default around the child's start and restored after.
+    /// </summary>
+    private static Process StartWithSigintDeliverable(string args)
+    {
+        if (!SigintIgnored()) return CliProcess.Start(args);
+        lock (SignalLock)
+        {
+            Signal(2, 0);   // SIG_DFL for the child to inherit
+            try { return CliProcess.Start(args); }
+            finally { Signal(2, 1); }   // SIG_IGN again, as this process started
+        }
+    }
+
+    private static readonly object SignalLock = new();
+
+    /// <summary>Whether SIGINT is ignored in this process (bit 1 of /proc/self/status SigIgn).</summary>
+    private static bool SigintIgnored()
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 0x2) != 0;
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "signal", SetLastError = true)]
+    private static extern nint Signal(int signal, nint handler);
 }
