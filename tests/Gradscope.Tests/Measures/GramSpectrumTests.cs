@@ -4,6 +4,9 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace Gradscope.Tests.Measures;
 
+/// <remarks>Runs in the "Gemm" collection (alone): its thread-count test sets the process-wide Parallelism.Threads, and a
+/// trainer test running beside it could change that count between the two calls it compares.</remarks>
+[Collection("Gemm")]
 public class GramSpectrumTests
 {
     [Fact]
