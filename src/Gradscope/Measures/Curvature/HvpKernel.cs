@@ -120,8 +120,7 @@ internal sealed class HvpKernel<T> : ISingleHvpKernel where T : unmanaged, IFloa
             {
                 case DenseNet.Kind.Relu:
                     {
-                        var a = _acts[s];
-                        for (int k = 0; k < g.Length; k++) if (!(a[k] > T.Zero)) g[k] = T.Zero;
+                        ZeroWhereInactive(_acts[s], g);
                         break;
                     }
                 case DenseNet.Kind.Dense:
@@ -217,8 +216,7 @@ internal sealed class HvpKernel<T> : ISingleHvpKernel where T : unmanaged, IFloa
             {
                 case DenseNet.Kind.Relu:
                     {
-                        var a = _acts[s];
-                        for (int k = 0; k < rgs.Length; k++) if (!(a[k] > T.Zero)) rgs[k] = T.Zero;
+                        ZeroWhereInactive(_acts[s], rgs);
                         break;
                     }
                 case DenseNet.Kind.Dense:
@@ -245,5 +243,11 @@ internal sealed class HvpKernel<T> : ISingleHvpKernel where T : unmanaged, IFloa
                     }
             }
         }
+    }
+
+    /// <summary>The ReLU's backward mask for a pass through it: g[k] = 0 wherever the stored pre-activation a[k] is not &gt; 0.</summary>
+    private static void ZeroWhereInactive(ReadOnlySpan<T> a, Span<T> g)
+    {
+        for (int k = 0; k < g.Length; k++) if (!(a[k] > T.Zero)) g[k] = T.Zero;
     }
 }
