@@ -53,6 +53,7 @@ internal sealed class PeerDriver : IDisposable
         _process.StandardInput.WriteLine(JsonSerializer.Serialize(req));
         _process.StandardInput.Flush();
         string line = _process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("The peer driver exited.");
+        WaitUntilIdle();
         using var doc = JsonDocument.Parse(line);
         if (doc.RootElement.TryGetProperty("error", out var err))
             throw new InvalidOperationException($"Peer workload {request["workload"]} failed: {err.GetString()}");
@@ -66,6 +67,7 @@ internal sealed class PeerDriver : IDisposable
         _process.StandardInput.WriteLine(JsonSerializer.Serialize(req));
         _process.StandardInput.Flush();
         string line = _process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("The peer driver exited.");
+        WaitUntilIdle();
         var doc = JsonDocument.Parse(line);
         if (doc.RootElement.TryGetProperty("error", out var err))
         {
@@ -74,6 +76,43 @@ internal sealed class PeerDriver : IDisposable
             throw new InvalidOperationException(message);
         }
         return doc;
+    }
+
+    /// <summary>
+    /// Waits until the peer process has stopped using CPU: its CPU time (all threads, /proc/PID/stat, in 10 ms ticks)
+    /// does not grow over two consecutive 20 ms windows, or 2 s have passed.
+    /// NOTE: after a repetition OpenBLAS's and OpenMP's threads keep spinning for a while (OpenBLAS: about 2^28
+    /// cycles, 0.1 s here) before they sleep. Timing ours meanwhile measures our kernels with one core taken by the
+    /// peer's idle threads: with 2 threads our second thread then rarely gets a core, and interleaved repetitions
+    /// became bimodal (256^3 f32 nt: 214 or 396 GFLOP/s in alternate repetitions). Our own workers poll for at most
+    /// 100 us after a kernel, so the peer's next repetition needs no such wait.
+    /// </summary>
+    private void WaitUntilIdle()
+    {
+        if (!OperatingSystem.IsLinux()) { Thread.Sleep(200); return; }
+        var deadline = Stopwatch.GetTimestamp() + 2 * Stopwatch.Frequency;
+        long previous = CpuTicks(), quietWindows = 0;
+        while (quietWindows < 2 && Stopwatch.GetTimestamp() < deadline)
+        {
+            Thread.Sleep(20);
+            long now = CpuTicks();
+            if (now < 0) { Thread.Sleep(200); return; }
+            quietWindows = now == previous ? quietWindows + 1 : 0;
+            previous = now;
+        }
+    }
+
+    /// <summary>User + system CPU time of the peer process in clock ticks (fields 14 and 15 of /proc/PID/stat), or -1.</summary>
+    private long CpuTicks()
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+            // the command name (field 2) is in parentheses and may hold spaces: split after its closing parenthesis
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[11]) + long.Parse(fields[12]);   // fields 14 and 15 counted from 1, 3 and on here
+        }
+        catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException or UnauthorizedAccessException) { return -1; }
     }
 
     /// <summary>Ends the python process (closing its input lets it exit).</summary>
