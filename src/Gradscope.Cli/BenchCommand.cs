@@ -22,7 +22,7 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Kernel threads (the peer gets the same).", DefaultValueFactory = _ => 2 };
         var reps = new Option<int>("--reps") { Description = "Repetitions per case (>= 1; the median is reported).", DefaultValueFactory = _ => 3 };
         var sizes = new Option<int[]>("--size") { Description = "gemm: only these n (repeatable).", AllowMultipleArgumentsPerToken = true };
-        var shapes = new Option<string[]>("--shape") { Description = "gemm: rectangular C = op(A) op(B) cases, MxNxK with an optional :nn/nt/tn/tt suffix (op(A), op(B)), or 'training' for the MLP training shapes (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var shapes = new Option<string[]>("--shape") { Description = "gemm: rectangular C = op(A) op(B) cases, MxNxK with an optional :nn/nt/tn/tt suffix (op(A), op(B)), 'training' for the MLP training shapes, or 'claims' for the products of the quick claims' nets (repeatable).", AllowMultipleArgumentsPerToken = true };
         var widths = new Option<int[]>("--width") { Description = "mlp: hidden widths W of 784-W-W-10 (repeatable; the peer runs at 1 and 2 threads, the faster counts).", AllowMultipleArgumentsPerToken = true };
         var batches = new Option<int[]>("--batch") { Description = "mlp: batch sizes (repeatable).", AllowMultipleArgumentsPerToken = true };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
@@ -44,6 +44,7 @@ internal static class BenchCommand
             foreach (string text in pr.GetValue(shapes) ?? [])
             {
                 if (text.Equals("training", StringComparison.OrdinalIgnoreCase)) { shapeList.AddRange(GemmShape.Training); continue; }
+                if (text.Equals("claims", StringComparison.OrdinalIgnoreCase)) { shapeList.AddRange(GemmShape.Claims); continue; }
                 if (!GemmShape.TryParse(text, out var shape, out string? why)) { Console.Error.WriteLine($"bench: --shape '{text}': {why}"); return 2; }
                 shapeList.Add(shape);
             }
