@@ -21,12 +21,21 @@ namespace Gradscope.Tensors;
 /// </remarks>
 internal static unsafe class GemmDot
 {
-    /// <summary>Products with at most this many rows of C (and a transposed B, a non-transposed A) take this path.</summary>
+    /// <summary>Products with at most this many rows of C (and a transposed B, a non-transposed A) take this path ...</summary>
     internal static int MaxRows = 16;
+
+    /// <summary>
+    /// ... and an inner dimension of at least this many: each element ends with a reduction across the lanes, which
+    /// a short dot product does not pay for. f32, 1 thread, quiet machine, GFLOP/s dot path / packed path:
+    /// k = 64: 16x64x64 48 / 131, 10x64x64 48 / 137; k = 128: 16x64x128 79 / 119, 16x128x128 79 / 116-125;
+    /// k = 256: 16x64x256 117 / 114-117, 16x256x256 117 / 119-124; k = 784: 16x64x784 146-152 / 112-124;
+    /// 16x1024x1024 146-148 / 105.
+    /// </summary>
+    internal static int MinDepth = 256;
 
     /// <summary>Whether the shape takes this path (needs hardware 512-bit vectors).</summary>
     public static bool Applies<T>(in GemmArgs<T> g) where T : unmanaged, IFloatingPointIeee754<T> =>
-        g.TransB && !g.TransA && g.M <= MaxRows && Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported;
+        g.TransB && !g.TransA && g.M <= MaxRows && g.K >= MinDepth && Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported;
 
     private struct Job<T> where T : unmanaged, IFloatingPointIeee754<T>
     {

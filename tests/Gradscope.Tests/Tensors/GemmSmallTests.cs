@@ -124,9 +124,11 @@ public sealed partial class GemmTests
         var rng = new Rng(17);
         int saved = Parallelism.Threads;
         long savedMacs = Gemm.InPlaceMacs;
+        int savedDepth = GemmDot.MinDepth;
         try
         {
             Gemm.InPlaceMacs = long.MaxValue;
+            GemmDot.MinDepth = 1;   // every k through the dot path (the library takes it from k = 256)
             foreach (int m in new[] { 2, 3, 4, 5, 7, 8, 13, 16 })
                 foreach (int k in new[] { 1, 7, 16, 31, 64, 100, 784 })
                 {
@@ -146,6 +148,6 @@ public sealed partial class GemmTests
                     }
                 }
         }
-        finally { Gemm.InPlaceMacs = savedMacs; Parallelism.Threads = saved; }
+        finally { Gemm.InPlaceMacs = savedMacs; Parallelism.Threads = saved; GemmDot.MinDepth = savedDepth; }
     }
 }
