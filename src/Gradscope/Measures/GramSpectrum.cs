@@ -51,7 +51,7 @@ public sealed class GramSpectrum
         // NOTE: a probe calls this for every layer; reusing the (r x r) work matrix spares touching fresh pages each time.
         if (_work is null || _work.Length < size) _work = new double[size];
         var g = _work;
-        UpperGram(w, wide, r, k, ld, g);
+        using (MeasureProfile.Time("gram.product")) UpperGram(w, wide, r, k, ld, g);
         double frobenius2 = 0;
         for (int i = 0; i < r; i++)
         {

@@ -74,10 +74,10 @@ public static unsafe class SymmetricEigenvalues
         var e = new double[n];
         diagonal = d; offDiagonal = e;
         if (n == 0) return d;
-        Tridiagonalize(a, n, ld, d, e);
+        using (MeasureProfile.Time("eigen.tridiagonalize")) Tridiagonalize(a, n, ld, d, e);
         diagonal = (double[])d.Clone();
         offDiagonal = (double[])e.Clone();
-        Tridiagonal(d, e);
+        using (MeasureProfile.Time("eigen.ql")) Tridiagonal(d, e);
         Array.Sort(d);
         return d;
     }
@@ -220,7 +220,7 @@ public static unsafe class SymmetricEigenvalues
                     new Span<double>(vt, n).Clear();
                     new Span<double>(wt, n).Clear();
                     if (tau == 0) continue;
-                    SymmetricProduct(a, n, ld, k + 1, x, p0, p1);
+                    using (MeasureProfile.Time("eigen.symmetric_product")) SymmetricProduct(a, n, ld, k + 1, x, p0, p1);
                     int m = n - k - 1;
                     var xs = new ReadOnlySpan<double>(x + k + 1, m);
                     var ps = new Span<double>(p0 + k + 1, m);
@@ -240,7 +240,7 @@ public static unsafe class SymmetricEigenvalues
                     TensorPrimitives.Multiply(xs, -half, wts);
                     TensorPrimitives.MultiplyAdd(ps, tau, wts, wts);
                 }
-                TrailingUpdate(a, n, ld, k0 + panel, panel, vs);
+                using (MeasureProfile.Time("eigen.trailing_update")) TrailingUpdate(a, n, ld, k0 + panel, panel, vs);
             }
             // The last 2 x 2 block is up to date (the last panel's update covered it).
             if (n >= 2) { eOut[n - 2] = a[(long)(n - 2) * ld + n - 1]; dOut[n - 2] = a[(long)(n - 2) * ld + n - 2]; }

@@ -59,9 +59,11 @@ public static class MeasureRegistry
         {
             sink.Current = null;
             if (!context.HasModel && !m.Info.Needs.HasFlag(MeasureNeeds.DataOnly)) { sink.Omit(m.Info.Group, "needs a network (only a data set was given)"); continue; }
-            if (m.NotApplicable(context) is string why) { sink.Omit(m.Info.Group, why); continue; }
+            string? why;
+            using (MeasureProfile.Time("applicability")) why = m.NotApplicable(context);
+            if (why is not null) { sink.Omit(m.Info.Group, why); continue; }
             sink.Current = m.Info;
-            m.Compute(context, sink);
+            using (MeasureProfile.Time(m.Info.Key)) m.Compute(context, sink);
         }
         sink.Current = null;
         return sink.ToReport();
