@@ -133,4 +133,56 @@ public class GramSpectrumTests
         Assert.Null(gram.NumericalRank(0));
         Assert.Equal(3, gram.NumericalRank(1e-3));
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ConcurrentSpectraMatchMathNetAndAreBitIdenticalToOneAtATime(int threads)
+    {
+        // every order r = 1..70 (wide and tall alternately, with a inner dimension k != r), and three of a few hundred
+        var ms = Enumerable.Range(1, 70).Select(r => r % 2 == 0 ? TestMatrices.Gaussian(r, r + 5, (ulong)r) : TestMatrices.Gaussian(r + 3, r, (ulong)r)).ToList();
+        ms.Add(TestMatrices.Gaussian(300, 257, 71));
+        ms.Add(TestMatrices.Gaussian(190, 420, 72));
+        ms.Add(TestMatrices.Gaussian(256, 256, 73) * 1e-3);
+        var ws = ms.Select((m, i) => TestMatrices.Weight(m, $"w{i}")).ToList();
+        int saved = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = threads;
+            var each = GramSpectrum.OfEach(ws);
+            for (int i = 0; i < ws.Count; i++)
+            {
+                var (spectrum, error) = each[i];
+                Assert.Null(error);
+                Assert.Equal(GramSpectrum.Of(ws[i]).Eigenvalues, spectrum!.Eigenvalues);
+                // the eigenvalues of the Gram matrix MathNet forms and diagonalizes (the smaller of W W^T, W^T W), descending
+                var m = ms[i];
+                var g = m.RowCount <= m.ColumnCount ? m * m.Transpose() : m.Transpose() * m;
+                var expected = g.Evd(Symmetricity.Symmetric).EigenValues.Select(z => z.Real).OrderByDescending(x => x).ToArray();
+                Assert.Equal(expected.Length, spectrum.Eigenvalues.Length);
+                for (int j = 0; j < expected.Length; j++)
+                    Assert.True(Math.Abs(spectrum.Eigenvalues[j] - expected[j]) <= 2 * spectrum.NoiseFloor, $"{m.RowCount}x{m.ColumnCount}: lambda_{j} = {spectrum.Eigenvalues[j]} vs {expected[j]} (floor {spectrum.NoiseFloor})");
+            }
+        }
+        finally { Parallelism.Threads = saved; }
+    }
+
+    [Fact]
+    public void ConcurrentSpectraReportANonFiniteWeightAndComputeTheOthers()
+    {
+        var good = TestMatrices.Gaussian(100, 90, 1);
+        var bad = TestMatrices.Gaussian(80, 100, 2);
+        bad[3, 7] = double.PositiveInfinity;
+        int saved = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = 2;
+            var each = GramSpectrum.OfEach([TestMatrices.Weight(good, "good"), TestMatrices.Weight(bad, "bad")]);
+            Assert.Equal(GramSpectrum.Of(TestMatrices.Weight(good, "good")).Eigenvalues, each[0].Spectrum!.Eigenvalues);
+            Assert.Null(each[1].Spectrum);
+            Assert.Contains("'bad'", each[1].Error);
+            Assert.Contains("row 3", each[1].Error);
+        }
+        finally { Parallelism.Threads = saved; }
+    }
 }

@@ -51,8 +51,12 @@ public sealed class LayerTable
     /// <summary>Rank keys that could not be computed, with the reason.</summary>
     public List<OmittedMeasure> RankOmissions { get; } = [];
 
-    /// <summary>Computes the table for the context's weights (warm-starting power iterations from its cache).</summary>
-    public static LayerTable Compute(MeasureContext c)
+    /// <summary>
+    /// Computes the table for the context's weights (warm-starting power iterations from its cache); <paramref name="alongside"/>,
+    /// when given, runs once meanwhile, beside the layers' eigenproblems when there are threads for it (see
+    /// <see cref="GramSpectrum.OfEach"/>; it must not throw).
+    /// </summary>
+    public static LayerTable Compute(MeasureContext c, Action? alongside = null)
     {
         using var phase = MeasureProfile.Time("layers");
         var o = c.Options;
@@ -60,6 +64,13 @@ public sealed class LayerTable
         var ops = c.Operators;
         var warm = c.Cache.Warm;
         var t = new LayerTable(ws.Count);
+        // The kernels' spectra first, all together: with two or more threads the eigenproblems run side by side.
+        (GramSpectrum? Spectrum, string? Error)[]? spectra = null;
+        using (MeasureProfile.Time("layers.gram_spectra"))
+        {
+            if (o.FullSvd) spectra = GramSpectrum.OfEach(ws, alongside);
+            else alongside?.Invoke();
+        }
         for (int k = 0; k < ws.Count; k++)
         {
             var w = ws[k];
@@ -77,7 +88,7 @@ public sealed class LayerTable
             t.KernelSpec[k] = top.Value;
             if (o.FullSvd)
             {
-                if (t.Spectrum(Try(w), w, kernelKey, o, out string? failed, out t.KernelValues[k]) is double s0) t.KernelSpec[k] = s0;
+                if (t.Spectrum(spectra![k], w, kernelKey, o, out string? failed, out t.KernelValues[k]) is double s0) t.KernelSpec[k] = s0;
                 else t.OmitRanks(kernelKey, failed!);
             }
             if (op.IsKernelMatrix)
@@ -96,19 +107,12 @@ public sealed class LayerTable
             if (o.FullSvd && op.SpectrumAffordable)
             {
                 var matrix = op.ToMatrix();
-                if (t.Spectrum(Try(matrix), matrix, $"layer.{k}.", o, out string? failed, out _) is null) t.OmitRanks($"layer.{k}.", failed!);
+                if (t.Spectrum(GramSpectrum.OfEach([matrix])[0], matrix, $"layer.{k}.", o, out string? failed, out _) is null) t.OmitRanks($"layer.{k}.", failed!);
             }
             else if (o.FullSvd)
                 t.OmitRanks($"layer.{k}.", $"the {op.Kind} operator is {op.Rows} x {op.Cols}: its explicit spectrum exceeds {LayerOperator.MaxSpectrumEntries} entries or {LayerOperator.MaxSpectrumWork:G2} multiply-adds (stable rank needs only its norms)");
         }
         return t;
-    }
-
-    private static (GramSpectrum?, string?) Try(WeightMatrix m)
-    {
-        using var phase = MeasureProfile.Time("layers.gram_spectra");
-        try { return (GramSpectrum.Of(m), null); }
-        catch (ArgumentException e) { return (null, e.Message); }
     }
 
     private static double FullSvdRank(WeightMatrix m, MeasureOptions o)

@@ -101,6 +101,29 @@ public abstract class MeasureContext
     /// <summary>rho = prod_k ||T_k||_F (THEORY.md section 1), the one place the product is formed.</summary>
     public double Rho => Layers.Rho;
 
+    /// <summary>
+    /// Computes the layer table now and, with <paramref name="withOutputs"/>, the measured samples' outputs beside the layers'
+    /// eigenproblems (on the thread the smaller problems leave idle) when there are two or more threads and full spectra are
+    /// asked for; else the outputs are left to be computed when first asked for.
+    /// </summary>
+    internal void Prepare(bool withOutputs)
+    {
+        if (_layers is not null) return;
+        Action? outputs = null;
+        if (withOutputs && _out is null && Options.FullSvd && Tensors.Parallelism.Threads >= 2)
+        {
+            _ = Sample; // the subsample is taken here, on this thread, not inside the job
+            outputs = () =>
+            {
+                // NOTE: a failure here (a data set that does not fit the net) is not swallowed: the outputs stay uncomputed,
+                // and the measure that asks for them computes them again and reports the error in its place.
+                try { _out = SampleOutputs.Compute(this); }
+                catch (Exception) { _out = null; }
+            };
+        }
+        _layers = LayerTable.Compute(this, outputs);
+    }
+
     private Dataset? _sample;
     /// <summary>The measured training samples.</summary>
     public Dataset Sample => _sample ??= Cache.SampleOf(Train, Options.MaxSamples);
