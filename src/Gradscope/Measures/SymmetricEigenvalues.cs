@@ -178,7 +178,11 @@ public static unsafe class SymmetricEigenvalues
     {
         // V and W hold the panel's vectors as rows of stride ld (absolute indices): the panel's update is
         // A - V^T W - W^T V on rows and columns past the panel. A third block receives a copy of V (TrailingUpdate).
-        var buffers = new double[3 * Panel * ld + 3 * n];
+        // NOTE: kept per thread between calls (a probe reduces every layer's Gram matrix): 0.8 MB at n = 1024, zeroed per call.
+        int size = 3 * Panel * ld + 3 * n;
+        if (_panelBuffers is null || _panelBuffers.Length < size) _panelBuffers = new double[size];
+        var buffers = _panelBuffers;
+        buffers.AsSpan(0, size).Clear();
         fixed (double* pb = buffers)
         {
             double* vs = pb, ws = pb + Panel * ld, x = pb + 3 * Panel * ld, p0 = x + n, p1 = p0 + n;
@@ -247,6 +251,8 @@ public static unsafe class SymmetricEigenvalues
             dOut[n - 1] = a[(long)(n - 1) * ld + n - 1];
         }
     }
+
+    [ThreadStatic] private static double[]? _panelBuffers;
 
     /// <summary>
     /// The upper triangle of A[k1.., k1..] -= V^T W + W^T V = [V; W]^T [W; V], with the panel's rows stored as
