@@ -132,10 +132,14 @@ public static unsafe class SymmetricEigenvalues
                 double oldc = c;
                 c = p / r;
                 s = bb / r;
+                // NOTE: 1 / c = r / p is divided out beside c, so the next p = gamma^2 / c costs a multiply on the
+                // iteration's dependency chain instead of a second division (the loop is latency-bound); where r / p
+                // overflows (p subnormal) the division is kept.
+                double q = r / p;
                 double oldgam = gamma, alpha = d[i];
                 gamma = c * (alpha - sigma) - s * oldgam;
                 d[i + 1] = oldgam + (alpha - gamma);
-                p = c != 0 ? gamma * gamma / c : oldc * bb;
+                p = c == 0 ? oldc * bb : double.IsFinite(q) ? gamma * gamma * q : gamma * gamma / c;
             }
             e[l] = s * p;
             d[l] = sigma + gamma;

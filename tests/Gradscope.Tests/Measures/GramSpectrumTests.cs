@@ -22,6 +22,30 @@ public class GramSpectrumTests
             Assert.Equal(2 - 2 * Math.Cos(j * Math.PI / (n + 1)), d[j - 1], 13);
     }
 
+    [Fact]
+    public void QlMatchesMathNetOnGradedTridiagonals()
+    {
+        // entries spread over 12 decades (the iteration's p = gamma^2 / c and its shortcut gamma^2 (r / p) see a wide range),
+        // orders 1..70 and 300, against MathNet's dense symmetric EVD: within 4 n eps ||T||_2 (backward stability)
+        var rng = new Rng(17);
+        foreach (int n in Enumerable.Range(1, 70).Append(300))
+        {
+            var d = new double[n];
+            var e = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                d[i] = rng.NextNormal() * Math.Pow(10, -(i % 12));
+                e[i] = i + 1 < n ? rng.NextNormal() * Math.Pow(10, -(i % 7)) : 0;
+            }
+            var t = Matrix<double>.Build.Dense(n, n, (i, j) => i == j ? d[i] : j == i + 1 ? e[i] : i == j + 1 ? e[j] : 0);
+            var expected = t.Evd(Symmetricity.Symmetric).EigenValues.Select(z => z.Real).OrderBy(x => x).ToArray();
+            double tolerance = 4 * n * SymmetricEigenvalues.MachineEpsilon * t.L2Norm();
+            SymmetricEigenvalues.Tridiagonal(d, e);
+            Array.Sort(d);
+            for (int i = 0; i < n; i++) Assert.True(Math.Abs(d[i] - expected[i]) <= tolerance, $"n={n}: eigenvalue {i}: {d[i]} vs {expected[i]}");
+        }
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 1)]
