@@ -59,6 +59,21 @@ public class MeasureProfileTests
         Assert.Equal(1, profile.Rows.Single(r => r.Name == "layers").Calls);
     }
 
+    [Fact]
+    public void ARepeatedProbesForwardPassAllocatesOnlyItsMargins()
+    {
+        // 1024 samples, 10 classes: the outputs (80 KB) come from a buffer kept between probes; what is left is the margins
+        // and their sorted copy (8 KB each).
+        var model = MeasureTestNets.Mlp([20, 30, 10], bias: false, seed: 6);
+        var data = MeasureTestNets.Gaussian(1024, 20, 10, 7);
+        var suite = new MeasureSuite(MeasureOptions.Probe);
+        suite.Compute(model, data);
+        var profile = new MeasureProfile();
+        using (profile.Activate()) suite.Compute(model, data);
+        long bytes = profile.Rows.Single(r => r.Name == "sample_outputs").Bytes;
+        Assert.True(bytes < 3 * 1024 * 8, $"the forward pass allocated {bytes} bytes");
+    }
+
     private static double Spin(int n)
     {
         double s = 0;

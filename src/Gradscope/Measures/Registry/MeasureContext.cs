@@ -318,14 +318,15 @@ public sealed class MeasureContext<T> : MeasureContext where T : unmanaged, IFlo
         if (ncApplies && NeuralCollapseLayer == last && last == _model.Layers.Count - 1 && _model.Layers[last] is Dense<T> head)
         {
             var h = Cache.Features = ev.Features(sample, last, Cache.Features);
-            return (DenseHead(h, sample.N, Weights[^1], head.Bias is null ? default : head.Bias.Value.Span), h);
+            return (Cache.Outputs = DenseHead(h, sample.N, Weights[^1], head.Bias is null ? default : head.Bias.Value.Span, Cache.Outputs), h);
         }
         return (Cache.Outputs = ev.Features(sample, _model.Layers.Count, Cache.Outputs), null);
     }
 
-    private static double[] DenseHead(double[] h, int n, WeightMatrix w, ReadOnlySpan<T> bias)
+    // z (n, C), into the cache's output buffer when it has that size (a probe reuses it, as the route through the full net does).
+    private static double[] DenseHead(double[] h, int n, WeightMatrix w, ReadOnlySpan<T> bias, double[]? into)
     {
-        var z = new double[(long)n * w.Rows];
+        var z = into is not null && into.Length == (long)n * w.Rows ? into : new double[(long)n * w.Rows];
         // z (n, C) = h (n, p) W^T (p, C) + b
         Tensors.Gemm.Multiply(false, true, n, w.Rows, w.Cols, 1.0, h, w.Cols, w.Data, w.Cols, 0.0, z, w.Rows);
         if (!bias.IsEmpty)
