@@ -115,8 +115,8 @@ public abstract class MeasureContext
             _ = Sample; // the subsample is taken here, on this thread, not inside the job
             outputs = () =>
             {
-                // NOTE: a failure here (a data set that does not fit the net) is not swallowed: the outputs stay uncomputed,
-                // and the measure that asks for them computes them again and reports the error in its place.
+                // NOTE: a failure here (a data set that does not fit the net) is caught only to be raised where it belongs: the
+                // outputs stay uncomputed, and the measure that asks for them computes them again and throws in its place.
                 try { _out = SampleOutputs.Compute(this); }
                 catch (Exception) { _out = null; }
             };
