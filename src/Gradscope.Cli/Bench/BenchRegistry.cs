@@ -12,6 +12,7 @@ internal static class BenchRegistry
         new CnnWorkload(),
         new NtkWorkload(),
         new ProbeWorkload(),
+        new ProbeProfileWorkload(),
         new HessianWorkload(),
         new SlqAccuracyWorkload(),
     ];

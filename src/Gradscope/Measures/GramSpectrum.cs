@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Gradscope.Measures;
 
 using Gradscope.Tensors;
@@ -51,7 +53,7 @@ public sealed class GramSpectrum
         // NOTE: a probe calls this for every layer; reusing the (r x r) work matrix spares touching fresh pages each time.
         if (_work is null || _work.Length < size) _work = new double[size];
         var g = _work;
-        UpperGram(w, wide, r, k, ld, g);
+        using (MeasureProfile.Time("gram.product")) UpperGram(w, wide, r, k, ld, g);
         double frobenius2 = 0;
         for (int i = 0; i < r; i++)
         {
@@ -70,6 +72,65 @@ public sealed class GramSpectrum
     }
 
     [ThreadStatic] private static double[]? _work;
+
+    /// <summary>
+    /// The spectra of <paramref name="weights"/>, each as <see cref="Of"/> computes it, or for each matrix whose spectrum
+    /// cannot be computed the ArgumentException message; <paramref name="alongside"/>, when given, runs once as one more
+    /// job after the eigenproblems have been handed out. With <see cref="Parallelism.Threads"/> &gt;= 2 and at least two
+    /// sizeable jobs, the jobs run concurrently, one per thread, largest problem first (a thread claims the next job when
+    /// done), instead of one after another with each problem split between the threads: a problem's symmetric products are
+    /// memory-bound and split with a hand-off per column, while whole problems need none.
+    /// </summary>
+    /// <remarks>
+    /// NOTE: inside a job, the kernels a problem calls find the pool busy and run their parts one after another with the
+    /// same split (<see cref="Parallelism"/>), so each spectrum is bit-identical to <see cref="Of"/> at the same thread
+    /// count, whichever thread computed it. <paramref name="alongside"/> must not throw (an exception would be rethrown
+    /// after every job has finished).
+    /// </remarks>
+    public static unsafe (GramSpectrum? Spectrum, string? Error)[] OfEach(IReadOnlyList<WeightMatrix> weights, Action? alongside = null)
+    {
+        var results = new (GramSpectrum?, string?)[weights.Count];
+        // largest problem first: r^2 k for the product plus (4/3) r^3 for the reduction
+        var order = Enumerable.Range(0, weights.Count).OrderByDescending(i => Cost(weights[i])).ThenBy(i => i).ToArray();
+        int jobs = order.Count(i => Cost(weights[i]) >= MinConcurrentCost) + (alongside is null ? 0 : 1);
+        if (Parallelism.Threads < 2 || jobs < 2)
+        {
+            foreach (int i in order) results[i] = Try(weights[i]);
+            alongside?.Invoke();
+            return results;
+        }
+        var job = new EachJob(weights, order, results, alongside);
+        var handle = GCHandle.Alloc(job);
+        try { Parallelism.ForEachChunk(order.Length + (alongside is null ? 0 : 1), Parallelism.Threads, &RunOne, (void*)GCHandle.ToIntPtr(handle)); }
+        finally { handle.Free(); }
+        return results;
+    }
+
+    /// <summary>Below this many multiply-adds a problem does not count as a job worth a thread of its own (a 64 x 64 one).</summary>
+    private const double MinConcurrentCost = 64.0 * 64 * 64 * 2;
+
+    private static double Cost(WeightMatrix w)
+    {
+        double r = Math.Min(w.Rows, w.Cols), k = Math.Max(w.Rows, w.Cols);
+        return r * r * (k + 4.0 / 3 * r);
+    }
+
+    private sealed record EachJob(IReadOnlyList<WeightMatrix> Weights, int[] Order, (GramSpectrum?, string?)[] Results, Action? Alongside);
+
+    private static unsafe void RunOne(void* state, int chunk)
+    {
+        var job = (EachJob)GCHandle.FromIntPtr((IntPtr)state).Target!;
+        if (chunk == job.Order.Length) { job.Alongside!(); return; }
+        int i = job.Order[chunk];
+        job.Results[i] = Try(job.Weights[i]);
+    }
+
+    // NOTE: finite weights near the double range (1e308) overflow W^T W: the ArgumentException's message is returned.
+    private static (GramSpectrum?, string?) Try(WeightMatrix w)
+    {
+        try { return (Of(w), null); }
+        catch (ArgumentException e) { return (null, e.Message); }
+    }
 
     /// <summary>
     /// The upper triangle (and the diagonal blocks) of G = W W^T (r = rows) or W^T W (r = cols), from the row-major

@@ -50,8 +50,12 @@ public sealed class MeasureSuite(MeasureOptions? options = null)
     /// Computes the report for <paramref name="model"/> on <paramref name="train"/> (and <paramref name="test"/>): every measure of
     /// <see cref="Registry.MeasureRegistry"/>, each applicable one under its registry key, the others omitted with their reasons.
     /// </summary>
-    public MeasureReport Compute<T>(Sequential<T> model, Dataset train, Dataset? test = null) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Registry.MeasureRegistry.Compute(new Registry.MeasureContext<T>(model, train, test, Options, _cache));
+    public MeasureReport Compute<T>(Sequential<T> model, Dataset train, Dataset? test = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Registry.MeasureContext<T> context;
+        using (MeasureProfile.Time("context")) context = new Registry.MeasureContext<T>(model, train, test, Options, _cache);
+        return Registry.MeasureRegistry.Compute(context);
+    }
 
     /// <summary>The measured samples: at most <paramref name="max"/> evenly spaced rows i n / m of <paramref name="d"/> (all when null or >= n).</summary>
     public static Dataset Subsample(Dataset d, int? max)

@@ -108,16 +108,18 @@ public static class NeuralCollapse
         }
         double nc1 = trace / c;
 
-        // NC2
+        // NC2, on the centred means as rows of a (C, p) array (MathNet's Column() copied a vector per pair: 10 MB a probe).
+        var centred = new double[c * p];
+        for (int k = 0; k < c; k++) TensorPrimitives.Subtract(mu.AsSpan(k * p, p), muG, centred.AsSpan(k * p, p));
         var norms = new double[c];
-        for (int k = 0; k < c; k++) norms[k] = m.Column(k).L2Norm();
+        for (int k = 0; k < c; k++) norms[k] = TensorPrimitives.Norm<double>(centred.AsSpan(k * p, p));
         double mean = norms.Average();
         double var = norms.Sum(x => (x - mean) * (x - mean)) / c;
         double equinorm = Math.Sqrt(var) / mean;
         double angle = 0;
         for (int a = 0; a < c; a++)
             for (int b = 0; b < c; b++)
-                if (a != b) angle += Math.Abs(m.Column(a).DotProduct(m.Column(b)) / (norms[a] * norms[b]) + 1.0 / (c - 1));
+                if (a != b) angle += Math.Abs(TensorPrimitives.Dot<double>(centred.AsSpan(a * p, p), centred.AsSpan(b * p, p)) / (norms[a] * norms[b]) + 1.0 / (c - 1));
         angle /= c * (c - 1);
 
         // NC3
@@ -125,10 +127,10 @@ public static class NeuralCollapse
         if (classifier is not null)
         {
             if (classifier.Length != c * p) throw new ArgumentException($"NeuralCollapse: classifier has {classifier.Length} values, expected C x p = {c} x {p}.");
-            double wn = System.Numerics.Tensors.TensorPrimitives.Norm<double>(classifier), mn = m.FrobeniusNorm();
+            double wn = TensorPrimitives.Norm<double>(classifier), mn = TensorPrimitives.Norm<double>(centred);
             double d = 0;
-            for (int j = 0; j < p; j++)
-                for (int k = 0; k < c; k++) { double e = classifier[k * p + j] / wn - m[j, k] / mn; d += e * e; }
+            for (int k = 0; k < c; k++)
+                for (int j = 0; j < p; j++) { double e = classifier[k * p + j] / wn - centred[k * p + j] / mn; d += e * e; }
             nc3 = d;
         }
 

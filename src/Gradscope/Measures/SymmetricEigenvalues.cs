@@ -74,10 +74,10 @@ public static unsafe class SymmetricEigenvalues
         var e = new double[n];
         diagonal = d; offDiagonal = e;
         if (n == 0) return d;
-        Tridiagonalize(a, n, ld, d, e);
+        using (MeasureProfile.Time("eigen.tridiagonalize")) Tridiagonalize(a, n, ld, d, e);
         diagonal = (double[])d.Clone();
         offDiagonal = (double[])e.Clone();
-        Tridiagonal(d, e);
+        using (MeasureProfile.Time("eigen.ql")) Tridiagonal(d, e);
         Array.Sort(d);
         return d;
     }
@@ -132,10 +132,14 @@ public static unsafe class SymmetricEigenvalues
                 double oldc = c;
                 c = p / r;
                 s = bb / r;
+                // NOTE: 1 / c = r / p is divided out beside c, so the next p = gamma^2 / c costs a multiply on the
+                // iteration's dependency chain instead of a second division (the loop is latency-bound); where r / p
+                // overflows (p subnormal) the division is kept.
+                double q = r / p;
                 double oldgam = gamma, alpha = d[i];
                 gamma = c * (alpha - sigma) - s * oldgam;
                 d[i + 1] = oldgam + (alpha - gamma);
-                p = c != 0 ? gamma * gamma / c : oldc * bb;
+                p = c == 0 ? oldc * bb : double.IsFinite(q) ? gamma * gamma * q : gamma * gamma / c;
             }
             e[l] = s * p;
             d[l] = sigma + gamma;
@@ -178,7 +182,11 @@ public static unsafe class SymmetricEigenvalues
     {
         // V and W hold the panel's vectors as rows of stride ld (absolute indices): the panel's update is
         // A - V^T W - W^T V on rows and columns past the panel. A third block receives a copy of V (TrailingUpdate).
-        var buffers = new double[3 * Panel * ld + 3 * n];
+        // NOTE: kept per thread between calls (a probe reduces every layer's Gram matrix): 0.8 MB at n = 1024, zeroed per call.
+        int size = 3 * Panel * ld + 3 * n;
+        if (_panelBuffers is null || _panelBuffers.Length < size) _panelBuffers = new double[size];
+        var buffers = _panelBuffers;
+        buffers.AsSpan(0, size).Clear();
         fixed (double* pb = buffers)
         {
             double* vs = pb, ws = pb + Panel * ld, x = pb + 3 * Panel * ld, p0 = x + n, p1 = p0 + n;
@@ -220,7 +228,7 @@ public static unsafe class SymmetricEigenvalues
                     new Span<double>(vt, n).Clear();
                     new Span<double>(wt, n).Clear();
                     if (tau == 0) continue;
-                    SymmetricProduct(a, n, ld, k + 1, x, p0, p1);
+                    using (MeasureProfile.Time("eigen.symmetric_product")) SymmetricProduct(a, n, ld, k + 1, x, p0, p1);
                     int m = n - k - 1;
                     var xs = new ReadOnlySpan<double>(x + k + 1, m);
                     var ps = new Span<double>(p0 + k + 1, m);
@@ -240,13 +248,15 @@ public static unsafe class SymmetricEigenvalues
                     TensorPrimitives.Multiply(xs, -half, wts);
                     TensorPrimitives.MultiplyAdd(ps, tau, wts, wts);
                 }
-                TrailingUpdate(a, n, ld, k0 + panel, panel, vs);
+                using (MeasureProfile.Time("eigen.trailing_update")) TrailingUpdate(a, n, ld, k0 + panel, panel, vs);
             }
             // The last 2 x 2 block is up to date (the last panel's update covered it).
             if (n >= 2) { eOut[n - 2] = a[(long)(n - 2) * ld + n - 1]; dOut[n - 2] = a[(long)(n - 2) * ld + n - 2]; }
             dOut[n - 1] = a[(long)(n - 1) * ld + n - 1];
         }
     }
+
+    [ThreadStatic] private static double[]? _panelBuffers;
 
     /// <summary>
     /// The upper triangle of A[k1.., k1..] -= V^T W + W^T V = [V; W]^T [W; V], with the panel's rows stored as

@@ -22,6 +22,30 @@ public class GramSpectrumTests
             Assert.Equal(2 - 2 * Math.Cos(j * Math.PI / (n + 1)), d[j - 1], 13);
     }
 
+    [Fact]
+    public void QlMatchesMathNetOnGradedTridiagonals()
+    {
+        // entries spread over 12 decades (the iteration's p = gamma^2 / c and its shortcut gamma^2 (r / p) see a wide range),
+        // orders 1..70 and 300, against MathNet's dense symmetric EVD: within 4 n eps ||T||_2 (backward stability)
+        var rng = new Rng(17);
+        foreach (int n in Enumerable.Range(1, 70).Append(300))
+        {
+            var d = new double[n];
+            var e = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                d[i] = rng.NextNormal() * Math.Pow(10, -(i % 12));
+                e[i] = i + 1 < n ? rng.NextNormal() * Math.Pow(10, -(i % 7)) : 0;
+            }
+            var t = Matrix<double>.Build.Dense(n, n, (i, j) => i == j ? d[i] : j == i + 1 ? e[i] : i == j + 1 ? e[j] : 0);
+            var expected = t.Evd(Symmetricity.Symmetric).EigenValues.Select(z => z.Real).OrderBy(x => x).ToArray();
+            double tolerance = 4 * n * SymmetricEigenvalues.MachineEpsilon * t.L2Norm();
+            SymmetricEigenvalues.Tridiagonal(d, e);
+            Array.Sort(d);
+            for (int i = 0; i < n; i++) Assert.True(Math.Abs(d[i] - expected[i]) <= tolerance, $"n={n}: eigenvalue {i}: {d[i]} vs {expected[i]}");
+        }
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 1)]
@@ -132,5 +156,57 @@ public class GramSpectrumTests
         // rounding puts the zero eigenvalues within the floor of a threshold of 0: undecided, so the caller needs an SVD
         Assert.Null(gram.NumericalRank(0));
         Assert.Equal(3, gram.NumericalRank(1e-3));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ConcurrentSpectraMatchMathNetAndAreBitIdenticalToOneAtATime(int threads)
+    {
+        // every order r = 1..70 (wide and tall alternately, with a inner dimension k != r), and three of a few hundred
+        var ms = Enumerable.Range(1, 70).Select(r => r % 2 == 0 ? TestMatrices.Gaussian(r, r + 5, (ulong)r) : TestMatrices.Gaussian(r + 3, r, (ulong)r)).ToList();
+        ms.Add(TestMatrices.Gaussian(300, 257, 71));
+        ms.Add(TestMatrices.Gaussian(190, 420, 72));
+        ms.Add(TestMatrices.Gaussian(256, 256, 73) * 1e-3);
+        var ws = ms.Select((m, i) => TestMatrices.Weight(m, $"w{i}")).ToList();
+        int saved = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = threads;
+            var each = GramSpectrum.OfEach(ws);
+            for (int i = 0; i < ws.Count; i++)
+            {
+                var (spectrum, error) = each[i];
+                Assert.Null(error);
+                Assert.Equal(GramSpectrum.Of(ws[i]).Eigenvalues, spectrum!.Eigenvalues);
+                // the eigenvalues of the Gram matrix MathNet forms and diagonalizes (the smaller of W W^T, W^T W), descending
+                var m = ms[i];
+                var g = m.RowCount <= m.ColumnCount ? m * m.Transpose() : m.Transpose() * m;
+                var expected = g.Evd(Symmetricity.Symmetric).EigenValues.Select(z => z.Real).OrderByDescending(x => x).ToArray();
+                Assert.Equal(expected.Length, spectrum.Eigenvalues.Length);
+                for (int j = 0; j < expected.Length; j++)
+                    Assert.True(Math.Abs(spectrum.Eigenvalues[j] - expected[j]) <= 2 * spectrum.NoiseFloor, $"{m.RowCount}x{m.ColumnCount}: lambda_{j} = {spectrum.Eigenvalues[j]} vs {expected[j]} (floor {spectrum.NoiseFloor})");
+            }
+        }
+        finally { Parallelism.Threads = saved; }
+    }
+
+    [Fact]
+    public void ConcurrentSpectraReportANonFiniteWeightAndComputeTheOthers()
+    {
+        var good = TestMatrices.Gaussian(100, 90, 1);
+        var bad = TestMatrices.Gaussian(80, 100, 2);
+        bad[3, 7] = double.PositiveInfinity;
+        int saved = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = 2;
+            var each = GramSpectrum.OfEach([TestMatrices.Weight(good, "good"), TestMatrices.Weight(bad, "bad")]);
+            Assert.Equal(GramSpectrum.Of(TestMatrices.Weight(good, "good")).Eigenvalues, each[0].Spectrum!.Eigenvalues);
+            Assert.Null(each[1].Spectrum);
+            Assert.Contains("'bad'", each[1].Error);
+            Assert.Contains("row 3", each[1].Error);
+        }
+        finally { Parallelism.Threads = saved; }
     }
 }

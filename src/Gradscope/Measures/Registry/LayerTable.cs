@@ -51,28 +51,44 @@ public sealed class LayerTable
     /// <summary>Rank keys that could not be computed, with the reason.</summary>
     public List<OmittedMeasure> RankOmissions { get; } = [];
 
-    /// <summary>Computes the table for the context's weights (warm-starting power iterations from its cache).</summary>
-    public static LayerTable Compute(MeasureContext c)
+    /// <summary>
+    /// Computes the table for the context's weights (warm-starting power iterations from its cache); <paramref name="alongside"/>,
+    /// when given, runs once meanwhile, beside the layers' eigenproblems when there are threads for it (see
+    /// <see cref="GramSpectrum.OfEach"/>; it must not throw).
+    /// </summary>
+    public static LayerTable Compute(MeasureContext c, Action? alongside = null)
     {
+        using var phase = MeasureProfile.Time("layers");
         var o = c.Options;
         var ws = c.Weights;
         var ops = c.Operators;
         var warm = c.Cache.Warm;
         var t = new LayerTable(ws.Count);
+        // The kernels' spectra first, all together: with two or more threads the eigenproblems run side by side.
+        (GramSpectrum? Spectrum, string? Error)[]? spectra = null;
+        using (MeasureProfile.Time("layers.gram_spectra"))
+        {
+            if (o.FullSvd) spectra = GramSpectrum.OfEach(ws, alongside);
+            else alongside?.Invoke();
+        }
         for (int k = 0; k < ws.Count; k++)
         {
             var w = ws[k];
             var op = ops[k];
             string kernelKey = op.IsKernelMatrix ? $"layer.{k}." : $"layer.{k}.kernel_";
-            t.KernelFro[k] = FrobeniusNorm.Of(w);
-            t.Kernel21[k] = FrobeniusNorm.RowSum21(w);
+            using (MeasureProfile.Time("layers.norms"))
+            {
+                t.KernelFro[k] = FrobeniusNorm.Of(w);
+                t.Kernel21[k] = FrobeniusNorm.RowSum21(w);
+            }
             warm.TryGetValue(w.Name, out var start);
-            var top = SpectralNorm.PowerIteration(w, o.PowerTolerance, start: start);
+            TopSingular top;
+            using (MeasureProfile.Time("layers.power_iteration")) top = SpectralNorm.PowerIteration(w, o.PowerTolerance, start: start);
             warm[w.Name] = top.Right;
             t.KernelSpec[k] = top.Value;
             if (o.FullSvd)
             {
-                if (t.Spectrum(w, kernelKey, o, out string? failed, out t.KernelValues[k]) is double s0) t.KernelSpec[k] = s0;
+                if (t.Spectrum(spectra![k], w, kernelKey, o, out string? failed, out t.KernelValues[k]) is double s0) t.KernelSpec[k] = s0;
                 else t.OmitRanks(kernelKey, failed!);
             }
             if (op.IsKernelMatrix)
@@ -90,12 +106,19 @@ public sealed class LayerTable
             t.Spec[k] = t.Tops[k].Value;
             if (o.FullSvd && op.SpectrumAffordable)
             {
-                if (t.Spectrum(op.ToMatrix(), $"layer.{k}.", o, out string? failed, out _) is null) t.OmitRanks($"layer.{k}.", failed!);
+                var matrix = op.ToMatrix();
+                if (t.Spectrum(GramSpectrum.OfEach([matrix])[0], matrix, $"layer.{k}.", o, out string? failed, out _) is null) t.OmitRanks($"layer.{k}.", failed!);
             }
             else if (o.FullSvd)
                 t.OmitRanks($"layer.{k}.", $"the {op.Kind} operator is {op.Rows} x {op.Cols}: its explicit spectrum exceeds {LayerOperator.MaxSpectrumEntries} entries or {LayerOperator.MaxSpectrumWork:G2} multiply-adds (stable rank needs only its norms)");
         }
         return t;
+    }
+
+    private static double FullSvdRank(WeightMatrix m, MeasureOptions o)
+    {
+        using var phase = MeasureProfile.Time("layers.svd_fallback");
+        return NumericalRank.FromSpectrum(SingularSpectrum.Of(m), o.NumericalRankTolerance);
     }
 
     private void OmitRanks(string prefix, string why)
@@ -105,20 +128,19 @@ public sealed class LayerTable
     }
 
     // The Gram route decides the numerical rank unless a value sits at the threshold; then a full SVD does. Returns the
-    // top singular value and the singular values, or null with the reason when the spectrum cannot be computed.
+    // top singular value and the singular values, or null with the reason when the spectrum could not be computed.
     // NOTE: finite weights near the double range (1e308) overflow W^T W; the spectrum is then omitted, not faked.
-    private double? Spectrum(WeightMatrix m, string prefix, MeasureOptions o, out string? failed, out double[]? values)
+    private double? Spectrum((GramSpectrum? Spectrum, string? Error) computed, WeightMatrix m, string prefix, MeasureOptions o, out string? failed, out double[]? values)
     {
-        failed = null;
+        failed = computed.Error;
         values = null;
+        if (computed.Spectrum is not { } gram) return null;
         try
         {
-            var gram = GramSpectrum.Of(m);
             var s = gram.Values;
             values = s;
             Ranks[prefix + "effective_rank"] = s[0] > 0 ? EffectiveRank.FromSpectrum(s) : 0;
-            Ranks[prefix + "numerical_rank"] = gram.NumericalRank(o.NumericalRankTolerance)
-                ?? NumericalRank.FromSpectrum(SingularSpectrum.Of(m), o.NumericalRankTolerance);
+            Ranks[prefix + "numerical_rank"] = gram.NumericalRank(o.NumericalRankTolerance) ?? FullSvdRank(m, o);
             return s[0];
         }
         catch (ArgumentException e) { failed = e.Message; return null; }
@@ -152,6 +174,7 @@ public sealed class SampleOutputs
 
     internal static SampleOutputs Compute(MeasureContext c)
     {
+        using var phase = MeasureProfile.Time("sample_outputs");
         var (outputs, features) = c.ForwardSample();
         return new SampleOutputs(outputs, features, Margins.Raw(outputs, c.Sample.Y));
     }

@@ -101,6 +101,29 @@ public abstract class MeasureContext
     /// <summary>rho = prod_k ||T_k||_F (THEORY.md section 1), the one place the product is formed.</summary>
     public double Rho => Layers.Rho;
 
+    /// <summary>
+    /// Computes the layer table now and, with <paramref name="withOutputs"/>, the measured samples' outputs beside the layers'
+    /// eigenproblems (on the thread the smaller problems leave idle) when there are two or more threads and full spectra are
+    /// asked for; else the outputs are left to be computed when first asked for.
+    /// </summary>
+    internal void Prepare(bool withOutputs)
+    {
+        if (_layers is not null) return;
+        Action? outputs = null;
+        if (withOutputs && _out is null && Options.FullSvd && Tensors.Parallelism.Threads >= 2)
+        {
+            _ = Sample; // the subsample is taken here, on this thread, not inside the job
+            outputs = () =>
+            {
+                // NOTE: a failure here (a data set that does not fit the net) is caught only to be raised where it belongs: the
+                // outputs stay uncomputed, and the measure that asks for them computes them again and throws in its place.
+                try { _out = SampleOutputs.Compute(this); }
+                catch (Exception) { _out = null; }
+            };
+        }
+        _layers = LayerTable.Compute(this, outputs);
+    }
+
     private Dataset? _sample;
     /// <summary>The measured training samples.</summary>
     public Dataset Sample => _sample ??= Cache.SampleOf(Train, Options.MaxSamples);
@@ -295,14 +318,15 @@ public sealed class MeasureContext<T> : MeasureContext where T : unmanaged, IFlo
         if (ncApplies && NeuralCollapseLayer == last && last == _model.Layers.Count - 1 && _model.Layers[last] is Dense<T> head)
         {
             var h = Cache.Features = ev.Features(sample, last, Cache.Features);
-            return (DenseHead(h, sample.N, Weights[^1], head.Bias is null ? default : head.Bias.Value.Span), h);
+            return (Cache.Outputs = DenseHead(h, sample.N, Weights[^1], head.Bias is null ? default : head.Bias.Value.Span, Cache.Outputs), h);
         }
         return (Cache.Outputs = ev.Features(sample, _model.Layers.Count, Cache.Outputs), null);
     }
 
-    private static double[] DenseHead(double[] h, int n, WeightMatrix w, ReadOnlySpan<T> bias)
+    // z (n, C), into the cache's output buffer when it has that size (a probe reuses it, as the route through the full net does).
+    private static double[] DenseHead(double[] h, int n, WeightMatrix w, ReadOnlySpan<T> bias, double[]? into)
     {
-        var z = new double[(long)n * w.Rows];
+        var z = into is not null && into.Length == (long)n * w.Rows ? into : new double[(long)n * w.Rows];
         // z (n, C) = h (n, p) W^T (p, C) + b
         Tensors.Gemm.Multiply(false, true, n, w.Rows, w.Cols, 1.0, h, w.Cols, w.Data, w.Cols, 0.0, z, w.Rows);
         if (!bias.IsEmpty)

@@ -55,13 +55,20 @@ public static class MeasureRegistry
     public static MeasureReport Compute(MeasureContext context, IEnumerable<IMeasure>? measures = null, Func<string, bool>? keep = null)
     {
         var sink = new MeasureSink(keep);
-        foreach (var m in measures ?? _all)
+        var list = (measures ?? _all).ToList();
+        // The layer table (norms, spectra) and the forward pass over the measured samples, which most selections need, are
+        // computed first and, with two or more threads, side by side (MeasureContext.Prepare).
+        if (context.HasModel && list.Any(m => m.Info.Cost is MeasureCost.Weights or MeasureCost.Spectrum))
+            using (MeasureProfile.Time("prepare")) context.Prepare(withOutputs: list.Any(m => m.Info.Cost == MeasureCost.Forward));
+        foreach (var m in list)
         {
             sink.Current = null;
             if (!context.HasModel && !m.Info.Needs.HasFlag(MeasureNeeds.DataOnly)) { sink.Omit(m.Info.Group, "needs a network (only a data set was given)"); continue; }
-            if (m.NotApplicable(context) is string why) { sink.Omit(m.Info.Group, why); continue; }
+            string? why;
+            using (MeasureProfile.Time("applicability")) why = m.NotApplicable(context);
+            if (why is not null) { sink.Omit(m.Info.Group, why); continue; }
             sink.Current = m.Info;
-            m.Compute(context, sink);
+            using (MeasureProfile.Time(m.Info.Key)) m.Compute(context, sink);
         }
         sink.Current = null;
         return sink.ToReport();

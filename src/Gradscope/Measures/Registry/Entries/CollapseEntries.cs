@@ -12,8 +12,11 @@ internal static class CollapseEntries
     private static (NeuralCollapseResult? R, string? Why) Result(MeasureContext c) => c.Memo<(NeuralCollapseResult?, string?)>("neural_collapse", () =>
     {
         int layer = c.NeuralCollapseLayer;
-        var h = c.SampleOutputs.Features ?? c.FeaturesOf(layer);
+        var outputs = c.SampleOutputs;
+        double[] h;
+        using (MeasureProfile.Time("nc.features")) h = outputs.Features ?? c.FeaturesOf(layer);
         var pred = ModelEval.Predictions(c.SampleOutputs.Outputs, c.Sample.N);
+        using var phase = MeasureProfile.Time("nc.compute");
         try { return (NeuralCollapse.Compute(h, c.Sample.Y, c.Sample.Classes, layer == c.LastWeightLayer ? c.Weights[^1].Data : null, pred), null); }
         catch (ArgumentException e) { return (null, e.Message); }
     });
