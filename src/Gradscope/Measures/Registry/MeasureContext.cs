@@ -252,7 +252,9 @@ public sealed class MeasureContext<T> : MeasureContext where T : unmanaged, IFlo
     /// <inheritdoc/>
     public override string? HessianUnavailable => Memo("hessian_unavailable", () => DenseNet.TryCreate(_model, out var reason, weights: false) is null ? reason : null); // the layout only, once per context
     /// <inheritdoc/>
-    public override HessianVectorProduct Hessian(Losses.LossKind loss, double targetScale) => HessianVectorProduct.Create(_model, Sample, loss, targetScale);
+    public override HessianVectorProduct Hessian(Losses.LossKind loss, double targetScale) => Options.HessianSingle
+        ? HessianVectorProduct.CreateSingle(_model, Sample, loss, targetScale)
+        : HessianVectorProduct.Create(_model, Sample, loss, targetScale);
     /// <inheritdoc/>
     public override (double Loss, double GradientNorm) LossAndGradientNorm(Losses.LossKind loss, double targetScale)
     {
