@@ -119,6 +119,25 @@ public sealed class HessianVectorProduct
         Interlocked.Increment(ref _products);
         k.ApplySingle(v, hv);
     }
+
+    /// <summary>
+    /// A second float32 product operator (an f32 model only) with its own per-product buffers, so that two products can run at the same
+    /// time on different threads (two SLQ probes side by side); its products equal <see cref="ApplySingle"/>'s bit for bit.
+    /// Memory: the directional derivatives of the dense layers' outputs and two R-backward buffers, about 3.3 n x width values.
+    /// </summary>
+    public SingleOperator NewSingleLane()
+    {
+        if (_kernel is not ISingleHvpKernel k) throw new InvalidOperationException("HessianVectorProduct: float32 products need an f32 model.");
+        var lane = k.NewLane();
+        int p = _net.ParameterCount;
+        return (v, hv) =>
+        {
+            if (v.Length != p || hv.Length != p) throw new ArgumentException($"HessianVectorProduct: v has {v.Length} and Hv {hv.Length} entries, expected P = {p}.");
+            if (v.Overlaps(hv)) throw new ArgumentException("HessianVectorProduct: v and Hv must not overlap.");
+            Interlocked.Increment(ref _products);
+            lane(v, hv);
+        };
+    }
 }
 
 /// <summary>
