@@ -41,9 +41,10 @@ internal interface ISingleHvpKernel : IHvpKernel
 /// G_s = dL/d(output of dense step s) of the ordinary backward pass. A product then runs only the R-forward pass and the
 /// R-backward pass: per hidden dense layer R{y} = R{a} W^T + a V^T, R{dW} = R{g}^T a + G^T R{a} and
 /// R{g'} = R{g} W + G V, six GEMMs (the first layer: two) against a training step's three.
-/// Memory: the weights once (W), acts, G (one batch of dense-layer outputs), and per lane (<see cref="NewLane"/>; one at construction)
-/// the directional derivatives of the dense layers' outputs (r; a ReLU or identity acts on its input's r in place) and two
-/// (n x widest layer) buffers for the R-backward pass, all allocated once and reused by every product (no allocation per product);
+/// Memory: the weights once (W), acts (one batch of activations), G (the outputs of the dense layers above the first), and per lane
+/// (<see cref="NewLane"/>; one at construction) for one chunk of at most <see cref="ChunkRows"/> samples the directional derivatives of
+/// the dense layers' outputs (r; a ReLU or identity acts on its input's r in place) and two (rows x widest layer) buffers for the
+/// R-backward pass, all allocated once and reused by every product (no allocation per product);
 /// the double-vector entry <see cref="Apply"/> adds v and H v in T on first use.
 /// NOTE: the loss derivatives dl/dz and d^2 l/dz^2 are computed in double from the outputs and then rounded to T.
 /// </remarks>
@@ -125,15 +126,15 @@ internal sealed class HvpKernel<T> : ISingleHvpKernel where T : unmanaged, IFloa
     // layer and the identity's copy pass.
     private Lane CreateLane()
     {
-        int steps = _net.Steps.Count;
+        int steps = _net.Steps.Count, rows = Chunks == 0 ? 0 : (_n + Chunks - 1) / Chunks; // the largest chunk
         var r = new T[steps + 1][];
         r[0] = [];
         for (int s = 0; s < steps; s++)
         {
             var st = _net.Steps[s];
-            r[s + 1] = s < _first ? [] : st.Kind == DenseNet.Kind.Dense ? new T[_n * st.Out] : r[s];
+            r[s + 1] = s < _first ? [] : st.Kind == DenseNet.Kind.Dense ? new T[rows * st.Out] : r[s];
         }
-        return new Lane(r, new T[_n * _widest], new T[_n * _widest]);
+        return new Lane(r, new T[rows * _widest], new T[rows * _widest]);
     }
 
     public SingleOperator NewLane()
@@ -200,79 +201,103 @@ internal sealed class HvpKernel<T> : ISingleHvpKernel where T : unmanaged, IFloa
         Product(System.Runtime.InteropServices.MemoryMarshal.Cast<float, T>(v), System.Runtime.InteropServices.MemoryMarshal.Cast<float, T>(hv), _lane);
     }
 
-    /// <summary>hv = H v in T: the R-forward pass, then the R-backward pass with the cached G, in <paramref name="lane"/>'s buffers.</summary>
+    /// <summary>
+    /// Samples per chunk of a product: the R-forward and R-backward passes run over at most this many rows at a time, so a lane's
+    /// buffers hold ChunkRows x (the dense layers' widths + 2 x the widest) values whatever n. NOTE: 1024 leaves batches up to 1024
+    /// (the bench's 256, measure's usual subsets) in one chunk, as before; a larger batch is cut into ceil(n / 1024) chunks of equal
+    /// size whose contributions to H v are summed chunk by chunk (the GEMMs of R{dW} accumulate with beta = 1): each GEMM then packs
+    /// its weight operand once per chunk, a cost of a few percent against the GEMMs at 1024 rows.
+    /// </summary>
+    internal const int ChunkRows = 1024;
+
+    private int Chunks => (_n + ChunkRows - 1) / ChunkRows;
+
+    /// <summary>hv = H v in T: the R-forward pass, then the R-backward pass with the cached G, in <paramref name="lane"/>'s buffers, chunk by chunk of samples.</summary>
     private void Product(ReadOnlySpan<T> v, Span<T> hv, Lane lane)
     {
-        int n = _n, steps = _net.Steps.Count, c = _c;
+        int chunks = Chunks;
+        if (chunks == 0) { hv.Clear(); return; }
+        for (int k = 0; k < chunks; k++)
+        {
+            var (i0, i1) = Parallelism.Range(_n, k, chunks);
+            Chunk(v, hv, lane, i0, i1 - i0, accumulate: k > 0);
+        }
+    }
+
+    /// <summary>The contribution of samples [i0, i0 + m) to H v: written into <paramref name="hv"/>, or added to it with <paramref name="accumulate"/>.</summary>
+    private void Chunk(ReadOnlySpan<T> v, Span<T> hv, Lane lane, int i0, int m, bool accumulate)
+    {
+        int steps = _net.Steps.Count, c = _c;
         var r = lane.R;
+        T beta = accumulate ? T.One : T.Zero;
         // R-forward. zero[s] = R{acts[s]} is identically 0 (no dense layer before step s).
         bool zero = true;
         for (int s = 0; s < steps; s++)
         {
             var st = _net.Steps[s];
-            var ro = r[s + 1];
+            var ro = r[s + 1].AsSpan(0, st.Kind == DenseNet.Kind.Dense || !zero ? m * st.Out : 0);
             switch (st.Kind)
             {
                 case DenseNet.Kind.Dense:
                     {
                         // R{y} = R{a} W^T + a V^T + V_b
                         var vw = v.Slice(st.WeightOffset, st.Out * st.In);
-                        Gemm.Multiply(false, true, n, st.Out, st.In, T.One, _acts[s], st.In, vw, st.In, T.Zero, ro, st.Out);
-                        if (!zero) Gemm.Multiply(false, true, n, st.Out, st.In, T.One, r[s], st.In, _w[s], st.In, T.One, ro, st.Out);
+                        Gemm.Multiply(false, true, m, st.Out, st.In, T.One, Rows(_acts[s], i0, m, st.In), st.In, vw, st.In, T.Zero, ro, st.Out);
+                        if (!zero) Gemm.Multiply(false, true, m, st.Out, st.In, T.One, r[s].AsSpan(0, m * st.In), st.In, _w[s], st.In, T.One, ro, st.Out);
                         if (st.B is not null)
                         {
                             var vb = v.Slice(st.BiasOffset, st.Out);
-                            for (int i = 0; i < n; i++) TensorPrimitives.Add(ro.AsSpan(i * st.Out, st.Out), vb, ro.AsSpan(i * st.Out, st.Out));
+                            for (int i = 0; i < m; i++) TensorPrimitives.Add(ro.Slice(i * st.Out, st.Out), vb, ro.Slice(i * st.Out, st.Out));
                         }
                         zero = false;
                         break;
                     }
                 case DenseNet.Kind.Relu:
                     // in place (ro is r[s]); below the first dense step R is 0 and nothing is stored
-                    if (!zero) KeepWhereActive(_acts[s], ro, ro);
+                    if (!zero) KeepWhereActive(Rows(_acts[s], i0, m, st.In), ro, ro);
                     break;
                 default:
                     break; // identity: ro is r[s]
             }
         }
         // Output: R{g}_i = (1/n) H_i R{z_i}.
-        var rg = lane.Rg.AsSpan(0, n * c);
+        var rg = lane.Rg.AsSpan(0, m * c);
         var rz = r[steps];
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < m; i++)
             for (int a = 0; a < c; a++)
-                rg[i * c + a] = TensorPrimitives.Dot<T>(_hz.AsSpan((i * c + a) * c, c), rz.AsSpan(i * c, c));
+                rg[i * c + a] = TensorPrimitives.Dot<T>(_hz.AsSpan(((i0 + i) * c + a) * c, c), rz.AsSpan(i * c, c));
         T[] rgBuf = lane.Rg, rgnBuf = lane.Rgn;
         int width = c;
         int first = _first;
         for (int s = steps - 1; s >= first; s--)
         {
             var st = _net.Steps[s];
-            var rgs = rgBuf.AsSpan(0, n * width);
+            var rgs = rgBuf.AsSpan(0, m * width);
             switch (st.Kind)
             {
                 case DenseNet.Kind.Relu:
                     {
-                        ZeroWhereInactive(_acts[s], rgs);
+                        ZeroWhereInactive(Rows(_acts[s], i0, m, st.In), rgs);
                         break;
                     }
                 case DenseNet.Kind.Dense:
                     {
                         // R{dW} (out, in) = R{g}^T a + G^T R{a}; R{db} = sum_i R{g}_i
                         var hw = hv.Slice(st.WeightOffset, st.Out * st.In);
-                        Gemm.Multiply(true, false, st.Out, st.In, n, T.One, rgs, st.Out, _acts[s], st.In, T.Zero, hw, st.In);
-                        if (s > first) Gemm.Multiply(true, false, st.Out, st.In, n, T.One, _gOut[s], st.Out, r[s], st.In, T.One, hw, st.In);
+                        Gemm.Multiply(true, false, st.Out, st.In, m, T.One, rgs, st.Out, Rows(_acts[s], i0, m, st.In), st.In, beta, hw, st.In);
+                        if (s > first) Gemm.Multiply(true, false, st.Out, st.In, m, T.One, Rows(_gOut[s], i0, m, st.Out), st.Out, r[s].AsSpan(0, m * st.In), st.In, T.One, hw, st.In);
                         if (st.B is not null)
                         {
                             var hb = hv.Slice(st.BiasOffset, st.Out);
-                            hb.Clear();
-                            for (int i = 0; i < n; i++) TensorPrimitives.Add(hb, rgs.Slice(i * st.Out, st.Out), hb);
+                            if (!accumulate) hb.Clear();
+                            for (int i = 0; i < m; i++) TensorPrimitives.Add(hb, rgs.Slice(i * st.Out, st.Out), hb);
                         }
                         if (s == first) break;
                         // R{g'} = R{g} W + G V
                         var vw = v.Slice(st.WeightOffset, st.Out * st.In);
-                        var rgn = rgnBuf.AsSpan(0, n * st.In);
-                        Gemm.Multiply(false, false, n, st.In, st.Out, T.One, rgs, st.Out, _w[s], st.In, T.Zero, rgn, st.In);
-                        Gemm.Multiply(false, false, n, st.In, st.Out, T.One, _gOut[s], st.Out, vw, st.In, T.One, rgn, st.In);
+                        var rgn = rgnBuf.AsSpan(0, m * st.In);
+                        Gemm.Multiply(false, false, m, st.In, st.Out, T.One, rgs, st.Out, _w[s], st.In, T.Zero, rgn, st.In);
+                        Gemm.Multiply(false, false, m, st.In, st.Out, T.One, Rows(_gOut[s], i0, m, st.Out), st.Out, vw, st.In, T.One, rgn, st.In);
                         (rgBuf, rgnBuf) = (rgnBuf, rgBuf);
                         width = st.In;
                         break;
@@ -280,6 +305,9 @@ internal sealed class HvpKernel<T> : ISingleHvpKernel where T : unmanaged, IFloa
             }
         }
     }
+
+    /// <summary>Rows [i0, i0 + m) of an (n, width) row-major array.</summary>
+    private static ReadOnlySpan<T> Rows(T[] x, int i0, int m, int width) => x.AsSpan(i0 * width, m * width);
 
     /// <summary>The ReLU's backward mask for a pass through it: g[k] = 0 wherever the stored pre-activation a[k] is not &gt; 0.</summary>
     private static void ZeroWhereInactive(ReadOnlySpan<T> a, Span<T> g) => KeepWhereActive(a, g, g);

@@ -1,3 +1,4 @@
+using Gradscope.Losses;
 using Gradscope.Measures;
 using Gradscope.Tensors;
 
@@ -49,5 +50,42 @@ public class HvpKernelTests
     {
         Check<float>(seed);
         Check<double>(seed + 100);
+    }
+
+    [Theory]
+    [InlineData(LossKind.CrossEntropy, 3, true)]
+    [InlineData(LossKind.Square, 3, false)]
+    public void ABatchBeyondOneChunkGivesTheMeanOfItsHalvesProducts(LossKind loss, int classes, bool bias)
+    {
+        // n = 2 ChunkRows + 3 samples: the product runs in 3 chunks. L is the mean loss, so H = (n_A H_A + n_B H_B) / n over any split of the
+        // samples; each half (at most ChunkRows samples) runs in one chunk: an independent route to the same H v.
+        int n = 2 * HvpKernel<double>.ChunkRows + 3, half = n / 2;
+        var m = MeasureTestNets.Mlp([5, 6, 4, classes], bias, seed: 91);
+        var data = MeasureTestNets.Gaussian(n, 5, classes, 92);
+        var a = data.Subset(Enumerable.Range(0, half).ToArray());
+        var b = data.Subset(Enumerable.Range(half, n - half).ToArray());
+        var h = HessianVectorProduct.Create(m, data, loss);
+        var ha = HessianVectorProduct.Create(m, a, loss);
+        var hb = HessianVectorProduct.Create(m, b, loss);
+        int p = h.Dimension;
+        var rng = new Rng(93);
+        var v = Enumerable.Range(0, p).Select(_ => rng.NextNormal()).ToArray();
+        var hv = new double[p];
+        var hav = new double[p];
+        var hbv = new double[p];
+        h.Apply(v, hv);
+        ha.Apply(v, hav);
+        hb.Apply(v, hbv);
+        double scale = Math.Sqrt(hv.Sum(x => x * x));
+        Assert.True(scale > 0);
+        for (int i = 0; i < p; i++)
+        {
+            double want = (half * hav[i] + (n - half) * hbv[i]) / n;
+            Assert.True(Math.Abs(want - hv[i]) <= 1e-12 * scale, $"(H v)[{i}] = {hv[i]}, from the halves {want}");
+        }
+        // a second product on the same buffers (accumulation restarts at the first chunk)
+        var again = new double[p];
+        h.Apply(v, again);
+        Assert.Equal(hv, again);
     }
 }
