@@ -123,7 +123,8 @@ public sealed class HessianVectorProduct
     /// <summary>
     /// A second float32 product operator (an f32 model only) with its own per-product buffers, so that two products can run at the same
     /// time on different threads (two SLQ probes side by side); its products equal <see cref="ApplySingle"/>'s bit for bit.
-    /// Memory: the directional derivatives of the dense layers' outputs and two R-backward buffers, about 3.3 n x width values.
+    /// Memory: for one chunk of at most 1024 samples, the directional derivatives of the dense layers' outputs and two R-backward buffers
+    /// (rows x (the dense layers' widths + 2 x the widest) values).
     /// </summary>
     public SingleOperator NewSingleLane()
     {
