@@ -23,8 +23,8 @@ internal static class BenchCommand
         var reps = new Option<int>("--reps") { Description = "Repetitions per case (>= 1; the median is reported).", DefaultValueFactory = _ => 3 };
         var sizes = new Option<int[]>("--size") { Description = "gemm: only these n (repeatable).", AllowMultipleArgumentsPerToken = true };
         var shapes = new Option<string[]>("--shape") { Description = "gemm: rectangular C = op(A) op(B) cases, MxNxK with an optional :nn/nt/tn/tt suffix (op(A), op(B)), 'training' for the MLP training shapes, or 'claims' for the products of the quick claims' nets (repeatable).", AllowMultipleArgumentsPerToken = true };
-        var widths = new Option<int[]>("--width") { Description = "mlp: hidden widths W of 784-W-W-10 (repeatable; the peer runs at 1 and 2 threads, the faster counts).", AllowMultipleArgumentsPerToken = true };
-        var batches = new Option<int[]>("--batch") { Description = "mlp: batch sizes (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var widths = new Option<int[]>("--width") { Description = "mlp: hidden widths W of 784-W-W-10 (repeatable; the peer runs at 1 and 2 threads, the faster counts); hessian: the first W (default 1024).", AllowMultipleArgumentsPerToken = true };
+        var batches = new Option<int[]>("--batch") { Description = "mlp: batch sizes (repeatable); hessian: the first N (default 256).", AllowMultipleArgumentsPerToken = true };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
         var comparePeer = new Option<bool>("--compare-peer") { Description = "Also run the PyTorch/numpy peer, interleaved, and print ours/peer." };
         var peerDir = new Option<string?>("--peer-dir") { Description = "Folder with peak.py and train_mlp.py (default: ../shared/peer from the repository root)." };

@@ -49,10 +49,12 @@ internal static class MeasureCommand
         hessian.AcceptOnlyFromAmong("exact", "stochastic", "slq");
         var slqProbes = new Option<int>("--slq-probes") { Description = "With --hessian slq: Rademacher probes of the spectral density.", DefaultValueFactory = _ => 10 };
         var slqSteps = new Option<int>("--slq-steps") { Description = "With --hessian slq or --hessian-blocks: Lanczos steps per probe or per layer (full reorthogonalization while the basis fits in 16 MiB, else against the 4 most recent vectors: docs/perf/hessian.md).", DefaultValueFactory = _ => 100 };
+        var hessianDtype = new Option<string>("--hessian-dtype") { Description = "Element type of the Hessian-vector products: f32, f64 or auto (default: f32 when the weights are stored in float32, i.e. a safetensors file whose tensors are all F32 or a run of dtype f32, except for --hessian exact; else f64). f32 halves the memory of every vector and runs float32 GEMMs; its values carry float32 rounding (about 1e-7 to 1e-6 of ||H||).", DefaultValueFactory = _ => "auto" };
+        hessianDtype.AcceptOnlyFromAmong("auto", "f32", "f64");
         var hessianBlocks = new Option<bool>("--hessian-blocks") { Description = "Per-layer Hessian: each dense layer's diagonal block, its largest and smallest eigenvalue (Lanczos, --slq-steps) and trace (Hutchinson, --hutchinson S, default 100); needs --loss or --run." };
         var flatness = new Option<bool>("--flatness") { Description = "Also compute the flatness and sharpness measures of Jiang et al. 2020 (sigma' and alpha' by bisection with Monte Carlo weight noise and projected ascent on the measured training samples; costly, opt-in; seeded by --seed)." };
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of errors." };
-        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkRows, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, hessian, slqProbes, slqSteps, hessianBlocks, flatness, verbose })
+        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkRows, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, hessian, slqProbes, slqSteps, hessianBlocks, hessianDtype, flatness, verbose })
             c.Options.Add(o);
         c.SetAction(pr =>
         {
@@ -67,6 +69,7 @@ internal static class MeasureCommand
                     RunDir = pr.GetValue(run)?.ToString(), Step = pr.GetValue(step), AllCheckpoints = pr.GetValue(allCheckpoints),
                     Spectra = pr.GetValue(spectra), Outputs = pr.GetValue(outputsOpt), Hessian = pr.GetValue(hessian), NtkRows = pr.GetValue(ntkRows), Flatness = pr.GetValue(flatness),
                     SlqProbes = pr.GetValue(slqProbes), SlqSteps = pr.GetValue(slqSteps), HessianBlocks = pr.GetValue(hessianBlocks),
+                    HessianDtype = pr.GetValue(hessianDtype) ?? "auto",
                 };
                 return args.RunDir is null ? Run(args) : MeasureRun.Run(args);
             }
@@ -116,7 +119,10 @@ internal static class MeasureCommand
         if (a.Weights is null || a.Model is null || a.Data is null)
             throw new ArgumentException("measure needs either --run DIR (a run directory of gradscope train) or all of --weights, --model and --data.");
         var spec = ModelSpec.Load(a.Model);
-        var net = PretrainedModel.Load(spec, SafeTensors.Read(a.Weights), a.Weights);
+        var tensors = SafeTensors.Read(a.Weights);
+        var net = PretrainedModel.Load(spec, tensors, a.Weights);
+        // stored in float32: every floating-point tensor F32 (PyTorch's integer batch counters aside)
+        bool single = tensors.Where(t => t.DType != SafeTensorDType.I64).All(t => t.DType == SafeTensorDType.F32);
         if (a.Penultimate is int p && (p < 0 || p >= net.Layers.Count))
             throw new ArgumentException($"--penultimate must be a layer index of '{a.Model}' in [0, {net.Layers.Count - 1}], got {p}.");
         var train = MeasureInputs.Load(a.Data, net, a.Model, "--data", isTest: false);
@@ -124,7 +130,7 @@ internal static class MeasureCommand
 
         var initialNet = a.Initial is null ? null : PretrainedModel.Load(spec, SafeTensors.Read(a.Initial), a.Initial);
         var result = Measure(a, net, train, test, initialNet, a.Initial is null ? null : initialNet!.Flat,
-            new MeasureSource(a.Model, a.Weights, spec.FileName, i => spec.Layers[i].Type, null));
+            new MeasureSource(a.Model, a.Weights, spec.FileName, i => spec.Layers[i].Type, null) { SingleWeights = single });
         string outPath = a.Out ?? "measures.json";
         result = WithArrays(a, result, outPath);
         AtomicFile.WriteText(outPath, MeasureOutput.Json(result));
@@ -168,6 +174,7 @@ internal static class MeasureCommand
             FullSvd = a.FullSvd, MaxSamples = a.MaxSamples, MarginQuantiles = a.Quantiles, BoundMarginQuantile = a.BoundQuantile,
             Delta = a.Delta, NeuralCollapseLayer = a.Penultimate, Loss = a.Loss, HessianTopK = a.HessianTop, HutchinsonSamples = 0, TargetScale = a.TargetScale,
             Hessian = a.HessianRequest.ModeOption, HessianProbes = a.HessianRequest.Samples, SlqProbes = a.SlqProbes, SlqSteps = a.SlqSteps, HessianBlocks = a.HessianBlocks,
+            HessianSingle = a.HessianInSingle(source.SingleWeights),
             Seed = a.Seed, FitMaxMargin = true, PowerTolerance = 1e-10,
             InitialParameters = initialParameters, NtkSamples = a.Ntk ? a.NtkSamples : null, NtkRows = ntkRows,
             Flatness = a.Flatness ? new Gradscope.Measures.Flatness.FlatnessOptions { Seed = a.Seed } : null,
@@ -219,6 +226,20 @@ internal sealed record MeasureArgs(string? Weights, string? Model, string? Data,
     public int SlqSteps { get; init; } = 100;
     /// <summary>--hessian-blocks.</summary>
     public bool HessianBlocks { get; init; }
+    /// <summary>--hessian-dtype: "auto", "f32" or "f64".</summary>
+    public string HessianDtype { get; init; } = "auto";
+    /// <summary>
+    /// Whether the Hessian-vector products run in float32: --hessian-dtype f32, or auto with weights stored in float32
+    /// (<paramref name="singleWeights"/>) and a mode other than exact (the full matrix of a small net, P &lt;= 2048, is built in float64
+    /// whatever the weights: its cost is small and its spectrum is reported to float64 accuracy).
+    /// </summary>
+    internal bool HessianInSingle(bool singleWeights) => HessianDtype switch
+    {
+        "f32" => true,
+        "f64" => false,
+        "auto" => singleWeights && Hessian != "exact",
+        _ => throw new ArgumentException($"--hessian-dtype must be auto, f32 or f64, got '{HessianDtype}'."),
+    };
     /// <summary>The Hessian measures asked for (--hutchinson S alone is the stochastic mode with S probes).</summary>
     internal HessianRequest HessianRequest => new(Hessian ?? (Hutchinson > 0 ? "stochastic" : null), Hutchinson > 0 ? Hutchinson : 100, SlqProbes, SlqSteps, HessianBlocks);
     /// <summary>Square-loss target scale of the Hessian measures (a run's loss.target_scale with --run).</summary>
@@ -226,7 +247,11 @@ internal sealed record MeasureArgs(string? Weights, string? Model, string? Data,
 }
 
 /// <summary>Where the measured network came from: its model and weights files, tensor names as the files spell them, layer types, and the run (--run).</summary>
-internal sealed record MeasureSource(string Model, string Weights, Func<string, string> TensorName, Func<int, string> LayerType, RunInputs? Run);
+internal sealed record MeasureSource(string Model, string Weights, Func<string, string> TensorName, Func<int, string> LayerType, RunInputs? Run)
+{
+    /// <summary>Whether the weights are stored in float32 (an all-F32 safetensors file, or a run of dtype f32).</summary>
+    public bool SingleWeights { get; init; }
+}
 
 /// <summary>Everything <c>gradscope measure</c> reports.</summary>
 internal sealed record MeasureResult(MeasureArgs Args, MeasureSource Source, Sequential<double> Net, Gradscope.Data.Dataset Train, Gradscope.Data.Dataset? Test,

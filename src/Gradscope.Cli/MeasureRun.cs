@@ -51,7 +51,7 @@ internal static class MeasureRun
         run.Initial.CopyTo(initialNet.Flat, 0);
         var preset = new Dictionary<string, double> { ["run.train_error"] = 1 - run.TrainAccuracy, ["run.train_loss"] = run.TrainLoss };
         if (run.TestAccuracy is double t) preset["run.test_error"] = 1 - t;
-        var source = new MeasureSource(Path.Combine(run.Directory, "config.yaml"), run.WeightsFile, n => n, i => run.Net.Layers[i].Kind, run);
+        var source = new MeasureSource(Path.Combine(run.Directory, "config.yaml"), run.WeightsFile, n => n, i => run.Net.Layers[i].Kind, run) { SingleWeights = run.Config.DType == "f32" };
         return MeasureCommand.Measure(a, run.Net, run.Train, run.Test, initialNet, run.Initial, source, preset);
     }
 

@@ -12,10 +12,22 @@ using Gradscope.Tensors;
 /// </summary>
 public static class HessianSpectrum
 {
-    /// <summary>The <paramref name="count"/> eigenvalues of largest magnitude, in the order found; stops each when |lambda_t - lambda_{t-1}| &lt;= tol |lambda_t|.</summary>
+    /// <summary>
+    /// The smallest relative tolerance of the power iteration on float32 products (<see cref="HessianVectorProduct.IsSingle"/>).
+    /// NOTE: the products round v to float32 and compute in float32, so successive Rayleigh quotients jitter by about 1e-7 of
+    /// |lambda| even at convergence: a tolerance below that is never met and each eigenvalue would take all maxIterations products.
+    /// 1e-6 (about 8 float32 epsilons) stops once the change is at the level the products resolve.
+    /// </summary>
+    public const double SingleTolerance = 1e-6;
+
+    /// <summary>
+    /// The <paramref name="count"/> eigenvalues of largest magnitude, in the order found; stops each when |lambda_t - lambda_{t-1}| &lt;= tol |lambda_t|
+    /// (tol at least <see cref="SingleTolerance"/> on float32 products).
+    /// </summary>
     public static double[] TopEigenvalues(HessianVectorProduct h, int count, Rng rng, int maxIterations = 1000, double tolerance = 1e-8)
     {
         int p = h.Dimension;
+        if (h.IsSingle) tolerance = Math.Max(tolerance, SingleTolerance);
         if (count < 1 || count > p) throw new ArgumentOutOfRangeException(nameof(count), count, $"HessianSpectrum: count must lie in [1, {p}].");
         var lambdas = new double[count];
         var vecs = new List<double[]>();

@@ -46,8 +46,10 @@ public sealed class HessianVectorProduct
     /// <summary>Number of parameters P (length of v and H v).</summary>
     public int Dimension => _net.ParameterCount;
 
-    /// <summary>Number of H v products computed so far.</summary>
-    public long Products { get; private set; }
+    private long _products;
+
+    /// <summary>Number of H v products computed so far (on every lane).</summary>
+    public long Products => Interlocked.Read(ref _products);
 
     /// <summary>The parameters of each dense layer (weight and bias), in layer order: the diagonal blocks of H.</summary>
     public IReadOnlyList<HessianBlock> Blocks { get; }
@@ -74,12 +76,33 @@ public sealed class HessianVectorProduct
         return new HessianVectorProduct(net, kernel);
     }
 
+    /// <summary>
+    /// Builds the operator in float32 whatever <typeparamref name="T"/>: the weights and inputs rounded to float32 (exact when they are
+    /// float32 values, e.g. a float64 model loaded from an F32 file), the loss derivatives computed in double and rounded (as for an f32
+    /// model). For <typeparamref name="T"/> = float this is <see cref="Create{T}"/>.
+    /// </summary>
+    public static HessianVectorProduct CreateSingle<T>(Sequential<T> model, Dataset data, LossKind loss, double targetScale = 1.0) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float)) return Create(model, data, loss, targetScale);
+        var net = DenseNet.Create(model, "HessianVectorProduct", weights: false);
+        if (net.InputDim != data.D) throw new ArgumentException($"HessianVectorProduct: dataset '{data.Name}' has {data.D} features, the model expects {net.InputDim}.");
+        var flat = model.Flat;
+        var weights = net.Steps.Select(s =>
+        {
+            if (s.Kind != DenseNet.Kind.Dense) return null;
+            var w = new float[s.Out * s.In];
+            for (int i = 0; i < w.Length; i++) w[i] = float.CreateTruncating(flat[s.WeightOffset + i]);
+            return w;
+        }).ToList();
+        return new HessianVectorProduct(net, new HvpKernel<float>(net, data, loss, targetScale, weights));
+    }
+
     /// <summary>Writes H v into <paramref name="hv"/>; both have length P.</summary>
     public void Apply(ReadOnlySpan<double> v, Span<double> hv)
     {
         int p = _net.ParameterCount;
         if (v.Length != p || hv.Length != p) throw new ArgumentException($"HessianVectorProduct: v has {v.Length} and Hv {hv.Length} entries, expected P = {p}.");
-        Products++;
+        Interlocked.Increment(ref _products);
         _kernel.Apply(v, hv);
     }
 
@@ -93,8 +116,28 @@ public sealed class HessianVectorProduct
         if (_kernel is not ISingleHvpKernel k) throw new InvalidOperationException("HessianVectorProduct: float32 products need an f32 model.");
         if (v.Length != p || hv.Length != p) throw new ArgumentException($"HessianVectorProduct: v has {v.Length} and Hv {hv.Length} entries, expected P = {p}.");
         if (v.Overlaps(hv)) throw new ArgumentException("HessianVectorProduct: v and Hv must not overlap.");
-        Products++;
+        Interlocked.Increment(ref _products);
         k.ApplySingle(v, hv);
+    }
+
+    /// <summary>
+    /// A second float32 product operator (an f32 model only) with its own per-product buffers, so that two products can run at the same
+    /// time on different threads (two SLQ probes side by side); its products equal <see cref="ApplySingle"/>'s bit for bit.
+    /// Memory: for one chunk of at most 1024 samples, the directional derivatives of the dense layers' outputs and two R-backward buffers
+    /// (rows x (the dense layers' widths + 2 x the widest) values).
+    /// </summary>
+    public SingleOperator NewSingleLane()
+    {
+        if (_kernel is not ISingleHvpKernel k) throw new InvalidOperationException("HessianVectorProduct: float32 products need an f32 model.");
+        var lane = k.NewLane();
+        int p = _net.ParameterCount;
+        return (v, hv) =>
+        {
+            if (v.Length != p || hv.Length != p) throw new ArgumentException($"HessianVectorProduct: v has {v.Length} and Hv {hv.Length} entries, expected P = {p}.");
+            if (v.Overlaps(hv)) throw new ArgumentException("HessianVectorProduct: v and Hv must not overlap.");
+            Interlocked.Increment(ref _products);
+            lane(v, hv);
+        };
     }
 }
 

@@ -78,6 +78,13 @@ public sealed record MeasureOptions
     public int SlqSteps { get; init; } = 100;
     /// <summary>Whether to compute each dense layer's diagonal Hessian block (extreme eigenvalues and trace).</summary>
     public bool HessianBlocks { get; init; }
+    /// <summary>
+    /// Whether the Hessian-vector products run in float32 whatever the measured model's element type (its weights rounded to float32:
+    /// exact for a model stored in F32), as an f32 model's own products do (<see cref="HessianVectorProduct.CreateSingle"/>): half the
+    /// memory per weight copy and float32 GEMMs; SLQ then keeps its Lanczos vectors in float32. The values carry float32 rounding
+    /// (about 1e-7 to 1e-6 of ||H||) instead of float64's.
+    /// </summary>
+    public bool HessianSingle { get; init; }
     /// <summary>Whether to fit the hard-margin SVM (no intercept) of the training set (opt-in; binary labels 0/1).</summary>
     public bool Svm { get; init; }
     /// <summary>KKT tolerance of the SVM's dual coordinate ascent.</summary>

@@ -77,4 +77,46 @@ public class MeasureHessianCliTests
         }
         finally { Directory.Delete(root, true); }
     }
+
+    [Fact]
+    public void AnF32RunsHessianRunsInFloat32UnlessAskedOtherwiseAndAgreesWithTheExactOne()
+    {
+        string root = TrainerTestConfigs.TempDir();
+        Directory.CreateDirectory(root);
+        try
+        {
+            string cfg = Path.Combine(root, "h.yaml"), dir = Path.Combine(root, "h");
+            File.WriteAllText(cfg, Config.Replace("dtype: f64", "dtype: f32"));
+            var (code, _, err) = CliProcess.Run($"train \"{cfg}\" --out \"{dir}\" --threads 1");
+            Assert.True(code == 0, err);
+            string exactPath = Path.Combine(root, "exact.json"), f32Path = Path.Combine(root, "f32.json"), f64Path = Path.Combine(root, "f64.json");
+            // exact: float64 products whatever the weights (auto)
+            (code, _, err) = CliProcess.Run($"measure --run \"{dir}\" --hessian exact --out \"{exactPath}\"");
+            Assert.True(code == 0, err);
+            (code, _, err) = CliProcess.Run($"measure --run \"{dir}\" --hutchinson 300 --hessian-top 1 --out \"{f32Path}\"");
+            Assert.True(code == 0, err);
+            (code, _, err) = CliProcess.Run($"measure --run \"{dir}\" --hutchinson 300 --hessian-top 1 --hessian-dtype f64 --out \"{f64Path}\"");
+            Assert.True(code == 0, err);
+            var exact = Doc(exactPath);
+            var eig = Gradscope.Data.Npy.Read(Path.Combine(root, exact.GetProperty("arrays").GetProperty("hessian.eigenvalues").GetString()!)).Data;
+            double radius = eig.Max(Math.Abs), trace = eig.Sum();
+            Assert.Equal(trace, M(exact, "hessian.trace"), 1e-12 * radius * eig.Length);
+            var f32 = Doc(f32Path);
+            var f64 = Doc(f64Path);
+            foreach (var (name, doc, tol) in new[] { ("f32", f32, 1e-5), ("f64", f64, 1e-9) })
+            {
+                // the same Rademacher probes: the two routes differ by their products' rounding only
+                double t = M(doc, "hessian.trace"), se = M(doc, "hessian.trace_stderr");
+                Assert.True(Math.Abs(t - trace) <= 4 * se + tol * radius * eig.Length, $"{name}: trace {t} +- {se} vs exact {trace}");
+                double top = M(doc, "hessian.top.0"), want = Math.Abs(eig[^1]) >= Math.Abs(eig[0]) ? eig[^1] : eig[0];
+                Assert.True(Math.Abs(top - want) <= 1e-4 * radius, $"{name}: top eigenvalue {top} vs exact {want}");
+            }
+            Assert.True(Math.Abs(M(f32, "hessian.trace") - M(f64, "hessian.trace")) <= 1e-5 * radius * eig.Length);
+            Assert.NotEqual(M(f32, "hessian.trace"), M(f64, "hessian.trace"));
+            (code, _, err) = CliProcess.Run($"measure --run \"{dir}\" --hutchinson 3 --hessian-dtype f16 --out \"{f64Path}\"");
+            Assert.NotEqual(0, code);
+            Assert.Contains("f16", err);
+        }
+        finally { Directory.Delete(root, true); }
+    }
 }

@@ -17,6 +17,22 @@ public class RegistryHessianDataEntriesTests
 {
     private static MeasureReport Compute(MeasureContext c, params string[] patterns) => MeasureRegistry.Compute(c, MeasureRegistry.Select(patterns));
 
+    [Theory]
+    [InlineData(LossKind.CrossEntropy)]
+    [InlineData(LossKind.Exponential)]
+    public void LossAndGradientAtTheWeightsOverChunksOfSamplesEqualTheFullBatchPass(LossKind loss)
+    {
+        // more samples than one chunk: the context sums chunks; the trainer's objective on the whole set is the independent route
+        int n = 2 * HvpKernel<double>.ChunkRows + 5;
+        var m = MeasureTestNets.Mlp([4, 5, 3], bias: true, seed: 87);
+        var data = MeasureTestNets.Gaussian(n, 4, 3, 88);
+        var (l, g) = new MeasureContext<double>(m, data, options: new MeasureOptions { Loss = loss }).LossAndGradientNorm(loss, 1.0);
+        var at = new Objective<double>(m, data, loss).Evaluate(ReadOnlySpan<int>.Empty, LossOutput.Value, gradient: true, training: false);
+        double norm = Math.Sqrt(m.FlatGrad.Sum(x => x * x));
+        Assert.Equal(at.L, l, 1e-12 * Math.Abs(at.L));
+        Assert.Equal(norm, g, 1e-12 * norm);
+    }
+
     [Fact]
     public void ExactHessianTraceIsTheSumOfTheSecondDifferenceDiagonal()
     {

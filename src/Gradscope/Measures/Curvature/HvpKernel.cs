@@ -1,5 +1,8 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Gradscope.Measures;
 
@@ -20,6 +23,12 @@ internal interface ISingleHvpKernel : IHvpKernel
 {
     /// <summary>Writes H v into <paramref name="hv"/> in float32 (length P each; <paramref name="v"/> and <paramref name="hv"/> must not overlap).</summary>
     void ApplySingle(ReadOnlySpan<float> v, Span<float> hv);
+
+    /// <summary>
+    /// A second float32 product on the same cached state with its own per-product buffers (n x the widths of the dense layers): products
+    /// on different lanes may run at the same time on different threads; each lane's products equal <see cref="ApplySingle"/>'s bit for bit.
+    /// </summary>
+    SingleOperator NewLane();
 }
 
 /// <summary>
@@ -32,9 +41,11 @@ internal interface ISingleHvpKernel : IHvpKernel
 /// G_s = dL/d(output of dense step s) of the ordinary backward pass. A product then runs only the R-forward pass and the
 /// R-backward pass: per hidden dense layer R{y} = R{a} W^T + a V^T, R{dW} = R{g}^T a + G^T R{a} and
 /// R{g'} = R{g} W + G V, six GEMMs (the first layer: two) against a training step's three.
-/// Memory: the weights once (W), acts, their directional derivatives (r), G (one batch of dense-layer outputs) and
-/// two (n x widest layer) buffers for the R-backward pass, all allocated at construction and reused by every product
-/// (no allocation per product); the double-vector entry <see cref="Apply"/> adds v and H v in T on first use.
+/// Memory: the weights once (W), acts (one batch of activations), G (the outputs of the dense layers above the first), and per lane
+/// (<see cref="NewLane"/>; one at construction) for one chunk of at most <see cref="ChunkRows"/> samples the directional derivatives of
+/// the dense layers' outputs (r; a ReLU or identity acts on its input's r in place) and two (rows x widest layer) buffers for the
+/// R-backward pass, all allocated once and reused by every product (no allocation per product);
+/// the double-vector entry <see cref="Apply"/> adds v and H v in T on first use.
 /// NOTE: the loss derivatives dl/dz and d^2 l/dz^2 are computed in double from the outputs and then rounded to T.
 /// </remarks>
 internal sealed class HvpKernel<T> : ISingleHvpKernel where T : unmanaged, IFloatingPointIeee754<T>
@@ -43,11 +54,19 @@ internal sealed class HvpKernel<T> : ISingleHvpKernel where T : unmanaged, IFloa
     private readonly int _n, _c, _first;
     private readonly T[][] _w;        // per step: weights (out, in) in T, null for activations
     private readonly T[][] _acts;     // acts[0] = x, acts[s+1] = output of step s (n, width)
-    private readonly T[][] _r;        // R{acts[s]}; r[0] unused (the input does not depend on W)
     private readonly T[] _hz;         // per sample (1/n) d^2 l/dz^2 (n, C, C)
     private readonly T[][] _gOut;     // per dense step s above the first: G_s = dL/d(output of s) (n, out), masked by later ReLUs
-    private readonly T[] _rg, _rgn;
+    private readonly int _widest;
+    private readonly Lane _lane;      // the buffers of Apply and ApplySingle
     private T[]? _v, _hv;
+
+    /// <summary>The buffers one product writes: R{acts[s]} per step (empty below the first dense step, where it is 0; a ReLU's or an
+    /// identity's is its input's array, updated in place) and the two R-backward buffers (n x widest layer).</summary>
+    private sealed class Lane(T[][] r, T[] rg, T[] rgn)
+    {
+        public readonly T[][] R = r;
+        public readonly T[] Rg = rg, Rgn = rgn;
+    }
 
     internal HvpKernel(DenseNet net, Dataset data, LossKind loss, double targetScale, IReadOnlyList<T[]?> weights)
     {
@@ -81,9 +100,7 @@ internal sealed class HvpKernel<T> : ISingleHvpKernel where T : unmanaged, IFloa
             }
             _acts[s + 1] = o;
         }
-        _r = new T[steps + 1][];
-        _r[0] = [];
-        for (int s = 0; s < steps; s++) _r[s + 1] = new T[n * net.Steps[s].Out];
+        _widest = widest;
         var gz = new T[n * c];
         _hz = new T[n * c * c];
         var z = _acts[^1];
@@ -100,8 +117,31 @@ internal sealed class HvpKernel<T> : ISingleHvpKernel where T : unmanaged, IFloa
             for (int a = 0; a < c; a++) gz[i * c + a] = T.CreateChecked(gi[a] / n);
             for (int a = 0; a < c * c; a++) _hz[i * c * c + a] = T.CreateChecked(hi[a] / n);
         }
-        _rg = new T[n * widest]; _rgn = new T[n * widest];
         _gOut = Backward(gz);
+        _lane = CreateLane();
+    }
+
+    // NOTE: R{output} of a ReLU or identity step shares its input's array (the ReLU masks it in place): R{pre-activation} is not read
+    // after the mask (the R-backward pass of a dense step reads only its input's R), so this saves a batch of activations per ReLU
+    // layer and the identity's copy pass.
+    private Lane CreateLane()
+    {
+        int steps = _net.Steps.Count, rows = Chunks == 0 ? 0 : (_n + Chunks - 1) / Chunks; // the largest chunk
+        var r = new T[steps + 1][];
+        r[0] = [];
+        for (int s = 0; s < steps; s++)
+        {
+            var st = _net.Steps[s];
+            r[s + 1] = s < _first ? [] : st.Kind == DenseNet.Kind.Dense ? new T[rows * st.Out] : r[s];
+        }
+        return new Lane(r, new T[rows * _widest], new T[rows * _widest]);
+    }
+
+    public SingleOperator NewLane()
+    {
+        if (typeof(T) != typeof(float)) throw new InvalidOperationException("HvpKernel: float32 products need a float32 kernel.");
+        var lane = CreateLane();
+        return (v, hv) => Product(System.Runtime.InteropServices.MemoryMarshal.Cast<float, T>(v), System.Runtime.InteropServices.MemoryMarshal.Cast<float, T>(hv), lane);
     }
 
     /// <summary>
@@ -151,92 +191,113 @@ internal sealed class HvpKernel<T> : ISingleHvpKernel where T : unmanaged, IFloa
         _v ??= new T[_net.ParameterCount];
         _hv ??= new T[_net.ParameterCount];
         for (int i = 0; i < vIn.Length; i++) _v[i] = T.CreateTruncating(vIn[i]);
-        Product(_v, _hv);
+        Product(_v, _hv, _lane);
         for (int i = 0; i < hvOut.Length; i++) hvOut[i] = double.CreateChecked(_hv[i]);
     }
 
     public void ApplySingle(ReadOnlySpan<float> v, Span<float> hv)
     {
         if (typeof(T) != typeof(float)) throw new InvalidOperationException("HvpKernel: float32 products need a float32 kernel.");
-        Product(System.Runtime.InteropServices.MemoryMarshal.Cast<float, T>(v), System.Runtime.InteropServices.MemoryMarshal.Cast<float, T>(hv));
+        Product(System.Runtime.InteropServices.MemoryMarshal.Cast<float, T>(v), System.Runtime.InteropServices.MemoryMarshal.Cast<float, T>(hv), _lane);
     }
 
-    /// <summary>hv = H v in T: the R-forward pass, then the R-backward pass with the cached G.</summary>
-    private void Product(ReadOnlySpan<T> v, Span<T> hv)
+    /// <summary>
+    /// Samples per chunk of a product: the R-forward and R-backward passes run over at most this many rows at a time, so a lane's
+    /// buffers hold ChunkRows x (the dense layers' widths + 2 x the widest) values whatever n. NOTE: 1024 leaves batches up to 1024
+    /// (the bench's 256, measure's usual subsets) in one chunk, as before; a larger batch is cut into ceil(n / 1024) chunks of equal
+    /// size whose contributions to H v are summed chunk by chunk (the GEMMs of R{dW} accumulate with beta = 1): each GEMM then packs
+    /// its weight operand once per chunk, a cost of a few percent against the GEMMs at 1024 rows.
+    /// </summary>
+    internal const int ChunkRows = 1024;
+
+    private int Chunks => (_n + ChunkRows - 1) / ChunkRows;
+
+    /// <summary>hv = H v in T: the R-forward pass, then the R-backward pass with the cached G, in <paramref name="lane"/>'s buffers, chunk by chunk of samples.</summary>
+    private void Product(ReadOnlySpan<T> v, Span<T> hv, Lane lane)
     {
-        int n = _n, steps = _net.Steps.Count, c = _c;
+        int chunks = Chunks;
+        if (chunks == 0) { hv.Clear(); return; }
+        for (int k = 0; k < chunks; k++)
+        {
+            var (i0, i1) = Parallelism.Range(_n, k, chunks);
+            Chunk(v, hv, lane, i0, i1 - i0, accumulate: k > 0);
+        }
+    }
+
+    /// <summary>The contribution of samples [i0, i0 + m) to H v: written into <paramref name="hv"/>, or added to it with <paramref name="accumulate"/>.</summary>
+    private void Chunk(ReadOnlySpan<T> v, Span<T> hv, Lane lane, int i0, int m, bool accumulate)
+    {
+        int steps = _net.Steps.Count, c = _c;
+        var r = lane.R;
+        T beta = accumulate ? T.One : T.Zero;
         // R-forward. zero[s] = R{acts[s]} is identically 0 (no dense layer before step s).
         bool zero = true;
         for (int s = 0; s < steps; s++)
         {
             var st = _net.Steps[s];
-            var ro = _r[s + 1];
+            var ro = r[s + 1].AsSpan(0, st.Kind == DenseNet.Kind.Dense || !zero ? m * st.Out : 0);
             switch (st.Kind)
             {
                 case DenseNet.Kind.Dense:
                     {
                         // R{y} = R{a} W^T + a V^T + V_b
                         var vw = v.Slice(st.WeightOffset, st.Out * st.In);
-                        Gemm.Multiply(false, true, n, st.Out, st.In, T.One, _acts[s], st.In, vw, st.In, T.Zero, ro, st.Out);
-                        if (!zero) Gemm.Multiply(false, true, n, st.Out, st.In, T.One, _r[s], st.In, _w[s], st.In, T.One, ro, st.Out);
+                        Gemm.Multiply(false, true, m, st.Out, st.In, T.One, Rows(_acts[s], i0, m, st.In), st.In, vw, st.In, T.Zero, ro, st.Out);
+                        if (!zero) Gemm.Multiply(false, true, m, st.Out, st.In, T.One, r[s].AsSpan(0, m * st.In), st.In, _w[s], st.In, T.One, ro, st.Out);
                         if (st.B is not null)
                         {
                             var vb = v.Slice(st.BiasOffset, st.Out);
-                            for (int i = 0; i < n; i++) TensorPrimitives.Add(ro.AsSpan(i * st.Out, st.Out), vb, ro.AsSpan(i * st.Out, st.Out));
+                            for (int i = 0; i < m; i++) TensorPrimitives.Add(ro.Slice(i * st.Out, st.Out), vb, ro.Slice(i * st.Out, st.Out));
                         }
                         zero = false;
                         break;
                     }
                 case DenseNet.Kind.Relu:
-                    if (zero) { Array.Clear(ro); break; }
-                    {
-                        var a = _acts[s]; var rs = _r[s];
-                        for (int k = 0; k < ro.Length; k++) ro[k] = a[k] > T.Zero ? rs[k] : T.Zero;
-                    }
+                    // in place (ro is r[s]); below the first dense step R is 0 and nothing is stored
+                    if (!zero) KeepWhereActive(Rows(_acts[s], i0, m, st.In), ro, ro);
                     break;
                 default:
-                    if (zero) Array.Clear(ro); else _r[s].CopyTo(ro, 0);
-                    break;
+                    break; // identity: ro is r[s]
             }
         }
         // Output: R{g}_i = (1/n) H_i R{z_i}.
-        var rg = _rg.AsSpan(0, n * c);
-        var rz = _r[steps];
-        for (int i = 0; i < n; i++)
+        var rg = lane.Rg.AsSpan(0, m * c);
+        var rz = r[steps];
+        for (int i = 0; i < m; i++)
             for (int a = 0; a < c; a++)
-                rg[i * c + a] = TensorPrimitives.Dot<T>(_hz.AsSpan((i * c + a) * c, c), rz.AsSpan(i * c, c));
-        T[] rgBuf = _rg, rgnBuf = _rgn;
+                rg[i * c + a] = TensorPrimitives.Dot<T>(_hz.AsSpan(((i0 + i) * c + a) * c, c), rz.AsSpan(i * c, c));
+        T[] rgBuf = lane.Rg, rgnBuf = lane.Rgn;
         int width = c;
         int first = _first;
         for (int s = steps - 1; s >= first; s--)
         {
             var st = _net.Steps[s];
-            var rgs = rgBuf.AsSpan(0, n * width);
+            var rgs = rgBuf.AsSpan(0, m * width);
             switch (st.Kind)
             {
                 case DenseNet.Kind.Relu:
                     {
-                        ZeroWhereInactive(_acts[s], rgs);
+                        ZeroWhereInactive(Rows(_acts[s], i0, m, st.In), rgs);
                         break;
                     }
                 case DenseNet.Kind.Dense:
                     {
                         // R{dW} (out, in) = R{g}^T a + G^T R{a}; R{db} = sum_i R{g}_i
                         var hw = hv.Slice(st.WeightOffset, st.Out * st.In);
-                        Gemm.Multiply(true, false, st.Out, st.In, n, T.One, rgs, st.Out, _acts[s], st.In, T.Zero, hw, st.In);
-                        if (s > first) Gemm.Multiply(true, false, st.Out, st.In, n, T.One, _gOut[s], st.Out, _r[s], st.In, T.One, hw, st.In);
+                        Gemm.Multiply(true, false, st.Out, st.In, m, T.One, rgs, st.Out, Rows(_acts[s], i0, m, st.In), st.In, beta, hw, st.In);
+                        if (s > first) Gemm.Multiply(true, false, st.Out, st.In, m, T.One, Rows(_gOut[s], i0, m, st.Out), st.Out, r[s].AsSpan(0, m * st.In), st.In, T.One, hw, st.In);
                         if (st.B is not null)
                         {
                             var hb = hv.Slice(st.BiasOffset, st.Out);
-                            hb.Clear();
-                            for (int i = 0; i < n; i++) TensorPrimitives.Add(hb, rgs.Slice(i * st.Out, st.Out), hb);
+                            if (!accumulate) hb.Clear();
+                            for (int i = 0; i < m; i++) TensorPrimitives.Add(hb, rgs.Slice(i * st.Out, st.Out), hb);
                         }
                         if (s == first) break;
                         // R{g'} = R{g} W + G V
                         var vw = v.Slice(st.WeightOffset, st.Out * st.In);
-                        var rgn = rgnBuf.AsSpan(0, n * st.In);
-                        Gemm.Multiply(false, false, n, st.In, st.Out, T.One, rgs, st.Out, _w[s], st.In, T.Zero, rgn, st.In);
-                        Gemm.Multiply(false, false, n, st.In, st.Out, T.One, _gOut[s], st.Out, vw, st.In, T.One, rgn, st.In);
+                        var rgn = rgnBuf.AsSpan(0, m * st.In);
+                        Gemm.Multiply(false, false, m, st.In, st.Out, T.One, rgs, st.Out, _w[s], st.In, T.Zero, rgn, st.In);
+                        Gemm.Multiply(false, false, m, st.In, st.Out, T.One, Rows(_gOut[s], i0, m, st.Out), st.Out, vw, st.In, T.One, rgn, st.In);
                         (rgBuf, rgnBuf) = (rgnBuf, rgBuf);
                         width = st.In;
                         break;
@@ -245,9 +306,35 @@ internal sealed class HvpKernel<T> : ISingleHvpKernel where T : unmanaged, IFloa
         }
     }
 
+    /// <summary>Rows [i0, i0 + m) of an (n, width) row-major array.</summary>
+    private static ReadOnlySpan<T> Rows(T[] x, int i0, int m, int width) => x.AsSpan(i0 * width, m * width);
+
     /// <summary>The ReLU's backward mask for a pass through it: g[k] = 0 wherever the stored pre-activation a[k] is not &gt; 0.</summary>
-    private static void ZeroWhereInactive(ReadOnlySpan<T> a, Span<T> g)
+    private static void ZeroWhereInactive(ReadOnlySpan<T> a, Span<T> g) => KeepWhereActive(a, g, g);
+
+    /// <summary>
+    /// The ReLU's derivative applied to a direction: o[k] = r[k] where the pre-activation a[k] &gt; 0, else +0 (the derivative at 0
+    /// is 0, and a NaN a passes nothing); <paramref name="r"/> and <paramref name="o"/> may be the same span.
+    /// </summary>
+    /// <remarks>
+    /// NOTE: a select, not a multiply by a 0/1 mask: r x 0 would be -0 for a negative r and NaN for an infinite one, and the result
+    /// must equal the scalar rule bit for bit. Vectorized like TensorOps.ReluBackward: about half of a trained net's pre-activations
+    /// are negative in no order, so a scalar branch mispredicts on about half of the elements (4 n x width per product: 1M elements
+    /// on the bench MLP).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void KeepWhereActive(ReadOnlySpan<T> a, ReadOnlySpan<T> r, Span<T> o)
     {
-        for (int k = 0; k < g.Length; k++) if (!(a[k] > T.Zero)) g[k] = T.Zero;
+        int n = o.Length, k = 0;
+        ref T pa = ref MemoryMarshal.GetReference(a), pr = ref MemoryMarshal.GetReference(r), po = ref MemoryMarshal.GetReference(o);
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            for (; k <= n - Vector256<T>.Count; k += Vector256<T>.Count)
+            {
+                var active = Vector256.GreaterThan(Vector256.LoadUnsafe(ref pa, (nuint)k), Vector256<T>.Zero);
+                Vector256.BitwiseAnd(active, Vector256.LoadUnsafe(ref pr, (nuint)k)).StoreUnsafe(ref po, (nuint)k);
+            }
+        }
+        for (; k < n; k++) Unsafe.Add(ref po, k) = Unsafe.Add(ref pa, k) > T.Zero ? Unsafe.Add(ref pr, k) : T.Zero;
     }
 }

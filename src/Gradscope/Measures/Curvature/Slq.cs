@@ -108,20 +108,110 @@ public static class StochasticLanczosQuadrature
     /// <summary>
     /// The density of an f32 model's Hessian by <see cref="SingleLanczos"/> with a window of <paramref name="window"/> older vectors:
     /// the same Rademacher probes (drawn from <paramref name="rng"/> in the same order) as the other overloads, written straight into the
-    /// run's first stored vector (float32 holds +-1 exactly).
+    /// run's first stored vector (float32 holds +-1 exactly). At exactly 2 threads (<see cref="Parallelism.Threads"/>) two probes run at
+    /// a time, one on each thread (<see cref="ConcurrentProbes"/>); the result is the same bit for bit.
     /// </summary>
-    public static SpectralDensity Of(HessianVectorProduct h, int probes, int steps, Rng rng, int window)
+    public static SpectralDensity Of(HessianVectorProduct h, int probes, int steps, Rng rng, int window) =>
+        Of(h, probes, steps, rng, window, ConcurrentProbes);
+
+    /// <summary>
+    /// Probes of the float32 route run at a time (1 or 2): 2 at exactly 2 threads, else 1. NOTE: two probes at a time, each on one
+    /// thread with its own products and vector passes (a kernel's parallel call inside runs its parts one after another: the same
+    /// split, so the same values), replace the two-way split of every GEMM and vector pass (2 x 10 per Lanczos step, each with a hand-over
+    /// to the worker and a wait for it) by one hand-over per probe; it costs a second <see cref="SingleLanczos"/> (Window + 3 weight copies)
+    /// and a second set of product buffers. With more threads the split products use them all, so the probes run one at a time.
+    /// </summary>
+    public static int ConcurrentProbes => Parallelism.Threads == 2 ? 2 : 1;
+
+    /// <summary>
+    /// As above with <paramref name="concurrentProbes"/> (1 or 2) probes at a time; the result does not depend on it (nor on the thread
+    /// count), and <paramref name="rng"/> ends in the same state. Memory: per concurrent probe a <see cref="SingleLanczos"/> (Window + 3
+    /// float32 vectors) and, beyond the first, the per-product buffers of <see cref="HessianVectorProduct.NewSingleLane"/>.
+    /// </summary>
+    public static SpectralDensity Of(HessianVectorProduct h, int probes, int steps, Rng rng, int window, int concurrentProbes)
     {
         Check(probes, steps);
-        var lanczos = new SingleLanczos(h.Dimension, window);
+        if (concurrentProbes is < 1 or > 2) throw new ArgumentOutOfRangeException(nameof(concurrentProbes), concurrentProbes, "StochasticLanczosQuadrature: 1 or 2 probes at a time.");
+        int lanes = Math.Min(concurrentProbes, probes);
+        var job = new ProbeJob(h, probes, steps, lanes, window);
+        if (lanes == 1)
+            for (int l = 0; l < probes; l++)
+            {
+                var lane = job.Lanes[0]!;
+                Rademacher(lane.Lanczos.Start, rng);
+                job.Results[l] = lane.Lanczos.Run(lane.Product, steps);
+            }
+        else
+        {
+            // probe l's bits are those the sequential route draws for it: the generator's state at its start, then P draws skipped
+            for (int l = 0; l < probes; l++)
+            {
+                job.Starts[l] = rng.State;
+                for (int i = 0; i < h.Dimension; i++) rng.NextUInt64();
+            }
+            job.RunAll();
+        }
         var nodes = new double[probes][];
         var weights = new double[probes][];
-        for (int l = 0; l < probes; l++)
-        {
-            Rademacher(lanczos.Start, rng);
-            (nodes[l], weights[l]) = GaussQuadrature.Of(lanczos.Run(h.ApplySingle, steps));
-        }
+        for (int l = 0; l < probes; l++) (nodes[l], weights[l]) = GaussQuadrature.Of(job.Results[l]!);
         return new SpectralDensity(nodes, weights, h.Dimension);
+    }
+
+    /// <summary>One probe's vectors and product operator (a lane of the Hessian's kernel).</summary>
+    private sealed class ProbeLane(SingleLanczos lanczos, SingleOperator product)
+    {
+        public SingleLanczos Lanczos { get; } = lanczos;
+        public SingleOperator Product { get; } = product;
+    }
+
+    /// <summary>The probes of one SLQ run, claimed one at a time by up to two threads, each probe on a free lane.</summary>
+    private sealed class ProbeJob
+    {
+        public readonly ProbeLane?[] Lanes;
+        public readonly RngState[] Starts;
+        public readonly LanczosTridiagonal?[] Results;
+        private readonly int _steps;
+
+        public ProbeJob(HessianVectorProduct h, int probes, int steps, int lanes, int window)
+        {
+            _steps = steps;
+            Lanes = new ProbeLane?[lanes];
+            Lanes[0] = new ProbeLane(new SingleLanczos(h.Dimension, window), h.ApplySingle);
+            for (int i = 1; i < lanes; i++) Lanes[i] = new ProbeLane(new SingleLanczos(h.Dimension, window), h.NewSingleLane());
+            Starts = new RngState[probes];
+            Results = new LanczosTridiagonal?[probes];
+        }
+
+        // NOTE: chunks claimed one at a time (Parallelism.ForEachChunk), not a fixed split: a thread that is descheduled or a worker that
+        // joins late takes fewer probes instead of holding up the other thread at the end of a pair. Which thread and which lane run a
+        // probe does not change its values (a lane's buffers are overwritten by every product, a run resets its vectors).
+        public unsafe void RunAll()
+        {
+            var handle = System.Runtime.InteropServices.GCHandle.Alloc(this);
+            try
+            {
+                nint state = System.Runtime.InteropServices.GCHandle.ToIntPtr(handle);
+                Parallelism.ForEachChunk(Results.Length, Lanes.Length, &RunProbe, &state);
+            }
+            finally { handle.Free(); }
+        }
+
+        private static unsafe void RunProbe(void* state, int probe)
+        {
+            var job = (ProbeJob)System.Runtime.InteropServices.GCHandle.FromIntPtr(*(nint*)state).Target!;
+            // at most Lanes.Length threads run probes, one each at a time: a free lane always exists
+            int slot = 0;
+            ProbeLane? lane = null;
+            for (; lane is null; slot = (slot + 1) % job.Lanes.Length) lane = Interlocked.Exchange(ref job.Lanes[slot], null);
+            slot = (slot + job.Lanes.Length - 1) % job.Lanes.Length;
+            try
+            {
+                var rng = new Rng(0) { State = job.Starts[probe] };
+                Rademacher(lane.Lanczos.Start, rng);
+                job.Results[probe] = lane.Lanczos.Run(lane.Product, job._steps);
+            }
+            finally { Volatile.Write(ref job.Lanes[slot], lane); }
+        }
     }
 
     private static void Check(int probes, int steps)
