@@ -54,6 +54,11 @@ public sealed record MeasureOptions
     /// <summary>Whether to fit the hard-margin SVM direction of the training set (binary deep linear nets that separate it
     /// through the origin) when <see cref="MaxMarginDirection"/> is null.</summary>
     public bool FitMaxMargin { get; init; }
+    /// <summary>
+    /// Whether to write each balance matrix B_k = W_{k+1}^T W_{k+1} - W_k W_k^T itself (an array per adjacent pair of dense
+    /// layers, <c>layer.{k}.balance_matrix_full</c>; opt-in: n_k x n_k doubles each).
+    /// </summary>
+    public bool BalanceMatrices { get; init; }
     /// <summary>Evenly spaced training rows for the empirical NTK (null with <see cref="NtkRows"/> null: the NTK is skipped).</summary>
     public int? NtkSamples { get; init; }
     /// <summary>Explicit training rows (0-based) for the empirical NTK; overrides <see cref="NtkSamples"/>.</summary>
