@@ -83,6 +83,11 @@ public sealed record MeasureOptions
     public int SlqSteps { get; init; } = 100;
     /// <summary>Whether to compute each dense layer's diagonal Hessian block (extreme eigenvalues and trace).</summary>
     public bool HessianBlocks { get; init; }
+    /// <summary>
+    /// Settings of the opt-in PAC-Bayes bound (Dziugaite &amp; Roy 2017; the <c>pacbayes.*</c> keys): a Gaussian posterior optimized
+    /// around the trained weights with the weights at initialization as prior mean, on the whole training split; null skips it.
+    /// </summary>
+    public PacBayes.PosteriorOptions? PacBayesPosterior { get; init; }
     /// <summary>Whether to fit the hard-margin SVM (no intercept) of the training set (opt-in; binary labels 0/1).</summary>
     public bool Svm { get; init; }
     /// <summary>KKT tolerance of the SVM's dual coordinate ascent.</summary>
