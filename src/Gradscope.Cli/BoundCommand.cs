@@ -194,6 +194,8 @@ internal static class BoundCommand
             ["sigma_init"] = options.InitialSigma is double s0 ? s0.ToString("R", CultureInfo.InvariantCulture) : options.InitialSigmaScale.ToString("R", CultureInfo.InvariantCulture) + " |w|", ["seed"] = options.Seed,
             ["seconds_bound"] = report.Seconds, ["seconds"] = clock.Elapsed.TotalSeconds,
             ["load_average"] = LoadAverage(),
+            // The same numbers under the registry's keys (pacbayes.*, train_error, test_error, n_params): MeasureFile reads them.
+            ["measures"] = report.Measures(),
         };
         foreach (var (k, v) in extra) json[k] = v;
         string path = Path.Combine(dir, "bound.json");

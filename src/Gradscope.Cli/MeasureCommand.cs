@@ -44,6 +44,7 @@ internal static class MeasureCommand
         var hutchinson = new Option<int>("--hutchinson") { Description = "Rademacher vectors for Hutchinson's Hessian trace estimate (needs --loss; dense nets).", DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the Hessian measures' random vectors.", DefaultValueFactory = _ => 1 };
         var spectra = new Option<bool>("--spectra") { Description = "Write every layer's singular values (of its operator; conv layers also of the kernel) as .npy files beside the JSON." };
+        var balanceMatrices = new Option<bool>("--balance-matrices") { Description = "Write each balance matrix B_k = W_{k+1}^T W_{k+1} - W_k W_k^T of adjacent dense layers as .npy beside the JSON (layer.{k}.balance_matrix_full; dense nets)." };
         var outputsOpt = new Option<bool>("--outputs") { Description = "Write the network outputs (n, C) and margins (n) of every training and test sample, in data-row order, as .npy files beside the JSON." };
         var hessian = new Option<string?>("--hessian") { Description = "Hessian of the training loss on the measured training samples (all, or --max-samples; needs --loss, or the run's loss with --run): exact (full matrix from P Hessian-vector products; P <= 2048: trace, ||H||_F, every eigenvalue, .npy spectrum and matrix) or stochastic (Hutchinson trace and ||H||_F^2 with standard errors from --hutchinson S probes, default 100)." };
         hessian.AcceptOnlyFromAmong("exact", "stochastic", "slq");
@@ -54,7 +55,7 @@ internal static class MeasureCommand
         var hessianBlocks = new Option<bool>("--hessian-blocks") { Description = "Per-layer Hessian: each dense layer's diagonal block, its largest and smallest eigenvalue (Lanczos, --slq-steps) and trace (Hutchinson, --hutchinson S, default 100); needs --loss or --run." };
         var flatness = new Option<bool>("--flatness") { Description = "Also compute the flatness and sharpness measures of Jiang et al. 2020 (sigma' and alpha' by bisection with Monte Carlo weight noise and projected ascent on the measured training samples; costly, opt-in; seeded by --seed)." };
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of errors." };
-        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkRows, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, hessian, slqProbes, slqSteps, hessianBlocks, hessianDtype, flatness, verbose })
+        foreach (var o in new Option[] { weights, model, data, run, step, allCheckpoints, test, initial, output, penultimate, quantiles, boundQuantile, delta, maxSamples, noSvd, margins, ntk, ntkRows, ntkSamples, loss, hessianTop, hutchinson, seed, spectra, outputsOpt, hessian, slqProbes, slqSteps, hessianBlocks, hessianDtype, flatness, verbose, balanceMatrices })
             c.Options.Add(o);
         c.SetAction(pr =>
         {
@@ -68,6 +69,7 @@ internal static class MeasureCommand
                 {
                     RunDir = pr.GetValue(run)?.ToString(), Step = pr.GetValue(step), AllCheckpoints = pr.GetValue(allCheckpoints),
                     Spectra = pr.GetValue(spectra), Outputs = pr.GetValue(outputsOpt), Hessian = pr.GetValue(hessian), NtkRows = pr.GetValue(ntkRows), Flatness = pr.GetValue(flatness),
+                    BalanceMatrices = pr.GetValue(balanceMatrices),
                     SlqProbes = pr.GetValue(slqProbes), SlqSteps = pr.GetValue(slqSteps), HessianBlocks = pr.GetValue(hessianBlocks),
                     HessianDtype = pr.GetValue(hessianDtype) ?? "auto",
                 };
@@ -175,7 +177,7 @@ internal static class MeasureCommand
             Delta = a.Delta, NeuralCollapseLayer = a.Penultimate, Loss = a.Loss, HessianTopK = a.HessianTop, HutchinsonSamples = 0, TargetScale = a.TargetScale,
             Hessian = a.HessianRequest.ModeOption, HessianProbes = a.HessianRequest.Samples, SlqProbes = a.SlqProbes, SlqSteps = a.SlqSteps, HessianBlocks = a.HessianBlocks,
             HessianSingle = a.HessianInSingle(source.SingleWeights),
-            Seed = a.Seed, FitMaxMargin = true, PowerTolerance = 1e-10,
+            Seed = a.Seed, FitMaxMargin = true, PowerTolerance = 1e-10, BalanceMatrices = a.BalanceMatrices,
             InitialParameters = initialParameters, NtkSamples = a.Ntk ? a.NtkSamples : null, NtkRows = ntkRows,
             Flatness = a.Flatness ? new Gradscope.Measures.Flatness.FlatnessOptions { Seed = a.Seed } : null,
         };
@@ -216,6 +218,8 @@ internal sealed record MeasureArgs(string? Weights, string? Model, string? Data,
     public bool Outputs { get; init; }
     /// <summary>--ntk-rows: explicit training rows of the empirical NTK (text as given).</summary>
     public string? NtkRows { get; init; }
+    /// <summary>--balance-matrices: each B_k of adjacent dense layers as .npy.</summary>
+    public bool BalanceMatrices { get; init; }
     /// <summary>--flatness: the opt-in flatness and sharpness searches.</summary>
     public bool Flatness { get; init; }
     /// <summary>--hessian: "exact", "stochastic", "slq" or null.</summary>

@@ -84,7 +84,7 @@ internal static class MeasuresCommand
 
     private static void Print(IReadOnlyList<IMeasure> list, Func<IMeasure, string?>? reason)
     {
-        var t = new Table { Title = new TableTitle($"{list.Count} measures (THEORY.md sections 1, 2, 3 and 5); cost: free < weights < spectrum < forward < kernel < hessian") };
+        var t = new Table { Title = new TableTitle($"{list.Count} measures (THEORY.md sections 1, 2, 3 and 5); cost: free < weights < spectrum < forward < kernel < hessian < optimization") };
         foreach (var col in new[] { "key", "symbol", "definition", "§", "needs", "cost" }) t.AddColumn(col);
         if (reason is not null) t.AddColumn("on this run");
         foreach (var m in list)

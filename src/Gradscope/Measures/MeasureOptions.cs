@@ -54,6 +54,11 @@ public sealed record MeasureOptions
     /// <summary>Whether to fit the hard-margin SVM direction of the training set (binary deep linear nets that separate it
     /// through the origin) when <see cref="MaxMarginDirection"/> is null.</summary>
     public bool FitMaxMargin { get; init; }
+    /// <summary>
+    /// Whether to write each balance matrix B_k = W_{k+1}^T W_{k+1} - W_k W_k^T itself (an array per adjacent pair of dense
+    /// layers, <c>layer.{k}.balance_matrix_full</c>; opt-in: n_k x n_k doubles each).
+    /// </summary>
+    public bool BalanceMatrices { get; init; }
     /// <summary>Evenly spaced training rows for the empirical NTK (null with <see cref="NtkRows"/> null: the NTK is skipped).</summary>
     public int? NtkSamples { get; init; }
     /// <summary>Explicit training rows (0-based) for the empirical NTK; overrides <see cref="NtkSamples"/>.</summary>
@@ -85,6 +90,11 @@ public sealed record MeasureOptions
     /// (about 1e-7 to 1e-6 of ||H||) instead of float64's.
     /// </summary>
     public bool HessianSingle { get; init; }
+    /// <summary>
+    /// Settings of the opt-in PAC-Bayes bound (Dziugaite &amp; Roy 2017; the <c>pacbayes.*</c> keys): a Gaussian posterior optimized
+    /// around the trained weights with the weights at initialization as prior mean, on the whole training split; null skips it.
+    /// </summary>
+    public PacBayes.PosteriorOptions? PacBayesPosterior { get; init; }
     /// <summary>Whether to fit the hard-margin SVM (no intercept) of the training set (opt-in; binary labels 0/1).</summary>
     public bool Svm { get; init; }
     /// <summary>KKT tolerance of the SVM's dual coordinate ascent.</summary>

@@ -46,6 +46,14 @@ public class BoundCommandTests
             // recompute the final step from the reported terms
             double budget = (j.GetProperty("kl").GetDouble() + j.GetProperty("union_cost").GetDouble() + j.GetProperty("confidence_term").GetDouble()) / j.GetProperty("n").GetInt32();
             Assert.Equal(BernoulliKl.Inverse(j.GetProperty("train_error_mc_bound").GetDouble(), budget), bound, 9);
+            // The same numbers under the registry's keys, read by MeasureFile as a measures.json is read.
+            var m = Gradscope.Measures.Registry.MeasureFile.Read(Path.Combine(run, "pac-bayes", "bound.json")).Values;
+            foreach (var (flat, key) in new[] { ("bound", "pacbayes.bound"), ("kl", "pacbayes.kl"), ("train_error_mc_bound", "pacbayes.train_error_mc_bound"), ("lambda", "pacbayes.lambda"),
+                ("budget", "pacbayes.budget"), ("test_error_stochastic", "pacbayes.test_error_stochastic"), ("train_error_deterministic", "train_error"), ("parameters", "n_params") })
+                Assert.Equal(j.GetProperty(flat).GetDouble(), m[key]);
+            Assert.Equal(j.GetProperty("m").GetDouble(), m["pacbayes.mc_trials"]);
+            Assert.Equal(j.GetProperty("j").GetDouble(), m["pacbayes.grid_index"]);
+            Assert.All(m.Keys, k => Assert.NotNull(Gradscope.Measures.Registry.MeasureRegistry.Find(k)));
         }
         finally { Directory.Delete(root, true); }
     }

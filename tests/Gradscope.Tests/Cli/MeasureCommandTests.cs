@@ -17,10 +17,10 @@ public class MeasureCommandTests
     private static (int Code, string Out, string Err) Run(string args) => CliProcess.Run(args);
 
     /// <summary>8-byte little-endian header length, the JSON header (with torch's "__metadata__"), then the raw little-endian values.</summary>
-    private static void WriteSafetensors(string path, params (string Name, int[] Shape, double[] Values, bool F64)[] tensors) =>
+    internal static void WriteSafetensors(string path, params (string Name, int[] Shape, double[] Values, bool F64)[] tensors) =>
         WriteSafetensors(path, tensors.Select(t => (t.Name, t.Shape, t.Values, t.F64 ? "F64" : "F32")).ToArray());
 
-    private static void WriteSafetensors(string path, (string Name, int[] Shape, double[] Values, string DType)[] tensors)
+    internal static void WriteSafetensors(string path, (string Name, int[] Shape, double[] Values, string DType)[] tensors)
     {
         var header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
         var data = new List<byte>();
@@ -44,7 +44,7 @@ public class MeasureCommandTests
         File.WriteAllBytes(path, bytes);
     }
 
-    private static void WriteCsv(string path, double[][] x, int[] y)
+    internal static void WriteCsv(string path, double[][] x, int[] y)
     {
         var sb = new StringBuilder();
         sb.AppendLine(string.Join(",", Enumerable.Range(0, x[0].Length).Select(j => "x" + j)) + ",y");
@@ -54,7 +54,7 @@ public class MeasureCommandTests
     }
 
     // Values exactly representable in float32, so the F32 file and the test's float64 arithmetic agree.
-    private static double[] Gauss(Random r, int n, bool f32) =>
+    internal static double[] Gauss(Random r, int n, bool f32) =>
         Enumerable.Range(0, n).Select(_ =>
         {
             double g = Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());

@@ -10,6 +10,13 @@ public readonly record struct ScaleSearch(double Scale, double Deviation, int Ev
 {
     /// <summary>Whether a positive scale was found.</summary>
     public bool Found => Scale > 0;
+
+    /// <summary>
+    /// The Monte Carlo estimate that decided the search at <see cref="Scale"/>: the mean criterion over the draws,
+    /// (1/S) sum_s crit(w + u_s), with its standard error s / sqrt(S) (s the sample standard deviation of the S criteria,
+    /// with S - 1; NaN for S = 1). Null for the sharpness search, whose deviation is a maximum along one seeded ascent, not a mean.
+    /// </summary>
+    public Estimate? AtScale { get; init; }
 }
 
 /// <summary>
@@ -28,18 +35,22 @@ public static class FlatnessSearch
 {
     private const int MaxBracketSteps = 60;
 
-    /// <summary>sigma' of the PAC-Bayes flatness (isotropic, or magnitude-aware with <paramref name="magnitudeAware"/>).</summary>
+    /// <summary>
+    /// sigma' of the PAC-Bayes flatness (isotropic, or magnitude-aware with <paramref name="magnitudeAware"/>), with the Monte
+    /// Carlo estimate of E_u crit(w + u) that decided it and its standard error (<see cref="ScaleSearch.AtScale"/>).
+    /// </summary>
     public static ScaleSearch PacBayesSigma(IPerturbationObjective f, double[] w, FlatnessOptions o, bool magnitudeAware)
     {
         o.Validate();
         double baseline = f.Criterion(w);
         var x = new double[w.Length];
+        var criteria = new double[o.MonteCarloSamples];
+        var estimates = new Dictionary<double, Estimate>();
         double Deviation(double sigma)
         {
             // NOTE: common random numbers: every sigma reuses the same standard normal draws (the generator restarts from
             // the seed), so the estimated deviation is a deterministic function of sigma and bisection compares like with like.
             var rng = new Rng(o.Seed);
-            double sum = 0;
             for (int s = 0; s < o.MonteCarloSamples; s++)
             {
                 for (int i = 0; i < w.Length; i++)
@@ -47,11 +58,15 @@ public static class FlatnessSearch
                     double sd = magnitudeAware ? Math.Sqrt(sigma * sigma * w[i] * w[i] + o.MagnitudeEpsilon * o.MagnitudeEpsilon) : sigma;
                     x[i] = w[i] + sd * rng.NextNormal();
                 }
-                sum += f.Criterion(x);
+                criteria[s] = f.Criterion(x);
             }
-            return Math.Abs(sum / o.MonteCarloSamples - baseline);
+            // The mean is summed in draw order, as the deviation always was; its standard error comes from the same S criteria.
+            var e = StochasticHessian.Summarize(criteria);
+            estimates[sigma] = e;
+            return Math.Abs(e.Mean - baseline);
         }
-        return Search(Deviation, o);
+        var found = Search(Deviation, o);
+        return estimates.TryGetValue(found.Scale, out var at) ? found with { AtScale = at } : found;
     }
 
     /// <summary>alpha' of the sharpness (box |u_i| &lt;= alpha, or magnitude-aware |u_i| &lt;= alpha |w_i| + eps).</summary>

@@ -47,6 +47,8 @@ public enum MeasureCost
     Kernel,
     /// <summary>Hessian-vector products (each about two backward passes over the measured samples).</summary>
     Hessian,
+    /// <summary>An optimization over the weights (the PAC-Bayes posterior: thousands of gradient steps on the training set).</summary>
+    Optimization,
 }
 
 /// <summary>

@@ -14,10 +14,10 @@ public static class MeasureRegistry
         .. NetworkEntries.All().Take(2), .. LayerEntries.All(), .. NetworkEntries.All().Skip(2),
         .. MarginEntries.All(), .. LossEntries.All(), .. BoundEntries.All(), .. CollapseEntries.All(), .. SplitEntries.All(),
         .. CurvatureEntries.All(), .. LinearEntries.All(), .. KernelEntries.All(),
-        .. JiangEntries.All(), .. SpectralFitEntries.All(), .. FlatnessEntries.All(), .. SvmEntries.All(), .. AnalyticKernelEntries.All(),
+        .. JiangEntries.All(), .. SpectralFitEntries.All(), .. FlatnessEntries.All(), .. PacBayesEntries.All(), .. SvmEntries.All(), .. AnalyticKernelEntries.All(),
     ];
 
-    /// <summary>Every measure, in reading order (size, per layer, network, margins, losses, bounds, collapse, test split, Hessian, linear nets, NTK, Jiang et al.'s norms and distances from initialization, WeightWatcher exponents, flatness, and the data-set measures: the hard-margin SVM and the analytic NTK).</summary>
+    /// <summary>Every measure, in reading order (size, per layer, network, margins, losses, bounds, collapse, test split, Hessian, linear nets, NTK, Jiang et al.'s norms and distances from initialization, WeightWatcher exponents, flatness, the PAC-Bayes bound, and the data-set measures: the hard-margin SVM and the analytic NTK).</summary>
     public static IReadOnlyList<IMeasure> All => _all;
 
     /// <summary>The measure whose key pattern is <paramref name="key"/> or covers concrete key <paramref name="key"/>, or null.</summary>

@@ -127,6 +127,14 @@ internal static class CurvatureEntries
             [HessianMode.Stochastic], (c, s) => s.Set("hessian.frobenius_squared", Stochastic(c).FrobeniusSquared.Mean));
         yield return Mode("hessian.frobenius_squared_stderr", "se(||H||_F^2)", "standard error of hessian.frobenius_squared over the probes",
             [HessianMode.Stochastic], (c, s) => s.Set("hessian.frobenius_squared_stderr", Stochastic(c).FrobeniusSquared.StandardError));
+        // NOTE: ||H||_F = sqrt(F) of the mean F of ||H v_s||^2; its first-order (delta-method) standard error is se(F) / (2 sqrt F).
+        yield return Mode("hessian.frobenius_stderr", "se(||H||_F)", "stochastic: first-order standard error of hessian.frobenius, se(||H||_F^2) / (2 sqrt(hessian.frobenius_squared))",
+            [HessianMode.Stochastic], (c, s) =>
+            {
+                var f = Stochastic(c).FrobeniusSquared;
+                if (f.Mean > 0) s.Set("hessian.frobenius_stderr", f.StandardError / (2 * Math.Sqrt(f.Mean)));
+                else s.Omit("hessian.frobenius_stderr", $"the estimate of ||H||_F^2 is {f.Mean:G3}, not positive: sqrt has no derivative there");
+            });
         yield return Mode("hessian.samples", "S", "Rademacher probes of the stochastic estimates",
             [HessianMode.Stochastic], (c, s) => s.Set("hessian.samples", c.Options.StochasticProbes));
         yield return ExactKey("hessian.lambda_max", "lambda_max(H)", "largest eigenvalue of the full Hessian", e => e.Eigenvalues[^1]);

@@ -66,10 +66,25 @@ internal static class FlatnessEntries
                     + (kind is Kind.PacBayesMag or Kind.SharpnessMag ? $" (the floor eps = {c.Options.Flatness!.MagnitudeEpsilon:G3} alone does)" : ""));
             }, GroupOf(key, init));
 
+    // The Monte Carlo estimate that decided sigma' (the mean perturbed criterion over the S draws at sigma') and its standard error.
+    private static IMeasure McEntry(string key, string symbol, string formula, Kind kind, bool stderr) =>
+        Of(key, symbol, formula, "5", N.OptIn, C.Forward, Na, (c, s) =>
+        {
+            var r = Scale(c, kind);
+            if (r.AtScale is not { } e) s.Omit(key, $"no sigma was found (even 2^-60 moves the training error by {r.Deviation:G3}), so there is no estimate at sigma'");
+            else if (!stderr) s.Set(key, e.Mean);
+            else if (e.Samples < 2) s.Omit(key, $"one Monte Carlo draw (S = {e.Samples}) has no sample standard deviation");
+            else s.Set(key, e.StandardError);
+        }, "flatness.*");
+
     public static IEnumerable<IMeasure> All()
     {
         yield return Entry("flatness.sigma", "sigma'", "largest sigma with |E_u crit(w + u) - crit(w)| <= deviation, u ~ N(0, sigma^2 I) (Monte Carlo, bisection)", Kind.PacBayes, false, (_, s) => s);
         yield return Entry("flatness.sigma_mag", "sigma'_mag", "the same with u_i ~ N(0, sigma^2 w_i^2 + eps^2)", Kind.PacBayesMag, false, (_, s) => s);
+        yield return McEntry("flatness.sigma_perturbed_error", "(1/S) sum_s crit(w + u_s)", "Monte Carlo estimate of E_u crit(w + u) at sigma' over the S seeded draws u_s ~ N(0, sigma'^2 I) that decided the search", Kind.PacBayes, false);
+        yield return McEntry("flatness.sigma_perturbed_error_stderr", "s / sqrt(S)", "standard error of flatness.sigma_perturbed_error: the sample standard deviation (with S - 1) of the S perturbed criteria over sqrt(S)", Kind.PacBayes, true);
+        yield return McEntry("flatness.sigma_mag_perturbed_error", "(1/S) sum_s crit(w + u_s)", "the same at sigma'_mag, u_s,i ~ N(0, sigma'_mag^2 w_i^2 + eps^2)", Kind.PacBayesMag, false);
+        yield return McEntry("flatness.sigma_mag_perturbed_error_stderr", "s / sqrt(S)", "standard error of flatness.sigma_mag_perturbed_error over the S draws", Kind.PacBayesMag, true);
         yield return Entry("flatness.alpha", "alpha'", "largest alpha with max_{|u_i| <= alpha} |crit(w + u) - crit(w)| <= deviation (projected sign-gradient ascent on the loss, bisection)", Kind.Sharpness, false, (_, s) => s);
         yield return Entry("flatness.alpha_mag", "alpha'_mag", "the same over the box |u_i| <= alpha |w_i| + eps", Kind.SharpnessMag, false, (_, s) => s);
 

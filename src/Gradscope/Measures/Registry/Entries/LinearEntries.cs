@@ -40,6 +40,27 @@ internal static class LinearEntries
         catch (ArgumentException e) { return (null, e.Message); }
     });
 
+    // B_k is the product of two dense weights; a conv kernel reshaped to (out, in k k) does not compose that way with its neighbour.
+    private static string? BalanceMatricesNa(MeasureContext c)
+    {
+        if (!c.Options.BalanceMatrices) return "opt-in: the balance matrices B_k themselves, n_k x n_k each (MeasureOptions.BalanceMatrices; measure --balance-matrices)";
+        if (c.IsDenseChain) return null;
+        string which = c switch
+        {
+            MeasureContext<double> d => FirstOtherLayer(d.Model),
+            MeasureContext<float> f => FirstOtherLayer(f.Model),
+            _ => "the net has other layers",
+        };
+        return $"the balance matrix B_k = W_{{k+1}}^T W_{{k+1}} - W_k W_k^T is formed for nets of dense layers with relu/identity activations; {which}";
+    }
+
+    private static string FirstOtherLayer<T>(Gradscope.Nn.Sequential<T> m) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < m.Layers.Count; i++)
+            if (m.Layers[i] is not (Gradscope.Nn.Dense<T> or Gradscope.Nn.Relu<T> or Gradscope.Nn.Identity<T>)) return $"layer {i} is {m.Layers[i].Kind}";
+        return "the net has other layers";
+    }
+
     public static IEnumerable<IMeasure> All()
     {
         yield return Of("end_to_end.norm", "||W_L ... W_1||_F", "Frobenius norm of the end-to-end matrix of a deep linear net", "1", N.DeepLinear, C.Weights,
@@ -47,6 +68,19 @@ internal static class LinearEntries
         yield return Of("layer.{k}.balance_matrix", "||B_k||_F", "B_k = W_{k+1}^T W_{k+1} - W_k W_k^T, conserved under gradient flow for deep linear nets", "5", N.DeepLinear, C.Weights,
             c => EndToEndMatrix(c).Why is null ? null : "the matrix balance B_k is a conserved quantity of deep linear nets only",
             (c, s) => { for (int k = 0; k + 1 < c.Weights.Count; k++) s.Set($"layer.{k}.balance_matrix", LayerBalance.Matrix(c.Weights[k], c.Weights[k + 1]).FrobeniusNorm()); });
+        yield return Entry.Array("layer.{k}.balance_matrix_full", "B_k", "the balance matrix B_k = W_{k+1}^T W_{k+1} - W_k W_k^T itself (n_k, n_k), n_k the outputs of W_k, for each adjacent pair of dense weights", "5",
+            N.Dense | N.OptIn, C.Weights, BalanceMatricesNa, (c, s) =>
+            {
+                for (int k = 0; k + 1 < c.Weights.Count; k++)
+                {
+                    string key = $"layer.{k.ToString(System.Globalization.CultureInfo.InvariantCulture)}.balance_matrix_full";
+                    var (wk, next) = (c.Weights[k], c.Weights[k + 1]);
+                    if (next.Cols != wk.Rows) { s.Omit(key, $"{next.Name} has {next.Cols} columns but {wk.Name} has {wk.Rows} rows: the pair does not chain"); continue; }
+                    // Symmetric by construction; written row by row (C order) all the same.
+                    var b = LayerBalance.Matrix(wk, next);
+                    s.SetArray(key, [b.RowCount, b.ColumnCount], b.ToRowMajorArray());
+                }
+            }, "layer.*.balance_matrix_full");
         yield return Of("distance_to_max_margin", "angle(w, w_SVM)", "angle in radians between the end-to-end vector and the hard-margin SVM direction (no intercept)", "5", N.DeepLinear | N.Binary, C.Forward,
             c => Direction(c).Why, (c, s) =>
             {
