@@ -132,7 +132,7 @@ public sealed class Sequential<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>Zeroes every parameter gradient.</summary>
-    public void ZeroGrad() => Array.Clear(FlatGrad);
+    public void ZeroGrad() => TensorOps.ClearParallel(FlatGrad.AsSpan());
 
     /// <summary>Records the forward pass of input x (B, ...InputShape) and returns the output node (B, outputs).</summary>
     public Node<T> Forward(Tape<T> tape, Tensor<T> x, bool training = true) => Forward(tape, tape.Input(x), training);

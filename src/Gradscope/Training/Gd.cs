@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 namespace Gradscope.Training;
 
 using Gradscope.Losses;
+using Gradscope.Tensors;
 
 /// <summary>
 /// GD and SGD (THEORY.md section 4): W &lt;- W - eta (grad L + lambda W). Full batch when the
@@ -32,8 +33,8 @@ public sealed class Gd<T>(bool lossScaled = false) : Algorithm<T> where T : unma
         T eta = T.CreateChecked(context.Eta);
         if (context.WeightDecay != 0)
             // W <- (1 - eta lambda) W - eta g
-            TensorPrimitives.Multiply(w, T.One - eta * T.CreateChecked(context.WeightDecay), w);
-        TensorPrimitives.MultiplyAdd(g, -eta, w, w);
+            TensorOps.ScaleInPlace(w, T.One - eta * T.CreateChecked(context.WeightDecay));
+        TensorOps.MultiplyAddInPlace(g, -eta, w);
         return new StepResult(eval, context.Eta);
     }
 }
