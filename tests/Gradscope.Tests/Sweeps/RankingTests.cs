@@ -39,6 +39,17 @@ public class RankingTests
         new(i, hp.ToDictionary(h => h.K, h => h.V), gap, new Dictionary<string, double> { ["m"] = mu });
 
     [Fact]
+    public void StandardErrorsOfEstimatesAreNotRanked()
+    {
+        var points = Square.Select(p => p with
+        {
+            Measures = new Dictionary<string, double>(p.Measures) { ["hessian.trace"] = p.Gap * 3, ["hessian.trace_stderr"] = p.Gap, ["flatness.sigma_perturbed_error_stderr"] = 1 - p.Gap },
+        }).ToArray();
+        var names = MeasureRanking.Score(points).Select(s => s.Measure).ToArray();
+        Assert.Equal(new[] { "hessian.trace", "m" }, names.Order(StringComparer.Ordinal).ToArray());
+    }
+
+    [Fact]
     public void GranulatedTauAveragesWithinGroupTausPerHyperparameter()
     {
         // Psi_A = mean(tau | B=b1, tau | B=b2) = (1 + -1) / 2 = 0; Psi_B = mean(1, 1) = 1; Psi = 1/2.

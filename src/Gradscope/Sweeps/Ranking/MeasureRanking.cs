@@ -46,14 +46,17 @@ public sealed record MeasureScore(string Measure, int Points, double Coverage, d
 /// <summary>Scores every measure against the generalization gap and writes the table as CSV, JSON and an HTML fragment.</summary>
 public static class MeasureRanking
 {
-    /// <summary>One <see cref="MeasureScore"/> per measure name present in any point. A measure is scored on the points
+    /// <summary>One <see cref="MeasureScore"/> per measure name present in any point (standard errors, keys ending in
+    /// <c>_stderr</c>, are not measures and are skipped). A measure is scored on the points
     /// where it is finite; its coverage is that count over all <paramref name="points"/>. Sorted: measures with coverage
     /// at least <see cref="RankingOptions.MinCoverage"/> first, each block by |granulated tau| descending.</summary>
     public static IReadOnlyList<MeasureScore> Score(IReadOnlyList<RankedPoint> points, RankingOptions? options = null)
     {
         var o = options ?? new RankingOptions();
         o.Validate();
-        var names = points.SelectMany(p => p.Measures.Keys).Distinct().Order(StringComparer.Ordinal);
+        // NOTE: a key ending in _stderr is the standard error of another key's Monte Carlo estimate (Hutchinson, SLQ,
+        // flatness searches): an uncertainty of a measure, not a measure, so it is not ranked.
+        var names = points.SelectMany(p => p.Measures.Keys).Where(k => !IsStandardError(k)).Distinct().Order(StringComparer.Ordinal);
         var scores = new List<MeasureScore>();
         foreach (var name in names)
         {
@@ -72,6 +75,9 @@ public static class MeasureRanking
             .ThenByDescending(s => double.IsNaN(s.GranulatedTau) ? -1 : Math.Abs(s.GranulatedTau))
             .ThenBy(s => s.Measure, StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>Whether <paramref name="key"/> names the standard error of another key's estimate (it ends in <c>_stderr</c>).</summary>
+    public static bool IsStandardError(string key) => key.EndsWith("_stderr", StringComparison.Ordinal);
 
     static string F(double x) => double.IsNaN(x) ? "" : x.ToString("G6", CultureInfo.InvariantCulture);
 
