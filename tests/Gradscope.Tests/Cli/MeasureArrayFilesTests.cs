@@ -50,24 +50,6 @@ public class MeasureArrayFilesTests
         return y;
     }
 
-    /// <summary>The explicit (O H' W', C H W) matrix of the same conv: T[(o, i, j), (c, i s - p + u, j s - p + v)] = w[o, c, u, v].</summary>
-    private static Matrix<double> Toeplitz(double[] w, int o, int c, int k, int s, int p, int h, int wd)
-    {
-        int oh = (h + 2 * p - k) / s + 1, ow = (wd + 2 * p - k) / s + 1;
-        var t = Matrix<double>.Build.Dense(o * oh * ow, c * h * wd);
-        for (int oc = 0; oc < o; oc++)
-            for (int i = 0; i < oh; i++)
-                for (int j = 0; j < ow; j++)
-                    for (int ic = 0; ic < c; ic++)
-                        for (int u = 0; u < k; u++)
-                            for (int v = 0; v < k; v++)
-                            {
-                                int r = i * s - p + u, q = j * s - p + v;
-                                if (r >= 0 && r < h && q >= 0 && q < wd) t[(oc * oh + i) * ow + j, (ic * h + r) * wd + q] += w[((oc * c + ic) * k + u) * k + v];
-                            }
-        return t;
-    }
-
     private static double[] Relu(double[] v) => v.Select(a => Math.Max(0, a)).ToArray();
 
     private static double Margin(double[] z, int y) => z.Length == 1 ? (y == 1 ? z[0] : -z[0]) : z[y] - z.Where((_, j) => j != y).Max();
@@ -184,8 +166,8 @@ public class MeasureArrayFilesTests
             }
         }
         // Operator spectra: MathNet's SVD of the explicit Toeplitz matrices (27 x 72 and 8 x 27); kernel spectra of the reshaped kernels.
-        var t1 = Toeplitz(k1, O1, C0, K1, S1, P1, H0, H0);
-        var t2 = Toeplitz(k2, O2, O1, K2, 1, 0, 3, 3);
+        var t1 = Gradscope.Tests.Measures.ExplicitToeplitz.Conv(k1, O1, C0, H0, H0, K1, S1, P1);
+        var t2 = Gradscope.Tests.Measures.ExplicitToeplitz.Conv(k2, O2, O1, 3, 3, K2, 1, 0);
         Assert.Equal((27, 72), (t1.RowCount, t1.ColumnCount));
         foreach (var (k, t, kernel, rows, cols) in new[] { (0, t1, k1, O1, C0 * K1 * K1), (1, t2, k2, O2, O1 * K2 * K2) })
         {
