@@ -22,74 +22,51 @@ public static partial class TensorOps
     public static unsafe void MultiplyAddInPlace<T>(ReadOnlySpan<T> x, T a, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (x.Length != y.Length) throw new ArgumentException($"MultiplyAddInPlace: x has {x.Length} elements, y {y.Length}.");
-        int chunks = (y.Length + ParallelChunk - 1) / ParallelChunk;
-        if (chunks <= 1 || Parallelism.Threads <= 1) { TensorPrimitives.MultiplyAdd(x, a, y, y); return; }
-        fixed (T* px = x) fixed (T* py = y)
-        {
-            var job = new AxpyJob<T> { X = px, Y = py, A = a, Length = y.Length };
-            Parallelism.ForEachChunk(chunks, Parallelism.Threads, &AxpyChunk<T>, &job);
-        }
+        fixed (T* px = x) fixed (T* py = y) Chunked(new PassJob<T> { Op = Pass.MultiplyAdd, X = px, Y = py, A = a, Length = y.Length });
     }
 
     /// <summary>y = s y element by element, split like <see cref="MultiplyAddInPlace{T}"/> (one rounding per element).</summary>
     public static unsafe void ScaleInPlace<T>(Span<T> y, T s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int chunks = (y.Length + ParallelChunk - 1) / ParallelChunk;
-        if (chunks <= 1 || Parallelism.Threads <= 1) { TensorPrimitives.Multiply(y, s, y); return; }
-        fixed (T* py = y)
-        {
-            var job = new AxpyJob<T> { Y = py, A = s, Length = y.Length };
-            Parallelism.ForEachChunk(chunks, Parallelism.Threads, &ScaleChunk<T>, &job);
-        }
+        fixed (T* py = y) Chunked(new PassJob<T> { Op = Pass.Scale, Y = py, A = s, Length = y.Length });
     }
 
     /// <summary>Sets every element of <paramref name="y"/> to zero, split like <see cref="MultiplyAddInPlace{T}"/>.</summary>
-    public static unsafe void ClearParallel<T>(Span<T> y) where T : unmanaged
+    public static unsafe void ClearParallel<T>(Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int chunks = (y.Length + ParallelChunk - 1) / ParallelChunk;
-        if (chunks <= 1 || Parallelism.Threads <= 1) { y.Clear(); return; }
-        fixed (T* py = y)
-        {
-            var job = new ClearJob<T> { Y = py, Length = y.Length };
-            Parallelism.ForEachChunk(chunks, Parallelism.Threads, &ClearChunk<T>, &job);
-        }
+        fixed (T* py = y) Chunked(new PassJob<T> { Op = Pass.Clear, Y = py, Length = y.Length });
     }
 
-    private unsafe struct AxpyJob<T> where T : unmanaged
+    private enum Pass { MultiplyAdd, Scale, Clear }
+
+    private unsafe struct PassJob<T> where T : unmanaged
     {
+        public Pass Op;
         public T* X, Y;
         public T A;
         public int Length;
     }
 
-    private unsafe struct ClearJob<T> where T : unmanaged
+    /// <summary>Runs the pass over chunks of <see cref="ParallelChunk"/> elements: on the calling thread when there is one chunk or one thread.</summary>
+    private static unsafe void Chunked<T>(PassJob<T> job) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public T* Y;
-        public int Length;
+        int chunks = (job.Length + ParallelChunk - 1) / ParallelChunk;
+        if (chunks <= 1 || Parallelism.Threads <= 1)
+            for (int c = 0; c < chunks; c++) PassChunk<T>(&job, c);
+        else Parallelism.ForEachChunk(chunks, Parallelism.Threads, &PassChunk<T>, &job);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void AxpyChunk<T>(void* state, int chunk) where T : unmanaged, IFloatingPointIeee754<T>
+    private static unsafe void PassChunk<T>(void* state, int chunk) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ref var job = ref *(AxpyJob<T>*)state;
+        ref var job = ref *(PassJob<T>*)state;
         int start = chunk * ParallelChunk, length = Math.Min(ParallelChunk, job.Length - start);
         var y = new Span<T>(job.Y + start, length);
-        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<T>(job.X + start, length), job.A, y, y);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void ScaleChunk<T>(void* state, int chunk) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ref var job = ref *(AxpyJob<T>*)state;
-        int start = chunk * ParallelChunk, length = Math.Min(ParallelChunk, job.Length - start);
-        var y = new Span<T>(job.Y + start, length);
-        TensorPrimitives.Multiply(y, job.A, y);
-    }
-
-    private static unsafe void ClearChunk<T>(void* state, int chunk) where T : unmanaged
-    {
-        ref var job = ref *(ClearJob<T>*)state;
-        int start = chunk * ParallelChunk, length = Math.Min(ParallelChunk, job.Length - start);
-        new Span<T>(job.Y + start, length).Clear();
+        switch (job.Op)
+        {
+            case Pass.MultiplyAdd: TensorPrimitives.MultiplyAdd(new ReadOnlySpan<T>(job.X + start, length), job.A, y, y); break;
+            case Pass.Scale: TensorPrimitives.Multiply(y, job.A, y); break;
+            default: y.Clear(); break;
+        }
     }
 }
